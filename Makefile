@@ -1,0 +1,118 @@
+# heaplab — one non-recursive Makefile.
+#
+#   make demo       install what is missing, build, run brk_pin under the harness
+#   make test       install what is missing, build, run the whole suite, then
+#                   again with the tools built under ASan+UBSan
+#   make bench      benchmarks that print figures
+#   make deps       check for the Debian packages heaplab needs (install as root)
+#   make fuzz       build the parser fuzz targets (clang, libFuzzer)
+#
+# Every build target runs `deps` first, so a missing package is named by
+# scripts/deps.sh and never shows up as a compiler error.
+#
+# SAN=1 builds lib/, the harness and the unit tests with ASan+UBSan into
+# build-san/. Experiments are never sanitized: they exist to show glibc's
+# allocator, and ASan would replace it with its own.
+
+SAN ?=
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+BASEFLAGS := -std=gnu11 -g -O2 -D_GNU_SOURCE -fno-omit-frame-pointer -MMD -MP $(WARN)
+CFLAGS ?=
+# Recursive on purpose: pkg-config runs when a recipe needs it, after deps.
+PKG_CFLAGS = $(shell pkg-config --cflags libcjson expat 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs libcjson expat 2>/dev/null)
+
+ALL_CFLAGS = $(BASEFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib $(PKG_CFLAGS)
+EXP_CFLAGS = $(BASEFLAGS) -O1 $(CFLAGS) -Iexperiments
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libheaplab.a
+
+HARNESS_SRC := $(sort $(wildcard harness/*.c))
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/%.o)
+HEAPLAB := $(BUILD)/heaplab
+
+# Experiments are shared by both builds and live in build/experiments.
+EXP_DIR := build/experiments
+EXP_SRC := $(filter-out experiments/lab.c,$(sort $(wildcard experiments/*.c)))
+EXP_BIN := $(EXP_SRC:experiments/%.c=$(EXP_DIR)/%)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
+
+.PHONY: all deps demo run test test-plain test-san bench fuzz clean format install
+
+all: $(LIB) $(HEAPLAB) $(EXP_BIN) $(UNIT_BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c lib/heaplab.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(HEAPLAB): $(HARNESS_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(HARNESS_OBJ) $(LIB) $(PKG_LIBS) -lm
+	@# the harness finds experiments beside itself
+	@[ "$(BUILD)" = build ] || ln -sfn ../build/experiments $(BUILD)/experiments
+
+build/experiments/lab.o: experiments/lab.c experiments/lab.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(EXP_CFLAGS) -c $< -o $@
+
+$(EXP_DIR)/%: experiments/%.c build/experiments/lab.o experiments/lab.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(EXP_CFLAGS) -o $@ $< build/experiments/lab.o -pthread
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB) | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(PKG_LIBS) -lm
+
+build/bench/%: bench/%.c $(LIB) | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+
+demo run: all
+	./$(HEAPLAB) run brk_pin
+
+# The suite runs twice: plain, then with lib/, the harness and the unit tests
+# under ASan+UBSan. tests/run prints one summary line per pass; the last line
+# is the sum of both, which is what CI reads.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 all
+	@sh tests/run build build-san
+
+test-plain: all
+	@sh tests/run build
+
+bench: all $(BENCH_BIN)
+	@sh bench/run.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf build build-san
+
+format:
+	clang-format -i lib/*.[ch] harness/*.[ch] experiments/*.[ch] tests/unit/*.[ch]

@@ -1,0 +1,335 @@
+/*
+ * heaplab.h — the public interface of libheaplab.
+ *
+ * libheaplab is the data model of heaplab and every reader of it: /proc
+ * files, malloc_info XML, run records, samples, plot scripts and the derived
+ * figures. It never prints, never exits and never aborts: functions return 0
+ * or a negative errno (or a bool) and fill an optional hl_error_t with a
+ * message a user can act on.
+ *
+ * Units are bytes everywhere (smaps says kB, statm says pages: the parsers
+ * convert). "Unknown" is never 0: it is HL_UNKNOWN (-1) and prints "n/a".
+ *
+ * The header reads as a table of contents: each section is labelled by the
+ * file that defines it.
+ */
+#ifndef HEAPLAB_H
+#define HEAPLAB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HL_UNKNOWN ((int64_t)-1)
+
+/* ------------------------------------------------------------------ error.c */
+
+typedef struct hl_error {
+	int code;      /* 0, or a negative errno / HL_E* value */
+	char msg[512]; /* what went wrong and what to do, for a user */
+} hl_error_t;
+
+#define HL_EPARSE (-10001)  /* input is not of the expected form */
+#define HL_ESCHEMA (-10002) /* a record of another schema version */
+
+/* Sets err (which may be NULL) and returns code, so callers can write
+ * `return hl_error_set(err, -EINVAL, "...")`. */
+int hl_error_set(hl_error_t *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* -------------------------------------------------------------------- buf.c */
+
+/* A growable byte buffer; data is always NUL-terminated (not counted in len). */
+typedef struct hl_buf {
+	char *data; /* NULL until the first append */
+	size_t len; /* bytes used, without the terminating NUL */
+	size_t cap; /* bytes allocated */
+} hl_buf_t;
+
+/* Makes room for extra more bytes (plus the NUL) without changing len. */
+int hl_buf_reserve(hl_buf_t *b, size_t extra);
+int hl_buf_append(hl_buf_t *b, const void *p, size_t n);
+int hl_buf_printf(hl_buf_t *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void hl_buf_reset(hl_buf_t *b); /* len = 0, keeps the allocation */
+void hl_buf_free(hl_buf_t *b);
+
+/* ------------------------------------------------------------------ units.c */
+
+/* "1.0 GiB", "512 KiB", "12 B", or "n/a" for HL_UNKNOWN. Returns out. */
+const char *hl_units_bytes(int64_t bytes, char *out, size_t outsz);
+/* Parses "4096", "4k", "4KiB", "1M", "1G" into bytes. */
+int hl_units_parse_bytes(const char *s, int64_t *out);
+
+/* ----------------------------------------------------------------- procfs.c */
+
+/* The I/O that fetches /proc files (parsers below take the buffer). A
+ * process that vanishes is an ordinary result: -ESRCH, with a message. */
+int hl_procfs_read(pid_t pid, const char *name, hl_buf_t *out, hl_error_t *err);
+int hl_file_read(const char *path, hl_buf_t *out, hl_error_t *err);
+long hl_procfs_page_size(void);
+
+/* ----------------------------------------------------------------- status.c */
+
+typedef struct hl_status {
+	char name[64];          /* Name: (the command, at most 15 chars) */
+	int64_t vm_size_bytes;  /* VmSize */
+	int64_t vm_rss_bytes;   /* VmRSS */
+	int64_t rss_anon_bytes; /* RssAnon */
+	int64_t rss_file_bytes; /* RssFile */
+	int64_t vm_swap_bytes;  /* VmSwap */
+	int64_t threads;        /* Threads */
+} hl_status_t;
+
+/* /proc/PID/status. Fields absent from buf stay HL_UNKNOWN. */
+int hl_status_parse(const char *buf, size_t len, hl_status_t *out, hl_error_t *err);
+
+/* ------------------------------------------------------------------ statm.c */
+
+typedef struct hl_statm {
+	int64_t vsz_bytes;    /* size */
+	int64_t rss_bytes;    /* resident */
+	int64_t shared_bytes; /* shared (file-backed resident) */
+} hl_statm_t;
+
+/* /proc/PID/statm (pages, converted with page_size). Cheap: used to sample. */
+int hl_statm_parse(const char *buf, size_t len, long page_size, hl_statm_t *out,
+		   hl_error_t *err);
+
+/* ------------------------------------------------------------------- maps.c */
+
+typedef enum hl_region_class {
+	HL_REGION_BRK_HEAP,   /* [heap]: the main arena's brk heap */
+	HL_REGION_ARENA_HEAP, /* a non-main arena's heap: 64 MiB-aligned anon */
+	HL_REGION_MMAP_CHUNK, /* an anonymous mapping that is one malloc chunk */
+	HL_REGION_ANON_OTHER, /* any other anonymous mapping */
+	HL_REGION_STACK,      /* [stack] */
+	HL_REGION_FILE,       /* backed by a file */
+	HL_REGION_OTHER,      /* [vdso], [vvar], [vsyscall], ... */
+	HL_REGION_NCLASSES
+} hl_region_class_t;
+
+typedef struct hl_region {
+	uint64_t start, end;         /* [start, end) virtual addresses */
+	char perms[5];               /* "rw-p" */
+	uint64_t offset;             /* file offset */
+	uint64_t inode;              /* 0 for anonymous */
+	char path[256];              /* "" anonymous, "[heap]", "/usr/lib/..." */
+	hl_region_class_t cls;       /* set by hl_region_classify */
+	int64_t rss_bytes;           /* smaps Rss, HL_UNKNOWN from maps alone */
+	int64_t private_dirty_bytes; /* smaps Private_Dirty */
+	int64_t anonymous_bytes;     /* smaps Anonymous */
+	int64_t swap_bytes;          /* smaps Swap */
+} hl_region_t;
+
+typedef struct hl_regions {
+	hl_region_t *v; /* sorted by start, as the kernel lists them */
+	size_t n, cap;
+} hl_regions_t;
+
+/* /proc/PID/maps: addresses, perms, path; smaps fields HL_UNKNOWN. */
+int hl_maps_parse(const char *buf, size_t len, hl_regions_t *out, hl_error_t *err);
+void hl_regions_free(hl_regions_t *r);
+/* The region that contains addr, or NULL. */
+const hl_region_t *hl_regions_find(const hl_regions_t *r, uint64_t addr);
+/* The first region of class cls, or NULL. */
+const hl_region_t *hl_regions_first(const hl_regions_t *r, hl_region_class_t cls);
+
+/* ------------------------------------------------------------------ smaps.c */
+
+/* /proc/PID/smaps: as maps, plus Rss, Private_Dirty, Anonymous, Swap. */
+int hl_smaps_parse(const char *buf, size_t len, hl_regions_t *out, hl_error_t *err);
+
+typedef struct hl_rollup {
+	int64_t rss_bytes, pss_bytes, anonymous_bytes, swap_bytes, private_dirty_bytes;
+} hl_rollup_t;
+
+/* /proc/PID/smaps_rollup. */
+int hl_smaps_rollup_parse(const char *buf, size_t len, hl_rollup_t *out, hl_error_t *err);
+
+/* ----------------------------------------------------------------- region.c */
+
+/* Reads the 16 bytes at addr in the target (a chunk header) without faulting
+ * anything in; returns 0, or a negative errno if they cannot be read. */
+typedef int (*hl_peek_fn)(void *ctx, uint64_t addr, void *out16);
+
+/* Sets every region's cls. peek may be NULL: then no anonymous mapping can be
+ * proven to be a malloc chunk and none is classed HL_REGION_MMAP_CHUNK. */
+void hl_region_classify(hl_regions_t *r, hl_peek_fn peek, void *ctx);
+const char *hl_region_class_name(hl_region_class_t c); /* "brk-heap", ... */
+
+/* ------------------------------------------------------------ malloc_info.c */
+
+typedef struct hl_mi_bin {
+	int64_t from, to;    /* chunk sizes as malloc_info prints them (see below) */
+	int64_t total_bytes; /* total */
+	int64_t count;       /* count */
+	bool unsorted;       /* <unsorted .../> rather than <size .../> */
+} hl_mi_bin_t;
+
+/* One <heap nr="N"> of malloc_info, i.e. one arena. malloc_info's quirks on
+ * glibc 2.36: it does not see tcache; "rest" includes top; bin sizes keep
+ * the PREV_INUSE bit (a 4096 B request shows as from="4113"). */
+typedef struct hl_mi_arena {
+	int nr;                       /* heap nr */
+	int64_t fast_count, fast_bytes; /* <total type="fast"> */
+	int64_t rest_count, rest_bytes; /* <total type="rest"> */
+	int64_t system_current_bytes;   /* <system type="current"> */
+	int64_t system_max_bytes;       /* <system type="max"> */
+	int64_t aspace_total_bytes;     /* <aspace type="total"> */
+	int64_t aspace_mprotect_bytes;  /* <aspace type="mprotect"> */
+	int64_t subheaps;               /* <aspace type="subheaps">, HL_UNKNOWN on main */
+	hl_mi_bin_t *bins;
+	size_t nbins;
+} hl_mi_arena_t;
+
+typedef struct hl_mi_total {
+	int64_t fast_count, fast_bytes;
+	int64_t rest_count, rest_bytes;
+	int64_t mmap_count, mmap_bytes;
+	int64_t system_current_bytes, system_max_bytes;
+	int64_t aspace_total_bytes, aspace_mprotect_bytes;
+} hl_mi_total_t;
+
+typedef struct hl_malloc_info {
+	hl_mi_arena_t *arenas;
+	size_t narenas;
+	hl_mi_total_t total;
+} hl_malloc_info_t;
+
+int hl_malloc_info_parse(const char *buf, size_t len, hl_malloc_info_t *out,
+			 hl_error_t *err);
+void hl_malloc_info_free(hl_malloc_info_t *mi);
+
+/* ------------------------------------------------------------ run_record.c */
+
+#define HL_RUN_SCHEMA_VERSION 1
+
+typedef struct hl_mallinfo {
+	bool valid; /* false: not measured, or not glibc's allocator */
+	int64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks,
+		fordblks, keepcost; /* as in struct mallinfo2, bytes or counts */
+} hl_mallinfo_t;
+
+typedef struct hl_observation {
+	char key[64];
+	double value;
+} hl_observation_t;
+
+typedef struct hl_phase {
+	char name[64];
+	int64_t t_ms;           /* since the program started */
+	int64_t rss_bytes;      /* whole process, from /proc at the phase */
+	int64_t vsz_bytes;
+	int64_t heap_bytes;     /* size of [heap] (the brk heap), 0 if none */
+	int64_t heap_rss_bytes; /* resident part of [heap] */
+	hl_mallinfo_t mallinfo2;
+	bool malloc_info_valid;
+	hl_malloc_info_t malloc_info;
+	hl_observation_t *obs;
+	size_t nobs;
+} hl_phase_t;
+
+typedef struct hl_param {
+	char name[64];
+	char value[128];
+} hl_param_t;
+
+typedef struct hl_run {
+	int schema_version;
+	char experiment[64];   /* experiment name, or program basename */
+	char program[512];     /* the path that was executed */
+	hl_param_t *params;    /* every parameter with its value (defaults too) */
+	size_t nparams;
+	char glibc[32];        /* "2.36" */
+	char kernel[128];      /* uname -r */
+	char tunables[512];    /* GLIBC_TUNABLES as given ("" for none) */
+	char allocator[32];    /* "glibc", "jemalloc", ... */
+	char started[32];      /* ISO 8601 UTC */
+	int64_t interval_ms;   /* sampling interval, 0 = no sampling */
+	bool complete;         /* false while running or if it died */
+	char status[256];      /* "complete", "killed by signal 9 after phase 'allocated'" */
+	int exit_code;         /* the program's exit status, -1 if killed */
+	int64_t duration_ms;
+	int64_t nsamples;
+	hl_phase_t *phases;
+	size_t nphases;
+} hl_run_t;
+
+void hl_run_init(hl_run_t *run);
+void hl_run_free(hl_run_t *run);
+int hl_run_add_param(hl_run_t *run, const char *name, const char *value);
+/* Appends a phase (copied; the run takes over ph's allocations). */
+int hl_run_add_phase(hl_run_t *run, hl_phase_t *ph);
+void hl_phase_free(hl_phase_t *ph);
+int hl_phase_observe(hl_phase_t *ph, const char *key, double value);
+/* Observation value, or false if the phase has no such key. */
+bool hl_phase_observation(const hl_phase_t *ph, const char *key, double *value);
+const hl_phase_t *hl_run_phase(const hl_run_t *run, const char *name);
+
+int hl_run_to_json(const hl_run_t *run, hl_buf_t *out, hl_error_t *err);
+int hl_run_from_json(const char *buf, size_t len, hl_run_t *run, hl_error_t *err);
+/* dir/run.json written through a temporary file and rename(2). */
+int hl_run_save(const hl_run_t *run, const char *dir, hl_error_t *err);
+int hl_run_load(const char *dir, hl_run_t *run, hl_error_t *err);
+
+/* --------------------------------------------------------------- samples.c */
+
+/* samples.tsv: one header row, then one row per sample. */
+typedef struct hl_sample {
+	int64_t t_ms;
+	int64_t rss_bytes, vsz_bytes, heap_bytes, heap_rss_bytes;
+	char phase[64]; /* the last phase reached ("start" before any) */
+} hl_sample_t;
+
+typedef struct hl_samples {
+	hl_sample_t *v;
+	size_t n, cap;
+} hl_samples_t;
+
+extern const char hl_samples_header[]; /* the header row, with '\n' */
+int hl_samples_format_row(const hl_sample_t *s, hl_buf_t *out);
+int hl_samples_parse(const char *buf, size_t len, hl_samples_t *out, hl_error_t *err);
+void hl_samples_free(hl_samples_t *s);
+
+/* --------------------------------------------------------------- figures.c */
+
+/* The derived figures of DESIGN.md section 3, defined here once. */
+
+/* fragmentation ratio = rss / live, HL_UNKNOWN-safe (returns -1 if unknown). */
+double hl_figures_frag_ratio(int64_t rss_bytes, int64_t live_bytes);
+/* Percentage drop from a to b (100 * (a - b) / a), 0 if a <= 0. */
+double hl_figures_drop_pct(int64_t a, int64_t b);
+
+typedef enum hl_verdict_kind {
+	HL_VERDICT_NONE,      /* nothing was freed: nothing to judge */
+	HL_VERDICT_RETENTION, /* in use fell, RSS did not: glibc holds it */
+	HL_VERDICT_RELEASED,  /* in use fell and RSS followed */
+	HL_VERDICT_LEAK,      /* in use grew phase after phase */
+	HL_VERDICT_UNKNOWN    /* not enough data (no phases, no mallinfo2) */
+} hl_verdict_kind_t;
+
+typedef struct hl_verdict {
+	hl_verdict_kind_t kind;
+	char text[256]; /* "retention: in-use fell 99.9% but RSS fell 0.0% at 'freed'; ..." */
+} hl_verdict_t;
+
+void hl_figures_verdict(const hl_run_t *run, hl_verdict_t *out);
+const char *hl_verdict_kind_name(hl_verdict_kind_t k);
+
+/* ------------------------------------------------------------------ plot.c */
+
+/* Writes the gnuplot script for the timeline of a run directory: it reads
+ * samples.tsv beside it and draws png and svg. Phase marks come from run. */
+int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err);
+
+/* ---------------------------------------------------------------- sysinfo.c */
+
+/* glibc's version ("2.36"), from gnu_get_libc_version(). */
+const char *hl_sysinfo_glibc(void);
+/* uname -r into out. */
+int hl_sysinfo_kernel(char *out, size_t outsz);
+
+#endif /* HEAPLAB_H */
