@@ -294,6 +294,45 @@ int hl_samples_format_row(const hl_sample_t *s, hl_buf_t *out);
 int hl_samples_parse(const char *buf, size_t len, hl_samples_t *out, hl_error_t *err);
 void hl_samples_free(hl_samples_t *s);
 
+/* ------------------------------------------------------------- phase_msg.c */
+
+/* One message of the phase protocol (docs/phase-protocol.md), sent by an
+ * experiment's lab_phase() to the harness. */
+#define HL_PHASE_MSG_MAX_OBS 64
+
+typedef struct hl_phase_msg {
+	char name[64];
+	hl_mallinfo_t mallinfo2;
+	hl_observation_t obs[HL_PHASE_MSG_MAX_OBS];
+	size_t nobs;
+	const char *malloc_info; /* points into the parsed buffer */
+	size_t malloc_info_len;
+	const char *malloc_stats; /* points into the parsed buffer */
+	size_t malloc_stats_len;
+} hl_phase_msg_t;
+
+/* Parses the message at the start of buf. Returns the bytes it used (> 0)
+ * when buf holds a whole message, 0 when more bytes are needed, or a
+ * negative code (HL_EPARSE) when the bytes are not a message. */
+int64_t hl_phase_msg_parse(const char *buf, size_t len, hl_phase_msg_t *out, hl_error_t *err);
+
+/* --------------------------------------------------------------- sampler.c */
+
+/* Takes samples of one process from /proc: statm for RSS and VSZ, smaps for
+ * the brk heap. Keeps its buffers between samples so sampling at 10 ms does
+ * not allocate each time. */
+typedef struct hl_sampler {
+	pid_t pid;
+	long page_size;
+	hl_buf_t buf;
+	hl_regions_t regions;
+} hl_sampler_t;
+
+void hl_sampler_init(hl_sampler_t *s, pid_t pid);
+/* Fills out (phase left empty). -ESRCH once the process has gone. */
+int hl_sampler_take(hl_sampler_t *s, hl_sample_t *out, hl_error_t *err);
+void hl_sampler_free(hl_sampler_t *s);
+
 /* --------------------------------------------------------------- figures.c */
 
 /* The derived figures of DESIGN.md section 3, defined here once. */

@@ -1,0 +1,39 @@
+#!/bin/sh
+# bench/run.sh — `make bench`: figures, not pass/fail. Medians of repeated
+# runs, in one run of this script, so ratios compare like with like.
+#
+# 1. What sampling costs the experiment: brk_pin's wall time under the
+#    harness at --interval 0 (phases only), 10 ms and 1 ms.
+# 2. What one sample costs on a process with 10,000 mappings.
+set -eu
+cd "$(dirname "$0")/.."
+HEAPLAB=build/heaplab
+REPEATS=${BENCH_REPEATS:-5}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+echo "== sampling cost: brk_pin (262,144 x 4 KiB, pin, trim), $REPEATS runs each, interleaved"
+for i in $(seq "$REPEATS"); do
+	for iv in 0 10 1; do
+		out="$tmp/r-$iv-$i"
+		$HEAPLAB run brk_pin --quiet --interval "$iv" --out "$out" >/dev/null
+		ms=$(grep '"duration_ms"' "$out/run.json" | tr -dc '0-9')
+		n=$(grep '"samples"' "$out/run.json" | tr -dc '0-9')
+		echo "$ms" >>"$tmp/ms-$iv"
+		echo "$n" >>"$tmp/n-$iv"
+	done
+done
+base=$(median <"$tmp/ms-0")
+for iv in 0 10 1; do
+	m=$(median <"$tmp/ms-$iv")
+	n=$(median <"$tmp/n-$iv")
+	awk -v iv="$iv" -v m="$m" -v b="$base" -v n="$n" 'BEGIN {
+		printf "  interval %2s ms: median wall %6d ms  samples %5d  ratio to no sampling %.3f (%+.1f%%)\n",
+			iv, m, n, m / b, (m / b - 1) * 100 }'
+done
+echo "  goal: sampling at 10 ms costs the experiment under 1% of its wall time"
+echo
+echo "== one sample on a process with 10,000 mappings"
+build/bench/smaps_read 10000 50 | sed 's/^/  /'

@@ -1,0 +1,84 @@
+/*
+ * lab.h — what every experiment uses: its description, its --name=value
+ * parameters, and lab_phase(), the phase protocol of DESIGN.md section 4.
+ *
+ * Under the harness (HEAPLAB_PHASE_FDS set by `heaplab run`), lab_phase()
+ * sends the process's own mallinfo2, malloc_info XML, malloc_stats text and
+ * the observations made since the last phase to the harness, then blocks
+ * until the harness has sampled /proc: inside and outside figures are of the
+ * same instant. Alone, it prints a one-line summary to stderr.
+ *
+ * lab_phase() does not call malloc: its buffers, FILE and memfds are made in
+ * lab_init(), before the experiment allocates anything it measures. The wire
+ * format is documented in docs/phase-protocol.md.
+ *
+ * An experiment is:
+ *
+ *     static lab_param_t params[] = {
+ *         {"blocks", 262144, 1, 1 << 24, "how many blocks to allocate"},
+ *         {0},
+ *     };
+ *     static const lab_experiment_t exp = {
+ *         .name = "brk_pin", .lesson = "...", .phases = "allocated freed trimmed",
+ *         .expect = "...", .params = params,
+ *     };
+ *     int main(int argc, char **argv) {
+ *         lab_init(&exp, argc, argv);
+ *         long long n = lab_param(&exp, "blocks");
+ *         ...
+ *         lab_phase("allocated");
+ *     }
+ *
+ * Besides its parameters every experiment answers --help and --describe (the
+ * description in "key: value" lines, read by `heaplab list` and `explain`),
+ * and --check (validate the parameters, exit 0 or 2, run nothing).
+ */
+#ifndef LAB_H
+#define LAB_H
+
+typedef struct lab_param {
+	const char *name; /* --name=value */
+	long long def;    /* default */
+	long long min;    /* accepted range, inclusive */
+	long long max;
+	const char *help; /* one line */
+	long long value;  /* set by lab_init */
+} lab_param_t;
+
+typedef struct lab_experiment {
+	const char *name;   /* as `heaplab run NAME` knows it */
+	const char *lesson; /* one sentence */
+	const char *phases; /* the phase names, space-separated, in order */
+	const char *look;   /* what to look at in the table and the plot */
+	const char *expect; /* the expected result on glibc 2.36, with numbers */
+	lab_param_t *params; /* terminated by an entry with name == NULL */
+} lab_experiment_t;
+
+/* Parses argv (exits 2 with a message naming the parameter on bad input),
+ * handles --help / --describe / --check, and prepares the phase protocol. */
+void lab_init(const lab_experiment_t *exp, int argc, char **argv);
+
+/* The value of a declared parameter (exits 2 if the name is not declared:
+ * that is a bug in the experiment). */
+long long lab_param(const lab_experiment_t *exp, const char *name);
+
+/* Records a figure the experiment knows about itself; it goes into the next
+ * phase's "observations" in run.json. At most 64 per phase; key at most 63
+ * characters of [a-z0-9_]. */
+void lab_observe(const char *key, double value);
+
+/* Marks a phase: name is [a-z0-9_-], at most 63 characters. */
+void lab_phase(const char *name);
+
+/* malloc_trim(0), recorded as the observation "malloc_trim" (its return
+ * value) so the verdict can say what malloc_trim released. */
+int lab_trim(void);
+
+/* Memory for the experiment's own bookkeeping (pointer arrays) straight from
+ * mmap, so it neither lives in nor moves the heap being measured. */
+void *lab_scratch(unsigned long long bytes);
+
+/* Writes to every byte's page so the memory is resident (RSS counts it). */
+void lab_touch(void *p, unsigned long long bytes);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * catalogue.c — the experiments heaplab knows: where they are, what each
+ * says about itself (`EXP --describe`), and the `list` and `explain`
+ * commands. The experiment program is the one source of its description;
+ * nothing here repeats a lesson.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+const char *catalogue_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("HEAPLAB_EXPERIMENTS");
+	if (env && *env)
+		return env;
+	if (!dir[0]) {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (n <= 0) {
+			snprintf(dir, sizeof dir, "build/experiments");
+			return dir;
+		}
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(dir, sizeof dir, "%.*s/experiments", (int)(sizeof dir - 13), exe);
+	}
+	return dir;
+}
+
+static bool valid_exp_name(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/* Runs path --describe, stdout into out; returns the exit status or -errno. */
+static int run_describe(const char *path, hl_buf_t *out)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		execl(path, path, "--describe", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(fds[0], chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && hl_buf_append(out, chunk, (size_t)n))
+			break;
+	close(fds[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void copy_field(char *dst, size_t dstsz, const char *src, size_t n)
+{
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int parse_describe(const char *buf, exp_desc_t *d, hl_error_t *err)
+{
+	const char *p = buf;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		const char *colon = memchr(p, ':', n);
+		if (colon && colon[1] == ' ') {
+			size_t k = (size_t)(colon - p);
+			const char *v = colon + 2;
+			size_t vn = n - k - 2;
+			if (k == 4 && !strncmp(p, "name", 4))
+				copy_field(d->name, sizeof d->name, v, vn);
+			else if (k == 6 && !strncmp(p, "lesson", 6))
+				copy_field(d->lesson, sizeof d->lesson, v, vn);
+			else if (k == 6 && !strncmp(p, "phases", 6))
+				copy_field(d->phases, sizeof d->phases, v, vn);
+			else if (k == 4 && !strncmp(p, "look", 4))
+				copy_field(d->look, sizeof d->look, v, vn);
+			else if (k == 6 && !strncmp(p, "expect", 6))
+				copy_field(d->expect, sizeof d->expect, v, vn);
+			else if (k == 5 && !strncmp(p, "param", 5) && d->nparams < CATALOGUE_MAX_PARAMS) {
+				char line[512];
+				copy_field(line, sizeof line, v, vn);
+				exp_param_t *pa = &d->params[d->nparams];
+				int used = 0;
+				if (sscanf(line, "%63s %lld %lld %lld %n", pa->name, &pa->def, &pa->min,
+					   &pa->max, &used) == 4) {
+					snprintf(pa->help, sizeof pa->help, "%s", line + used);
+					d->nparams++;
+				}
+			}
+		}
+		p += n + (nl ? 1 : 0);
+	}
+	if (!d->name[0] || !d->lesson[0])
+		return hl_error_set(err, HL_EPARSE, "%s --describe gave no name or lesson", d->path);
+	return 0;
+}
+
+int catalogue_describe(const char *name, exp_desc_t *out, hl_error_t *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!valid_exp_name(name))
+		return hl_error_set(err, -ENOENT, "unknown experiment '%s'", name);
+	snprintf(out->path, sizeof out->path, "%s/%s", catalogue_dir(), name);
+	struct stat st;
+	if (stat(out->path, &st) < 0 || !S_ISREG(st.st_mode) || access(out->path, X_OK) < 0)
+		return hl_error_set(err, -ENOENT, "unknown experiment '%s'", name);
+	hl_buf_t b = {0};
+	int rc = run_describe(out->path, &b);
+	if (rc != 0) {
+		hl_buf_free(&b);
+		return hl_error_set(err, -EIO, "%s --describe failed (status %d)", out->path, rc);
+	}
+	rc = parse_describe(b.data ? b.data : "", out, err);
+	hl_buf_free(&b);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const exp_desc_t *)a)->name, ((const exp_desc_t *)b)->name);
+}
+
+int catalogue_all(exp_desc_t **out, hl_error_t *err)
+{
+	*out = NULL;
+	DIR *d = opendir(catalogue_dir());
+	if (!d)
+		return hl_error_set(err, -errno,
+				    "no experiments in %s: build them with `make` (or set "
+				    "HEAPLAB_EXPERIMENTS)",
+				    catalogue_dir());
+	exp_desc_t *v = NULL;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!valid_exp_name(e->d_name))
+			continue;
+		exp_desc_t *nv = realloc(v, (size_t)(n + 1) * sizeof *v);
+		if (!nv)
+			break;
+		v = nv;
+		if (catalogue_describe(e->d_name, &v[n], NULL) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, (size_t)n, sizeof *v, by_name);
+	*out = v;
+	return n;
+}
+
+void catalogue_print_list(FILE *f)
+{
+	exp_desc_t *v;
+	hl_error_t err = {0};
+	int n = catalogue_all(&v, &err);
+	if (n < 0) {
+		fprintf(f, "  (%s)\n", err.msg);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  %-22s %s\n", v[i].name, v[i].lesson);
+	if (n == 0)
+		fprintf(f, "  (none built in %s: run `make`)\n", catalogue_dir());
+	free(v);
+}
+
+int cmd_list(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: heaplab list\n\nLists the experiments and the lesson each one proves.\n");
+		return 0;
+	}
+	if (argc > 1) {
+		say_error("list takes no arguments (got '%s')", argv[1]);
+		return EXIT_USAGE;
+	}
+	printf("experiments (in %s):\n", catalogue_dir());
+	catalogue_print_list(stdout);
+	printf("\nheaplab explain NAME tells more; heaplab run NAME runs one.\n");
+	return 0;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		FILE *f = argc == 2 ? stdout : stderr;
+		fprintf(f, "usage: heaplab explain EXPERIMENT\n\nPrints the lesson, phases, knobs "
+			   "and expected numbers of one experiment.\n");
+		return argc == 2 ? 0 : EXIT_USAGE;
+	}
+	exp_desc_t d;
+	hl_error_t err = {0};
+	if (catalogue_describe(argv[1], &d, &err)) {
+		say_error("%s", err.msg);
+		fprintf(stderr, "experiments:\n");
+		catalogue_print_list(stderr);
+		return EXIT_USAGE;
+	}
+	printf("%s — %s\n\nphases: %s\n", d.name, d.lesson, d.phases);
+	if (d.look[0])
+		printf("look at: %s\n", d.look);
+	printf("\nknobs:\n");
+	for (int i = 0; i < d.nparams; i++)
+		printf("  --%s=N  %s (default %lld, %lld..%lld)\n", d.params[i].name, d.params[i].help,
+		       d.params[i].def, d.params[i].min, d.params[i].max);
+	printf("\nexpected on glibc 2.36: %s\n", d.expect);
+	printf("\nrun it:  heaplab run %s [-- --NAME=VALUE...]\n", d.name);
+	return 0;
+}

@@ -1,0 +1,688 @@
+/*
+ * cmd_run.c — `heaplab run`: starts an experiment (or any program), samples
+ * it from /proc at an interval, answers its phase messages (DESIGN.md
+ * section 4), and writes the run directory: run.json, samples.tsv,
+ * malloc_info-PHASE.xml, malloc_stats-PHASE.txt, program.log and the plots.
+ *
+ * What is recorded is never lost: run.json is rewritten (atomically) after
+ * every phase, marked incomplete until the program has exited cleanly, so a
+ * program that dies mid-run leaves a record that says how far it got.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define MAX_TUNABLES 32
+#define MAX_ENV 32
+
+typedef struct run_opts {
+	const char *out;
+	int64_t interval_ms;
+	const char *allocator;
+	const char *tunables[MAX_TUNABLES];
+	int ntunables;
+	const char *env[MAX_ENV];
+	int nenv;
+	bool quiet;
+	const char *target;  /* experiment name or program path */
+	char **target_argv;  /* arguments after "--" */
+	int target_argc;
+} run_opts_t;
+
+/* Allocators heaplab can put in front of glibc's, and the Debian package
+ * that brings each. */
+static const struct allocator {
+	const char *name;
+	const char *soname;
+	const char *package;
+} allocators[] = {
+	{"glibc", NULL, NULL},
+	{"jemalloc", "libjemalloc.so.2", "libjemalloc2"},
+	{"tcmalloc", "libtcmalloc_minimal.so.4", "libtcmalloc-minimal4"},
+	{"mimalloc", "libmimalloc.so.2", "libmimalloc2.0"},
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: heaplab run EXPERIMENT|PROGRAM [OPTIONS] [-- ARGS...]\n\n"
+		"Runs an experiment (see `heaplab list`) or a program (a path with a '/'),\n"
+		"samples it from /proc, records each phase it marks, and writes a run\n"
+		"directory with run.json, samples.tsv, malloc_info/malloc_stats per phase and\n"
+		"timeline plots. Prints the phase table and a verdict.\n\n"
+		"options:\n"
+		"  --out DIR          write the run here (a new or empty directory);\n"
+		"                     default results/EXPERIMENT/DATE-TIME-PID\n"
+		"  --interval MS      sample every MS milliseconds (default 10; 0 = at phases only)\n"
+		"  --allocator A      glibc (default), jemalloc, tcmalloc or mimalloc (LD_PRELOAD)\n"
+		"  --tunable K=V      a glibc tunable, e.g. glibc.malloc.arena_max=2 (repeatable)\n"
+		"  --env NAME=VALUE   an environment variable for the program (repeatable)\n"
+		"  --quiet            print only the verdict and the run directory\n\n"
+		"ARGS after -- go to the experiment, e.g.: heaplab run brk_pin -- --pin=0\n");
+}
+
+static int64_t now_ms(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static bool valid_tunable(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv || !eq[1] || strncmp(kv, "glibc.", 6) != 0)
+		return false;
+	for (const char *p = kv; p < eq; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.'))
+			return false;
+	for (const char *p = eq + 1; *p; p++)
+		if (*p == ':' || *p == '=' || *p == ' ')
+			return false;
+	return true;
+}
+
+static int parse_opts(int argc, char **argv, run_opts_t *o)
+{
+	memset(o, 0, sizeof *o);
+	o->interval_ms = 10;
+	o->allocator = "glibc";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--")) {
+			o->target_argv = argv + i + 1;
+			o->target_argc = argc - i - 1;
+			break;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			run_usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "--quiet")) {
+			o->quiet = true;
+			continue;
+		}
+		if (a[0] == '-' && a[1] == '-' &&
+		    (!strcmp(a, "--out") || !strcmp(a, "--interval") || !strcmp(a, "--allocator") ||
+		     !strcmp(a, "--tunable") || !strcmp(a, "--env"))) {
+			if (!val) {
+				say_error("%s needs a value (see heaplab run --help)", a);
+				return -1;
+			}
+			i++;
+			if (!strcmp(a, "--out")) {
+				o->out = val;
+			} else if (!strcmp(a, "--interval")) {
+				char *end;
+				errno = 0;
+				long long v = strtoll(val, &end, 10);
+				if (errno || end == val || *end || v < 0 || v > 3600000) {
+					say_error("--interval takes milliseconds from 0 to 3600000, got "
+						  "'%s'",
+						  val);
+					return -1;
+				}
+				o->interval_ms = v;
+			} else if (!strcmp(a, "--allocator")) {
+				o->allocator = val;
+			} else if (!strcmp(a, "--tunable")) {
+				if (!valid_tunable(val)) {
+					say_error("--tunable takes glibc.malloc.NAME=VALUE (e.g. "
+						  "glibc.malloc.arena_max=2), got '%s'",
+						  val);
+					return -1;
+				}
+				if (o->ntunables == MAX_TUNABLES) {
+					say_error("at most %d --tunable options", MAX_TUNABLES);
+					return -1;
+				}
+				o->tunables[o->ntunables++] = val;
+			} else {
+				const char *eq = strchr(val, '=');
+				if (!eq || eq == val || o->nenv == MAX_ENV) {
+					say_error("--env takes NAME=VALUE, got '%s'", val);
+					return -1;
+				}
+				o->env[o->nenv++] = val;
+			}
+			continue;
+		}
+		if (a[0] == '-') {
+			say_error("unknown option '%s' (arguments for the experiment go after --)", a);
+			return -1;
+		}
+		if (o->target) {
+			say_error("unexpected argument '%s': arguments for %s go after --, e.g. "
+				  "heaplab run %s -- %s",
+				  a, o->target, o->target, a);
+			return -1;
+		}
+		o->target = a;
+	}
+	if (!o->target) {
+		say_error("run needs an experiment or a program");
+		run_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct allocator *find_allocator(const char *name, char *lib, size_t libsz)
+{
+	for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++) {
+		const struct allocator *a = &allocators[i];
+		if (strcmp(a->name, name))
+			continue;
+		lib[0] = '\0';
+		if (!a->soname)
+			return a;
+		static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu",
+						   "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+						   "/usr/lib"};
+		for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+			snprintf(lib, libsz, "%s/%s", dirs[d], a->soname);
+			if (access(lib, R_OK) == 0)
+				return a;
+		}
+		lib[0] = '\0';
+		return a;
+	}
+	return NULL;
+}
+
+/* Everything one run needs while it is going. */
+typedef struct run_ctx {
+	const run_opts_t *o;
+	char dir[PATH_MAX];
+	FILE *samples;
+	hl_run_t run;
+	hl_sampler_t sampler;
+	struct timespec t0;
+	pid_t pid;
+	int from_child; /* phase messages */
+	int to_child;   /* acknowledgements */
+	hl_buf_t in;    /* bytes of a phase message not yet complete */
+	char last_phase[64];
+	bool glibc_figures; /* mallinfo2/malloc_info describe the real allocator */
+} run_ctx_t;
+
+static int write_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t w = write(fd, data, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return close(fd) == 0 ? 0 : -errno;
+}
+
+static void save_record(run_ctx_t *c)
+{
+	hl_error_t err = {0};
+	if (hl_run_save(&c->run, c->dir, &err))
+		say_error("cannot save run.json: %s", err.msg);
+}
+
+static void write_sample(run_ctx_t *c, hl_sample_t *s)
+{
+	snprintf(s->phase, sizeof s->phase, "%s", c->last_phase);
+	hl_buf_t row = {0};
+	if (hl_samples_format_row(s, &row) == 0)
+		fwrite(row.data, 1, row.len, c->samples);
+	hl_buf_free(&row);
+	c->run.nsamples++;
+}
+
+static void take_sample(run_ctx_t *c)
+{
+	hl_sample_t s;
+	if (hl_sampler_take(&c->sampler, &s, NULL) == 0) {
+		s.t_ms = now_ms(&c->t0);
+		write_sample(c, &s);
+	}
+}
+
+/* A whole phase message is in c->in: record it, then let the child go on. */
+static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
+{
+	hl_phase_t ph;
+	memset(&ph, 0, sizeof ph);
+	snprintf(ph.name, sizeof ph.name, "%s", m->name);
+	ph.t_ms = now_ms(&c->t0);
+	hl_sample_t s;
+	hl_error_t err = {0};
+	if (hl_sampler_take(&c->sampler, &s, &err) == 0) {
+		ph.rss_bytes = s.rss_bytes;
+		ph.vsz_bytes = s.vsz_bytes;
+		ph.heap_bytes = s.heap_bytes;
+		ph.heap_rss_bytes = s.heap_rss_bytes;
+		s.t_ms = ph.t_ms;
+		snprintf(c->last_phase, sizeof c->last_phase, "%s", m->name);
+		write_sample(c, &s);
+	} else {
+		ph.rss_bytes = ph.vsz_bytes = ph.heap_bytes = ph.heap_rss_bytes = HL_UNKNOWN;
+		snprintf(c->last_phase, sizeof c->last_phase, "%s", m->name);
+	}
+	fflush(c->samples);
+
+	/* A phase name can repeat; its files must not overwrite each other. */
+	char base[80];
+	snprintf(base, sizeof base, "%s", m->name);
+	int seen = 0;
+	for (size_t i = 0; i < c->run.nphases; i++)
+		seen += !strcmp(c->run.phases[i].name, m->name);
+	if (seen)
+		snprintf(base, sizeof base, "%s-%d", m->name, seen + 1);
+	char fname[128];
+	if (c->glibc_figures) {
+		ph.mallinfo2 = m->mallinfo2;
+		snprintf(fname, sizeof fname, "malloc_info-%s.xml", base);
+		write_file(c->dir, fname, m->malloc_info, m->malloc_info_len);
+		snprintf(fname, sizeof fname, "malloc_stats-%s.txt", base);
+		write_file(c->dir, fname, m->malloc_stats, m->malloc_stats_len);
+		if (hl_malloc_info_parse(m->malloc_info, m->malloc_info_len, &ph.malloc_info, &err) ==
+		    0)
+			ph.malloc_info_valid = true;
+		else
+			say_error("phase '%s': malloc_info not understood: %s", m->name, err.msg);
+	}
+	for (size_t i = 0; i < m->nobs; i++)
+		hl_phase_observe(&ph, m->obs[i].key, m->obs[i].value);
+
+	hl_run_add_phase(&c->run, &ph);
+	const hl_phase_t *rec = &c->run.phases[c->run.nphases - 1];
+	snprintf(c->run.status, sizeof c->run.status, "running: reached phase '%s'", rec->name);
+	save_record(c);
+	if (!c->o->quiet) {
+		table_row(stdout, rec, &c->run.phases[0]);
+		fflush(stdout);
+	}
+	char go = 'g';
+	if (write(c->to_child, &go, 1) != 1)
+		return -errno;
+	return 0;
+}
+
+/* Reads what the child sent; handles every whole message. 0 on EOF. */
+static int read_child(run_ctx_t *c)
+{
+	char chunk[65536];
+	ssize_t n = read(c->from_child, chunk, sizeof chunk);
+	if (n < 0)
+		return errno == EINTR ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	if (hl_buf_append(&c->in, chunk, (size_t)n))
+		return -ENOMEM;
+	for (;;) {
+		hl_phase_msg_t m;
+		hl_error_t err = {0};
+		int64_t used = hl_phase_msg_parse(c->in.data, c->in.len, &m, &err);
+		if (used == 0)
+			break;
+		if (used < 0) {
+			say_error("the program sent something that is not a phase message (%s); "
+				  "ignoring the rest of its messages",
+				  err.msg);
+			return -EPROTO;
+		}
+		int rc = handle_phase(c, &m);
+		memmove(c->in.data, c->in.data + used, c->in.len - (size_t)used);
+		c->in.len -= (size_t)used;
+		if (rc)
+			return 0; /* the child is gone; its exit status tells why */
+	}
+	return 1;
+}
+
+static void exec_child(const run_opts_t *o, const char *path, const char *lib, int msg_w,
+		       int ack_r, const char *dir, const char *tunables)
+{
+	/* Our descriptors are O_CLOEXEC; the two the child keeps are dup'ed
+	 * without it. */
+	int w = dup(msg_w), r = dup(ack_r);
+	char fds[32];
+	snprintf(fds, sizeof fds, "%d,%d", w, r);
+	setenv("HEAPLAB_PHASE_FDS", fds, 1);
+	if (tunables[0])
+		setenv("GLIBC_TUNABLES", tunables, 1);
+	if (lib[0])
+		setenv("LD_PRELOAD", lib, 1);
+	for (int i = 0; i < o->nenv; i++) {
+		char name[256];
+		const char *eq = strchr(o->env[i], '=');
+		snprintf(name, sizeof name, "%.*s", (int)(eq - o->env[i]), o->env[i]);
+		setenv(name, eq + 1, 1);
+	}
+	char log[PATH_MAX];
+	snprintf(log, sizeof log, "%s/program.log", dir);
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	signal(SIGPIPE, SIG_DFL);
+	char **argv = calloc((size_t)o->target_argc + 2, sizeof *argv);
+	if (!argv)
+		_exit(127);
+	argv[0] = (char *)path;
+	for (int i = 0; i < o->target_argc; i++)
+		argv[i + 1] = o->target_argv[i];
+	execv(path, argv);
+	fprintf(stderr, "heaplab: cannot execute %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
+/* Runs `path --check ARGS` so bad parameters are refused before a run
+ * directory exists. The experiment's own message goes to our stderr. */
+static int check_params(const char *path, const run_opts_t *o)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char **argv = calloc((size_t)o->target_argc + 3, sizeof *argv);
+		if (!argv)
+			_exit(127);
+		argv[0] = (char *)path;
+		argv[1] = "--check";
+		for (int i = 0; i < o->target_argc; i++)
+			argv[i + 2] = o->target_argv[i];
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 1);
+		execv(path, argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void record_params(hl_run_t *run, const exp_desc_t *d, const run_opts_t *o)
+{
+	if (d) {
+		for (int i = 0; i < d->nparams; i++) {
+			char v[64];
+			snprintf(v, sizeof v, "%lld", d->params[i].def);
+			hl_run_add_param(run, d->params[i].name, v);
+		}
+		for (int i = 0; i < o->target_argc; i++) {
+			const char *a = o->target_argv[i];
+			const char *eq = strchr(a, '=');
+			if (strncmp(a, "--", 2) || !eq)
+				continue;
+			char name[64];
+			snprintf(name, sizeof name, "%.*s", (int)(eq - a - 2), a + 2);
+			for (size_t k = 0; k < run->nparams; k++)
+				if (!strcmp(run->params[k].name, name))
+					snprintf(run->params[k].value, sizeof run->params[k].value,
+						 "%s", eq + 1);
+		}
+		return;
+	}
+	for (int i = 0; i < o->target_argc; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "argv%d", i + 1);
+		hl_run_add_param(run, name, o->target_argv[i]);
+	}
+}
+
+static void describe_end(run_ctx_t *c, int st)
+{
+	const char *where = c->run.nphases ? c->last_phase : NULL;
+	char after[128];
+	if (where)
+		snprintf(after, sizeof after, "after phase '%s'", where);
+	else
+		snprintf(after, sizeof after, "before any phase");
+	if (WIFEXITED(st)) {
+		c->run.exit_code = WEXITSTATUS(st);
+		if (c->run.exit_code == 0 && !interrupted) {
+			c->run.complete = true;
+			snprintf(c->run.status, sizeof c->run.status, "complete");
+		} else if (interrupted) {
+			snprintf(c->run.status, sizeof c->run.status,
+				 "interrupted by signal %d, program exited with status %d %s",
+				 (int)interrupted, c->run.exit_code, after);
+		} else {
+			snprintf(c->run.status, sizeof c->run.status, "exited with status %d %s",
+				 c->run.exit_code, after);
+		}
+	} else {
+		c->run.exit_code = -1;
+		snprintf(c->run.status, sizeof c->run.status, "killed by signal %d (%s) %s",
+			 WTERMSIG(st), strsignal(WTERMSIG(st)), after);
+	}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	run_opts_t o;
+	if (parse_opts(argc, argv, &o))
+		return EXIT_USAGE;
+
+	char lib[PATH_MAX];
+	const struct allocator *alloc = find_allocator(o.allocator, lib, sizeof lib);
+	if (!alloc) {
+		say_error("unknown allocator '%s': choose glibc, jemalloc, tcmalloc or mimalloc",
+			  o.allocator);
+		return EXIT_USAGE;
+	}
+	if (alloc->soname && !lib[0]) {
+		say_error("allocator '%s' is not installed (%s not found): apt-get install %s",
+			  alloc->name, alloc->soname, alloc->package);
+		return EXIT_USAGE;
+	}
+
+	/* What to run: an experiment by name, or a program by path. */
+	exp_desc_t desc;
+	exp_desc_t *d = NULL;
+	char path[PATH_MAX];
+	hl_error_t err = {0};
+	if (strchr(o.target, '/')) {
+		if (access(o.target, X_OK) != 0) {
+			say_error("cannot run '%s': %s", o.target, strerror(errno));
+			return EXIT_USAGE;
+		}
+		snprintf(path, sizeof path, "%s", o.target);
+	} else {
+		int rc = catalogue_describe(o.target, &desc, &err);
+		if (rc == -ENOENT) {
+			say_error("unknown experiment '%s'", o.target);
+			fprintf(stderr, "experiments:\n");
+			catalogue_print_list(stderr);
+			return EXIT_USAGE;
+		}
+		if (rc) {
+			say_error("%s", err.msg);
+			return EXIT_USAGE;
+		}
+		d = &desc;
+		snprintf(path, sizeof path, "%s", desc.path);
+		rc = check_params(path, &o);
+		if (rc != 0) {
+			say_error("%s refused its parameters (see above); nothing was run", o.target);
+			return EXIT_USAGE;
+		}
+	}
+	const char *name = d ? d->name : strrchr(o.target, '/') + 1;
+
+	run_ctx_t c;
+	memset(&c, 0, sizeof c);
+	c.o = &o;
+	if (o.out)
+		snprintf(c.dir, sizeof c.dir, "%s", o.out);
+	else
+		outdir_default(name, c.dir, sizeof c.dir);
+	int sfd = outdir_claim(c.dir, &err);
+	if (sfd < 0) {
+		say_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	c.samples = fdopen(sfd, "w");
+	if (!c.samples) {
+		say_error("cannot write samples.tsv: %s", strerror(errno));
+		return 1;
+	}
+	fputs(hl_samples_header, c.samples);
+	snprintf(c.last_phase, sizeof c.last_phase, "start");
+	c.glibc_figures = !alloc->soname;
+
+	char tunables[1024] = "";
+	for (int i = 0; i < o.ntunables; i++) {
+		size_t used = strlen(tunables);
+		snprintf(tunables + used, sizeof tunables - used, "%s%s", i ? ":" : "",
+			 o.tunables[i]);
+	}
+
+	hl_run_init(&c.run);
+	c.run.schema_version = HL_RUN_SCHEMA_VERSION;
+	snprintf(c.run.experiment, sizeof c.run.experiment, "%s", name);
+	snprintf(c.run.program, sizeof c.run.program, "%s", path);
+	snprintf(c.run.glibc, sizeof c.run.glibc, "%s", hl_sysinfo_glibc());
+	hl_sysinfo_kernel(c.run.kernel, sizeof c.run.kernel);
+	snprintf(c.run.tunables, sizeof c.run.tunables, "%s", tunables);
+	snprintf(c.run.allocator, sizeof c.run.allocator, "%s", alloc->name);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(c.run.started, sizeof c.run.started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	c.run.interval_ms = o.interval_ms;
+	c.run.exit_code = -1;
+	snprintf(c.run.status, sizeof c.run.status, "running");
+	record_params(&c.run, d, &o);
+	save_record(&c);
+
+	int msg[2], ack[2];
+	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0) {
+		say_error("cannot make pipes: %s", strerror(errno));
+		return 1;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &c.t0);
+	c.pid = fork();
+	if (c.pid < 0) {
+		say_error("cannot fork: %s", strerror(errno));
+		return 1;
+	}
+	if (c.pid == 0)
+		exec_child(&o, path, lib, msg[1], ack[0], c.dir, tunables);
+	close(msg[1]);
+	close(ack[0]);
+	c.from_child = msg[0];
+	c.to_child = ack[1];
+	hl_sampler_init(&c.sampler, c.pid);
+
+	if (!o.quiet) {
+		printf("heaplab: running %s (pid %d, %s%s%s), writing %s\n", name, (int)c.pid,
+		       alloc->name, tunables[0] ? ", GLIBC_TUNABLES=" : "", tunables, c.dir);
+		table_header(stdout);
+		fflush(stdout);
+	}
+
+	/* The loop: sample at the interval, answer phase messages, until the
+	 * child has exited. */
+	int st = 0;
+	bool pipe_open = true, killed = false;
+	int64_t next = o.interval_ms ? 0 : -1;
+	for (;;) {
+		if (interrupted && !killed) {
+			kill(c.pid, SIGTERM);
+			killed = true;
+		}
+		int64_t t = now_ms(&c.t0);
+		if (next >= 0 && t >= next) {
+			take_sample(&c);
+			next = t + o.interval_ms - (t - next) % o.interval_ms;
+		}
+		if (!pipe_open) {
+			pid_t w = waitpid(c.pid, &st, next >= 0 ? WNOHANG : 0);
+			if (w == c.pid)
+				break;
+			if (w < 0 && errno != EINTR) {
+				st = 0;
+				break;
+			}
+			if (next >= 0) {
+				int64_t wait = next - now_ms(&c.t0);
+				if (wait > 0)
+					nanosleep(&(struct timespec){wait / 1000, (wait % 1000) * 1000000},
+						  NULL);
+			}
+			continue;
+		}
+		struct pollfd pfd = {c.from_child, POLLIN, 0};
+		int timeout = next >= 0 ? (int)(next > t ? next - t : 0) : -1;
+		int r = poll(&pfd, 1, timeout);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && read_child(&c) <= 0) {
+			pipe_open = false;
+			close(c.from_child);
+		}
+	}
+	c.run.duration_ms = now_ms(&c.t0);
+	close(c.to_child);
+	if (c.in.len)
+		say_error("the program stopped in the middle of a phase message (%zu bytes kept "
+			  "out of the record)",
+			  c.in.len);
+	fclose(c.samples);
+	describe_end(&c, st);
+	save_record(&c);
+
+	int ret = c.run.complete ? 0 : 1;
+	if (!c.run.complete)
+		say_error("%s %s; everything recorded so far is in %s (run.json marked incomplete)",
+			  name, c.run.status, c.dir);
+
+	hl_verdict_t v;
+	hl_figures_verdict(&c.run, &v);
+	plot_render(c.dir, &c.run, true);
+	printf("verdict: %s\nrun: %s\n", v.text, c.dir);
+
+	hl_sampler_free(&c.sampler);
+	hl_buf_free(&c.in);
+	hl_run_free(&c.run);
+	return ret;
+}

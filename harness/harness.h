@@ -1,0 +1,83 @@
+/*
+ * harness.h — the `heaplab` command's internal interface. Sections are
+ * labelled by the file that defines them. Everything that prints lives in
+ * harness/; the figures and formats come from libheaplab.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "heaplab.h"
+
+/* Exit codes: 0 done, 1 the program under test failed, 2 bad usage/input. */
+#define EXIT_USAGE 2
+
+/* ------------------------------------------------------------------ main.c */
+
+/* "heaplab: " + message to stderr. */
+void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ------------------------------------------------------------- catalogue.c */
+
+#define CATALOGUE_MAX_PARAMS 32
+
+typedef struct exp_param {
+	char name[64];
+	long long def, min, max;
+	char help[160];
+} exp_param_t;
+
+typedef struct exp_desc {
+	char name[64];
+	char path[1024]; /* the executable */
+	char lesson[512];
+	char phases[256];
+	char look[512];
+	char expect[1024];
+	exp_param_t params[CATALOGUE_MAX_PARAMS];
+	int nparams;
+} exp_desc_t;
+
+/* The directory experiments are in: $HEAPLAB_EXPERIMENTS, or "experiments"
+ * beside the heaplab executable. */
+const char *catalogue_dir(void);
+/* Runs `EXP --describe` and parses it. 0, or -ENOENT if there is no such
+ * experiment, or another negative code with err set. */
+int catalogue_describe(const char *name, exp_desc_t *out, hl_error_t *err);
+/* All experiments, sorted by name; returns the count (or negative). */
+int catalogue_all(exp_desc_t **out, hl_error_t *err);
+/* Prints "  name   lesson" lines, for `list` and for an unknown name. */
+void catalogue_print_list(FILE *f);
+
+int cmd_list(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+/* ---------------------------------------------------------------- outdir.c */
+
+/* Makes dir a new run directory: creates it (and parents) or accepts an
+ * existing empty one, and claims it by creating samples.tsv exclusively.
+ * Never touches a directory that already holds anything. Returns the open
+ * samples.tsv descriptor, or a negative code with err set. */
+int outdir_claim(const char *dir, hl_error_t *err);
+/* results/<exp>/<YYYYmmdd-HHMMSS>-<pid> under $HEAPLAB_RESULTS or ./results */
+void outdir_default(const char *exp, char *out, size_t outsz);
+
+/* ----------------------------------------------------------------- table.c */
+
+void table_header(FILE *f);
+void table_row(FILE *f, const hl_phase_t *ph, const hl_phase_t *first);
+
+/* ------------------------------------------------------------------ plot.c */
+
+/* Writes dir/timeline.gp and runs gnuplot on it. Returns 0, or -ENOENT when
+ * gnuplot is not installed (having said so), or another negative code. */
+int plot_render(const char *dir, const hl_run_t *run, bool quiet);
+int cmd_plot(int argc, char **argv);
+
+/* ---------------------------------------------------------------- cmd_run.c */
+
+int cmd_run(int argc, char **argv);
+
+#endif

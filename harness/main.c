@@ -1,0 +1,60 @@
+/*
+ * main.c — the `heaplab` command: dispatches to the subcommands and owns
+ * the top-level help. Each subcommand lives in its own file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+void say_error(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fputs("heaplab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *what;
+} commands[] = {
+	{"run", cmd_run, "run an experiment or a program, sample it, write a run directory"},
+	{"list", cmd_list, "list the experiments with their one-line lesson"},
+	{"explain", cmd_explain, "the lesson, phases, knobs and expected numbers of one experiment"},
+	{"plot", cmd_plot, "re-render a run directory's plots from its files"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: heaplab COMMAND [ARGS]\n\n"
+		   "heaplab runs small programs that show how glibc malloc keeps freed memory,\n"
+		   "measures them from inside (mallinfo2, malloc_info) and outside (/proc),\n"
+		   "and writes run directories with plots.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\n`heaplab COMMAND --help` tells more. Start with: heaplab run brk_pin\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	say_error("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

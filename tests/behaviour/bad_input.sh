@@ -1,0 +1,76 @@
+#!/bin/sh
+# bad_input.sh — every kind of bad input gets a clear message, a non-zero
+# exit, and loses nothing already recorded.
+. tests/behaviour/_tap.sh
+T=$T_TMP
+
+expect_run "unknown experiment" 2 "unknown experiment 'nope'" $HEAPLAB run nope
+grep -q "brk_pin" "$T/err"; ok $? "unknown experiment: lists the experiments"
+[ ! -e results/nope ]; ok $? "unknown experiment: no run directory made"
+
+expect_run "bad parameter value" 2 "\-\-blocks must be an integer from 1 to" \
+	$HEAPLAB run brk_pin --out "$T/bad1" -- --blocks=abc
+[ ! -e "$T/bad1" ]; ok $? "bad parameter: no run directory made"
+expect_run "unknown parameter" 2 "unknown parameter '--bogus'" \
+	$HEAPLAB run brk_pin --out "$T/bad2" -- --bogus=1
+expect_run "parameter out of range" 2 "\-\-pin must be an integer from 0 to 1, got '7'" \
+	$HEAPLAB run brk_pin --out "$T/bad3" -- --pin=7
+expect_run "bad interval" 2 "\-\-interval takes milliseconds" $HEAPLAB run brk_pin --interval x
+expect_run "bad tunable" 2 "\-\-tunable takes glibc.malloc.NAME=VALUE" \
+	$HEAPLAB run brk_pin --tunable arena_max
+expect_run "unknown allocator" 2 "unknown allocator 'hoard'" $HEAPLAB run brk_pin --allocator hoard
+expect_run "unknown command" 2 "unknown command 'frobnicate'" $HEAPLAB frobnicate
+expect_run "plot of a non-run" 2 "no run.json" $HEAPLAB plot "$T"
+
+# A directory holding a run is never written over.
+small="--blocks=256"
+$HEAPLAB run brk_pin --quiet --out "$T/run" -- $small >/dev/null 2>&1
+ok $? "a small run succeeds"
+sum=$(cat "$T/run/run.json" "$T/run/samples.tsv" | cksum)
+ls "$T/run" >"$T/listing"
+expect_run "--out holding a run" 2 "already holds a run" \
+	$HEAPLAB run brk_pin --quiet --out "$T/run" -- $small
+[ "$(cat "$T/run/run.json" "$T/run/samples.tsv" | cksum)" = "$sum" ]
+ok $? "--out holding a run: run.json and samples.tsv unchanged"
+ls "$T/run" | cmp -s - "$T/listing"; ok $? "--out holding a run: no file added"
+
+mkdir "$T/notempty" && echo keep >"$T/notempty/notes.txt"
+expect_run "--out not empty" 2 "is not empty" $HEAPLAB run brk_pin --out "$T/notempty" -- $small
+[ "$(cat "$T/notempty/notes.txt")" = keep ] && [ "$(ls "$T/notempty")" = notes.txt ]
+ok $? "--out not empty: untouched"
+
+echo x >"$T/afile"
+expect_run "--out not creatable" 2 "cannot create --out" $HEAPLAB run brk_pin --out "$T/afile/run"
+expect_run "--out is a file" 2 "is not a directory" $HEAPLAB run brk_pin --out "$T/afile"
+
+# The program dies of a signal after its first phase.
+expect_run "killed by a signal" 1 "killed by signal 9" \
+	$HEAPLAB run "$HELPERS/lab_dies" --out "$T/killed"
+grep -q "after phase 'started'" "$T/err"; ok $? "killed: says which phase it reached"
+grep -q '"complete":[[:space:]]*false' "$T/killed/run.json"; ok $? "killed: run.json marked incomplete"
+grep -q '"name":[[:space:]]*"started"' "$T/killed/run.json"; ok $? "killed: the phase reached is kept"
+grep -q "killed by signal 9 (Killed) after phase 'started'" "$T/killed/run.json"
+ok $? "killed: run.json status says why and where"
+[ -s "$T/killed/malloc_info-started.xml" ]; ok $? "killed: the phase's malloc_info is kept"
+[ "$(wc -l <"$T/killed/samples.tsv")" -ge 2 ]; ok $? "killed: samples.tsv kept"
+
+# The program exits non-zero after its first phase.
+expect_run "exits non-zero" 1 "exited with status 3 after phase 'started'" \
+	$HEAPLAB run "$HELPERS/lab_dies" --out "$T/exit3" -- --signal=0 --exit=3
+grep -q '"exit_code":[[:space:]]*3' "$T/exit3/run.json"; ok $? "exit 3: exit_code recorded"
+
+# A program that does not exist.
+expect_run "missing program" 2 "cannot run './no/such/prog'" $HEAPLAB run ./no/such/prog
+
+# Without gnuplot the data is still written, and `plot` works once it is back.
+mkdir "$T/bin"
+for tool in sh cat; do ln -s "$(command -v $tool)" "$T/bin/$tool"; done
+expect_run "gnuplot missing" 0 "apt-get install gnuplot-nox" \
+	env PATH="$T/bin" $HEAPLAB run brk_pin --out "$T/noplot" -- $small
+[ -s "$T/noplot/run.json" ] && [ -s "$T/noplot/samples.tsv" ] && [ -s "$T/noplot/timeline.gp" ]
+ok $? "gnuplot missing: run.json, samples.tsv and timeline.gp written"
+[ ! -e "$T/noplot/timeline.png" ]; ok $? "gnuplot missing: no half-made plot"
+$HEAPLAB plot "$T/noplot" >/dev/null 2>&1 && [ -s "$T/noplot/timeline.png" ]
+ok $? "gnuplot back: heaplab plot makes the PNG"
+
+done_testing
