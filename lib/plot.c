@@ -1,0 +1,126 @@
+/*
+ * plot.c — writes the gnuplot script that draws a run's timeline: RSS, VSZ
+ * and the brk heap's size against time from samples.tsv, "in use"
+ * (mallinfo2) as labelled points at each phase, and the phases as dashed
+ * lines. The script is saved beside the data (timeline.gp), so a plot in a
+ * postmortem can be redrawn and restyled by hand. Running gnuplot is the
+ * harness's job, not this file's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "heaplab.h"
+
+/* s as a gnuplot double-quoted string. */
+static int gp_str(hl_buf_t *b, const char *s)
+{
+	int rc = hl_buf_append(b, "\"", 1);
+	for (; *s && !rc; s++) {
+		if (*s == '"' || *s == '\\')
+			rc = hl_buf_append(b, "\\", 1);
+		if (!rc)
+			rc = *s == '\n' ? hl_buf_append(b, " ", 1) : hl_buf_append(b, s, 1);
+	}
+	return rc ? rc : hl_buf_append(b, "\"", 1);
+}
+
+static int title(hl_buf_t *b, const hl_run_t *run)
+{
+	char t[1024], params[512] = "";
+	for (size_t i = 0; i < run->nparams; i++) {
+		size_t used = strlen(params);
+		snprintf(params + used, sizeof params - used, "%s%s=%s", i ? " " : "",
+			 run->params[i].name, run->params[i].value);
+	}
+	snprintf(t, sizeof t, "%s — %s malloc, glibc %s, GLIBC_TUNABLES=%s", run->experiment,
+		 run->allocator[0] ? run->allocator : "glibc", run->glibc,
+		 run->tunables[0] ? run->tunables : "(none)");
+	int rc = hl_buf_printf(b, "set title ");
+	rc = rc ? rc : gp_str(b, t);
+	rc = rc ? rc : hl_buf_printf(b, " font \",14\"\n");
+	char sub[1024];
+	snprintf(sub, sizeof sub, "%s%slinux %s, %s%s", params, params[0] ? " · " : "",
+		 run->kernel, run->started, run->complete ? "" : " · INCOMPLETE RUN");
+	rc = rc ? rc : hl_buf_printf(b, "set label 1 ");
+	rc = rc ? rc : gp_str(b, sub);
+	rc = rc ? rc : hl_buf_printf(b, " at graph 0.5, graph 1.03 center font \",10\"\n");
+	return rc;
+}
+
+int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err)
+{
+	hl_buf_reset(out);
+	hl_buf_t *b = out;
+	int rc = hl_buf_printf(
+		b, "# timeline.gp — written by heaplab; redraw with: gnuplot timeline.gp\n"
+		   "# (run it in the run directory: it reads samples.tsv beside it)\n"
+		   "set encoding utf8\n"
+		   "set datafile separator \"\\t\"\n"
+		   "set datafile missing \"NA\"\n"
+		   "MiB = 1048576.0\n"
+		   "set xlabel \"time (s)\"\n"
+		   "set ylabel \"MiB\"\n"
+		   "set yrange [0:*]\n"
+		   "set offsets 0, graph 0.02, graph 0.12, 0\n"
+		   "set grid lc rgb \"#dddddd\"\n"
+		   "set key outside right top vertical Left reverse\n"
+		   "set tmargin 5\n");
+	rc = rc ? rc : title(b, run);
+
+	/* Phase boundaries: a dashed line and the name at the top. */
+	int id = 10;
+	for (size_t i = 0; i < run->nphases && !rc; i++) {
+		const hl_phase_t *p = &run->phases[i];
+		double t = (double)p->t_ms / 1000.0;
+		rc = hl_buf_printf(b,
+				   "set arrow %d from %.3f, graph 0 to %.3f, graph 1 nohead dt 2 lw 1.5 "
+				   "lc rgb \"#777777\" back\n",
+				   id, t, t);
+		rc = rc ? rc : hl_buf_printf(b, "set label %d ", id);
+		rc = rc ? rc : gp_str(b, p->name);
+		rc = rc ? rc : hl_buf_printf(b, " at %.3f, graph 0.99 rotate by 90 right offset -0.7,0 "
+					     "font \",11\" tc rgb \"#444444\" front\n", t);
+		id++;
+	}
+
+	/* In use at each phase (mallinfo2: uordblks + hblkhd), inline data. */
+	bool any_in_use = false;
+	rc = rc ? rc : hl_buf_printf(b, "$inuse << EOD\n");
+	for (size_t i = 0; i < run->nphases && !rc; i++) {
+		const hl_phase_t *p = &run->phases[i];
+		if (!p->mallinfo2.valid)
+			continue;
+		int64_t use = p->mallinfo2.uordblks + p->mallinfo2.hblkhd;
+		char h[32];
+		hl_units_bytes(use, h, sizeof h);
+		rc = hl_buf_printf(b, "%.3f\t%.3f\tin use %s\n", (double)p->t_ms / 1000.0,
+				   (double)use / 1048576.0, h);
+		any_in_use = true;
+	}
+	rc = rc ? rc : hl_buf_printf(b, "EOD\n");
+
+	const char *plot =
+		"plot 'samples.tsv' skip 1 using ($1/1000):($3/MiB) with lines lw 2 lc rgb "
+		"\"#9e9e9e\" title \"VSZ (address space)\", \\\n"
+		"     '' skip 1 using ($1/1000):($4/MiB) with lines lw 2 dt 3 lc rgb \"#2e7d32\" "
+		"title \"brk heap size\", \\\n"
+		"     '' skip 1 using ($1/1000):($2/MiB) with lines lw 3 lc rgb \"#c62828\" title "
+		"\"RSS (resident)\"";
+	const char *points =
+		", \\\n     $inuse using 1:2 with points pt 7 ps 1.6 lc rgb \"#1565c0\" title "
+		"\"in use (mallinfo2)\", \\\n"
+		"     $inuse using 1:2:3 with labels left offset 1,0.6 font \",10\" tc rgb "
+		"\"#1565c0\" notitle";
+	rc = rc ? rc : hl_buf_printf(b,
+				     "set terminal pngcairo size 1200,700 enhanced font \"DejaVu "
+				     "Sans,11\"\nset termoption noenhanced\n"
+				     "set output 'timeline.png'\n%s%s\n",
+				     plot, any_in_use ? points : "");
+	rc = rc ? rc : hl_buf_printf(b,
+				     "set terminal svg size 1200,700 dynamic font \"DejaVu Sans,11\"\n"
+				     "set termoption noenhanced\nset output 'timeline.svg'\nreplot\n"
+				     "set output\n");
+	if (rc)
+		return hl_error_set(err, rc, "plot script: out of memory");
+	return 0;
+}
