@@ -266,7 +266,7 @@ static void write_sample(run_ctx_t *c, hl_sample_t *s)
 static void take_sample(run_ctx_t *c)
 {
 	hl_sample_t s;
-	if (hl_sampler_take(&c->sampler, &s, NULL) == 0) {
+	if (hl_sampler_take(&c->sampler, false, &s, NULL) == 0) {
 		s.t_ms = now_ms(&c->t0);
 		write_sample(c, &s);
 	}
@@ -281,7 +281,7 @@ static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 	ph.t_ms = now_ms(&c->t0);
 	hl_sample_t s;
 	hl_error_t err = {0};
-	if (hl_sampler_take(&c->sampler, &s, &err) == 0) {
+	if (hl_sampler_take(&c->sampler, true, &s, &err) == 0) {
 		ph.rss_bytes = s.rss_bytes;
 		ph.vsz_bytes = s.vsz_bytes;
 		ph.heap_bytes = s.heap_bytes;

@@ -318,19 +318,26 @@ int64_t hl_phase_msg_parse(const char *buf, size_t len, hl_phase_msg_t *out, hl_
 
 /* --------------------------------------------------------------- sampler.c */
 
-/* Takes samples of one process from /proc: statm for RSS and VSZ, smaps for
- * the brk heap. Keeps its buffers between samples so sampling at 10 ms does
- * not allocate each time. */
+/* Takes samples of one process from /proc. A sample reads statm (RSS, VSZ)
+ * and maps (the brk heap's size), which cost microseconds and do not walk
+ * page tables. The brk heap's resident bytes need smaps, whose page-table
+ * walk costs ~2 ms on a 1 GiB heap while holding the target's mmap lock (so
+ * its brk() waits): a full sample always reads it, an ordinary sample only
+ * when that keeps smaps below 1% of the time since the last read. Buffers
+ * are kept between samples, so sampling every 10 ms does not allocate. */
 typedef struct hl_sampler {
 	pid_t pid;
 	long page_size;
 	hl_buf_t buf;
 	hl_regions_t regions;
+	int64_t smaps_cost_us; /* the last smaps read and parse took this long */
+	int64_t smaps_at_us;   /* when it was done (CLOCK_MONOTONIC), 0 never */
 } hl_sampler_t;
 
 void hl_sampler_init(hl_sampler_t *s, pid_t pid);
-/* Fills out (phase left empty). -ESRCH once the process has gone. */
-int hl_sampler_take(hl_sampler_t *s, hl_sample_t *out, hl_error_t *err);
+/* Fills out (phase left empty); heap_rss_bytes is HL_UNKNOWN when smaps was
+ * not read. -ESRCH once the process has gone. */
+int hl_sampler_take(hl_sampler_t *s, bool full, hl_sample_t *out, hl_error_t *err);
 void hl_sampler_free(hl_sampler_t *s);
 
 /* --------------------------------------------------------------- figures.c */
