@@ -19,9 +19,17 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LAB_MAX_OBS 64
+
+/* Parameters every experiment has, besides its own. */
+static lab_param_t lab_common[] = {
+	{"hold_ms", 500, 0, 600000,
+	 "milliseconds to stay at each phase, so the timeline shows the state", 0},
+	{NULL, 0, 0, 0, NULL, 0},
+};
 
 static struct lab_state {
 	const lab_experiment_t *exp;
@@ -58,9 +66,11 @@ static void usage(FILE *f)
 {
 	const lab_experiment_t *e = lab.exp;
 	fprintf(f, "usage: %s [--NAME=VALUE]...\n\n%s\n\nparameters:\n", e->name, e->lesson);
-	for (lab_param_t *p = e->params; p && p->name; p++)
-		fprintf(f, "  --%s=N   %s (default %lld, %lld..%lld)\n", p->name, p->help, p->def,
-			p->min, p->max);
+	lab_param_t *tables[] = {e->params, lab_common};
+	for (int t = 0; t < 2; t++)
+		for (lab_param_t *p = tables[t]; p && p->name; p++)
+			fprintf(f, "  --%s=N   %s (default %lld, %lld..%lld)\n", p->name, p->help,
+				p->def, p->min, p->max);
 	fprintf(f, "\nphases: %s\n\nRun it under the harness: heaplab run %s [-- --NAME=VALUE...]\n",
 		e->phases, e->name);
 }
@@ -70,21 +80,28 @@ static void describe(void)
 	const lab_experiment_t *e = lab.exp;
 	printf("name: %s\nlesson: %s\nphases: %s\nlook: %s\nexpect: %s\n", e->name, e->lesson,
 	       e->phases, e->look ? e->look : "", e->expect ? e->expect : "");
-	for (lab_param_t *p = e->params; p && p->name; p++)
-		printf("param: %s %lld %lld %lld %s\n", p->name, p->def, p->min, p->max, p->help);
+	lab_param_t *tables[] = {e->params, lab_common};
+	for (int t = 0; t < 2; t++)
+		for (lab_param_t *p = tables[t]; p && p->name; p++)
+			printf("param: %s %lld %lld %lld %s\n", p->name, p->def, p->min, p->max,
+			       p->help);
 }
 
 static lab_param_t *find_param(const lab_experiment_t *e, const char *name, size_t len)
 {
-	for (lab_param_t *p = e->params; p && p->name; p++)
-		if (strlen(p->name) == len && strncmp(p->name, name, len) == 0)
-			return p;
+	lab_param_t *tables[] = {e->params, lab_common};
+	for (int t = 0; t < 2; t++)
+		for (lab_param_t *p = tables[t]; p && p->name; p++)
+			if (strlen(p->name) == len && strncmp(p->name, name, len) == 0)
+				return p;
 	return NULL;
 }
 
 static void parse_args(const lab_experiment_t *e, int argc, char **argv, int *check)
 {
 	for (lab_param_t *p = e->params; p && p->name; p++)
+		p->value = p->def;
+	for (lab_param_t *p = lab_common; p->name; p++)
 		p->value = p->def;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -295,6 +312,16 @@ static void phase_alone(const char *name)
 	}
 }
 
+/* Stays in the phase's state for --hold_ms, so samples (and the plot) show
+ * it, not just an instant. nanosleep allocates nothing. */
+static void hold(void)
+{
+	long long ms = lab_common[0].value;
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 void lab_phase(const char *name)
 {
 	if (!valid_name(name, "-"))
@@ -302,6 +329,7 @@ void lab_phase(const char *name)
 	if (lab.to_harness < 0) {
 		phase_alone(name);
 		lab.nobs = 0;
+		hold();
 		return;
 	}
 	struct mallinfo2 mi = mallinfo2();
@@ -331,6 +359,7 @@ void lab_phase(const char *name)
 		lab.to_harness = lab.from_harness = -1;
 		phase_alone(name);
 	}
+	hold();
 }
 
 int lab_trim(void)

@@ -32,18 +32,22 @@ static int title(hl_buf_t *b, const hl_run_t *run)
 		snprintf(params + used, sizeof params - used, "%s%s=%s", i ? " " : "",
 			 run->params[i].name, run->params[i].value);
 	}
-	snprintf(t, sizeof t, "%s — %s malloc, glibc %s, GLIBC_TUNABLES=%s", run->experiment,
-		 run->allocator[0] ? run->allocator : "glibc", run->glibc,
-		 run->tunables[0] ? run->tunables : "(none)");
+	const char *tun = run->tunables[0] ? run->tunables : "(none)";
+	if (!run->allocator[0] || !strcmp(run->allocator, "glibc"))
+		snprintf(t, sizeof t, "%s — glibc %s malloc, GLIBC_TUNABLES=%s", run->experiment,
+			 run->glibc, tun);
+	else
+		snprintf(t, sizeof t, "%s — %s (on glibc %s), GLIBC_TUNABLES=%s", run->experiment,
+			 run->allocator, run->glibc, tun);
 	int rc = hl_buf_printf(b, "set title ");
 	rc = rc ? rc : gp_str(b, t);
-	rc = rc ? rc : hl_buf_printf(b, " font \",14\"\n");
+	rc = rc ? rc : hl_buf_printf(b, " font \",14\" offset 0,-0.3\n");
 	char sub[1024];
 	snprintf(sub, sizeof sub, "%s%slinux %s, %s%s", params, params[0] ? " · " : "",
 		 run->kernel, run->started, run->complete ? "" : " · INCOMPLETE RUN");
 	rc = rc ? rc : hl_buf_printf(b, "set label 1 ");
 	rc = rc ? rc : gp_str(b, sub);
-	rc = rc ? rc : hl_buf_printf(b, " at graph 0.5, graph 1.03 center font \",10\"\n");
+	rc = rc ? rc : hl_buf_printf(b, " at screen 0.5, screen 0.925 center font \",10\"\n");
 	return rc;
 }
 
@@ -64,48 +68,57 @@ int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err)
 		   "set offsets 0, graph 0.02, graph 0.12, 0\n"
 		   "set grid lc rgb \"#dddddd\"\n"
 		   "set key outside right top vertical Left reverse\n"
-		   "set tmargin 5\n");
+		   "set tmargin 7\n");
 	rc = rc ? rc : title(b, run);
 
-	/* Phase boundaries: a dashed line and the name at the top. */
-	int id = 10;
+	/* Phase boundaries: a dashed line each, and the names as ticks on the
+	 * top axis (linked to the bottom one), where they cannot hide data. */
+	rc = rc ? rc : hl_buf_printf(b, "set link x2\nset x2tics scale 0 rotate by 35 left font \",10\" (");
 	for (size_t i = 0; i < run->nphases && !rc; i++) {
 		const hl_phase_t *p = &run->phases[i];
-		double t = (double)p->t_ms / 1000.0;
-		rc = hl_buf_printf(b,
-				   "set arrow %d from %.3f, graph 0 to %.3f, graph 1 nohead dt 2 lw 1.5 "
-				   "lc rgb \"#777777\" back\n",
-				   id, t, t);
-		rc = rc ? rc : hl_buf_printf(b, "set label %d ", id);
+		rc = hl_buf_printf(b, "%s", i ? ", " : "");
 		rc = rc ? rc : gp_str(b, p->name);
-		rc = rc ? rc : hl_buf_printf(b, " at %.3f, graph 0.99 rotate by 90 right offset -0.7,0 "
-					     "font \",11\" tc rgb \"#444444\" front\n", t);
-		id++;
+		rc = rc ? rc : hl_buf_printf(b, " %.3f", (double)p->t_ms / 1000.0);
+	}
+	rc = rc ? rc : hl_buf_printf(b, ")\n");
+	for (size_t i = 0; i < run->nphases && !rc; i++) {
+		double t = (double)run->phases[i].t_ms / 1000.0;
+		rc = hl_buf_printf(b,
+				   "set arrow %zu from %.3f, graph 0 to %.3f, graph 1 nohead dt 2 lw 1.5 "
+				   "lc rgb \"#777777\" back\n",
+				   i + 10, t, t);
 	}
 
 	/* In use at each phase (mallinfo2: uordblks + hblkhd), inline data. */
 	bool any_in_use = false;
+	int64_t labelled = -1;
 	rc = rc ? rc : hl_buf_printf(b, "$inuse << EOD\n");
 	for (size_t i = 0; i < run->nphases && !rc; i++) {
 		const hl_phase_t *p = &run->phases[i];
 		if (!p->mallinfo2.valid)
 			continue;
 		int64_t use = p->mallinfo2.uordblks + p->mallinfo2.hblkhd;
-		char h[32];
-		hl_units_bytes(use, h, sizeof h);
-		rc = hl_buf_printf(b, "%.3f\t%.3f\tin use %s\n", (double)p->t_ms / 1000.0,
+		/* a label only where in use changed by more than a tenth, so
+		 * neighbouring phases at the same level do not overprint */
+		char h[48] = "\"\"";
+		if (labelled < 0 || use > labelled + labelled / 10 || use < labelled - labelled / 10) {
+			char u[32];
+			snprintf(h, sizeof h, "\"in use %s\"", hl_units_bytes(use, u, sizeof u));
+			labelled = use;
+		}
+		rc = hl_buf_printf(b, "%.3f\t%.3f\t%s\n", (double)p->t_ms / 1000.0,
 				   (double)use / 1048576.0, h);
 		any_in_use = true;
 	}
 	rc = rc ? rc : hl_buf_printf(b, "EOD\n");
 
 	const char *plot =
-		"plot 'samples.tsv' skip 1 using ($1/1000):($3/MiB) with lines lw 2 lc rgb "
-		"\"#9e9e9e\" title \"VSZ (address space)\", \\\n"
-		"     '' skip 1 using ($1/1000):($4/MiB) with lines lw 2 dt 3 lc rgb \"#2e7d32\" "
-		"title \"brk heap size\", \\\n"
+		"plot 'samples.tsv' skip 1 using ($1/1000):($3/MiB) with lines lw 8 lc rgb "
+		"\"#d0d0d0\" title \"VSZ (address space)\", \\\n"
 		"     '' skip 1 using ($1/1000):($2/MiB) with lines lw 3 lc rgb \"#c62828\" title "
-		"\"RSS (resident)\"";
+		"\"RSS (resident)\", \\\n"
+		"     '' skip 1 using ($1/1000):($4/MiB) with lines lw 2 dt (6,4) lc rgb \"#2e7d32\" "
+		"title \"brk heap size\"";
 	const char *points =
 		", \\\n     $inuse using 1:2 with points pt 7 ps 1.6 lc rgb \"#1565c0\" title "
 		"\"in use (mallinfo2)\", \\\n"

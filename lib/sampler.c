@@ -65,6 +65,7 @@ int hl_sampler_take(hl_sampler_t *s, bool full, hl_sample_t *out, hl_error_t *er
 	rc = hl_procfs_read(s->pid, smaps ? "smaps" : "maps", &s->buf, err);
 	if (rc)
 		return rc;
+	s->regions.n = 0;
 	rc = smaps ? hl_smaps_parse(s->buf.data, s->buf.len, &s->regions, err)
 		   : hl_maps_parse(s->buf.data, s->buf.len, &s->regions, err);
 	if (rc)
