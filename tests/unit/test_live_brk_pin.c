@@ -87,7 +87,7 @@ static void pinned_run(void)
 	T_EQ_STR(run.allocator, "glibc", "allocator recorded");
 	T_EQ_STR(run.glibc, hl_sysinfo_glibc(), "glibc version recorded");
 	T_OK(run.kernel[0] != '\0', "kernel recorded");
-	T_EQ_INT(run.nparams, 4, "four parameters recorded with their defaults");
+	T_EQ_INT(run.nparams, 5, "five parameters (four + hold_ms) recorded with their defaults");
 	T_EQ_INT(run.nphases, 3, "three phases");
 
 	const hl_phase_t *a = need_phase(&run, "allocated");
