@@ -14,11 +14,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-echo "== sampling cost: brk_pin (262,144 x 4 KiB, pin, trim), $REPEATS runs each, interleaved"
+echo "== sampling cost: brk_pin (262,144 x 4 KiB, pin, trim, no hold), $REPEATS runs each, interleaved"
 for i in $(seq "$REPEATS"); do
 	for iv in 0 10 1; do
 		out="$tmp/r-$iv-$i"
-		$HEAPLAB run brk_pin --quiet --interval "$iv" --out "$out" >/dev/null
+		$HEAPLAB run brk_pin --quiet --interval "$iv" --out "$out" -- --hold_ms=0 >/dev/null
 		ms=$(grep '"duration_ms"' "$out/run.json" | tr -dc '0-9')
 		n=$(grep '"samples"' "$out/run.json" | tr -dc '0-9')
 		echo "$ms" >>"$tmp/ms-$iv"
