@@ -122,7 +122,7 @@ fuzz:
 -include $(shell find build build-san -name '*.d' 2>/dev/null)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 format:
 	clang-format -i lib/*.[ch] harness/*.[ch] experiments/*.[ch] tests/unit/*.[ch]

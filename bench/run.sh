@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 HEAPLAB=build/heaplab
-REPEATS=${BENCH_REPEATS:-5}
+REPEATS=${BENCH_REPEATS:-9}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -29,9 +29,11 @@ base=$(median <"$tmp/ms-0")
 for iv in 0 10 1; do
 	m=$(median <"$tmp/ms-$iv")
 	n=$(median <"$tmp/n-$iv")
-	awk -v iv="$iv" -v m="$m" -v b="$base" -v n="$n" 'BEGIN {
-		printf "  interval %2s ms: median wall %6d ms  samples %5d  ratio to no sampling %.3f (%+.1f%%)\n",
-			iv, m, n, m / b, (m / b - 1) * 100 }'
+	lo=$(sort -n "$tmp/ms-$iv" | head -n 1)
+	hi=$(sort -n "$tmp/ms-$iv" | tail -n 1)
+	awk -v iv="$iv" -v m="$m" -v b="$base" -v n="$n" -v lo="$lo" -v hi="$hi" 'BEGIN {
+		printf "  interval %2s ms: median wall %6d ms (runs %d..%d)  samples %5d  ratio to no sampling %.3f (%+.1f%%)\n",
+			iv, m, lo, hi, n, m / b, (m / b - 1) * 100 }'
 done
 echo "  goal: sampling at 10 ms costs the experiment under 1% of its wall time"
 echo
