@@ -106,8 +106,8 @@ demo run: all
 # under ASan+UBSan. tests/run prints one summary line per pass; the last line
 # is the sum of both, which is what CI reads.
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory SAN=1 all
+	@$(MAKE) -s --no-print-directory all
+	@$(MAKE) -s --no-print-directory SAN=1 all
 	@sh tests/run build build-san
 
 test-plain: all

@@ -366,7 +366,7 @@ static int read_child(run_ctx_t *c)
 }
 
 static void exec_child(const run_opts_t *o, const char *path, const char *lib, int msg_w,
-		       int ack_r, const char *dir, const char *tunables)
+		       int ack_r, int exec_w, const char *dir, const char *tunables)
 {
 	/* Our descriptors are O_CLOEXEC; the two the child keeps are dup'ed
 	 * without it. */
@@ -400,8 +400,24 @@ static void exec_child(const run_opts_t *o, const char *path, const char *lib, i
 	for (int i = 0; i < o->target_argc; i++)
 		argv[i + 1] = o->target_argv[i];
 	execv(path, argv);
-	fprintf(stderr, "heaplab: cannot execute %s: %s\n", path, strerror(errno));
+	/* exec_w is close-on-exec: the harness sees EOF when exec worked, and
+	 * this errno when it did not. */
+	int e = errno;
+	if (write(exec_w, &e, sizeof e) != (ssize_t)sizeof e)
+		_exit(127);
 	_exit(127);
+}
+
+/* Waits until the child has exec'd (before that, /proc shows a copy of the
+ * harness). Returns 0, or the errno of a failed exec. */
+static int wait_exec(int exec_r)
+{
+	int e = 0;
+	ssize_t n;
+	while ((n = read(exec_r, &e, sizeof e)) < 0 && errno == EINTR)
+		;
+	close(exec_r);
+	return n == (ssize_t)sizeof e ? e : 0;
 }
 
 /* Runs `path --check ARGS` so bad parameters are refused before a run
@@ -586,8 +602,8 @@ int cmd_run(int argc, char **argv)
 	record_params(&c.run, d, &o);
 	save_record(&c);
 
-	int msg[2], ack[2];
-	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0) {
+	int msg[2], ack[2], ex[2];
+	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
 		say_error("cannot make pipes: %s", strerror(errno));
 		return 1;
 	}
@@ -606,9 +622,21 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	if (c.pid == 0)
-		exec_child(&o, path, lib, msg[1], ack[0], c.dir, tunables);
+		exec_child(&o, path, lib, msg[1], ack[0], ex[1], c.dir, tunables);
 	close(msg[1]);
 	close(ack[0]);
+	close(ex[1]);
+	int exec_errno = wait_exec(ex[0]);
+	if (exec_errno) {
+		say_error("cannot execute %s: %s", path, strerror(exec_errno));
+		waitpid(c.pid, NULL, 0);
+		fclose(c.samples);
+		snprintf(c.run.status, sizeof c.run.status, "could not execute: %s",
+			 strerror(exec_errno));
+		save_record(&c);
+		hl_run_free(&c.run);
+		return 1;
+	}
 	c.from_child = msg[0];
 	c.to_child = ack[1];
 	hl_sampler_init(&c.sampler, c.pid);

@@ -87,6 +87,13 @@ void hl_figures_verdict(const hl_run_t *run, hl_verdict_t *out)
 			peak = i;
 		n++;
 	}
+	if (run->nphases == 0) {
+		out->kind = HL_VERDICT_UNKNOWN;
+		snprintf(out->text, sizeof out->text,
+			 "unknown: the program marked no phases (it does not use lab_phase); "
+			 "samples.tsv and the plot show its RSS over time");
+		return;
+	}
 	if (n == 0) {
 		out->kind = HL_VERDICT_UNKNOWN;
 		snprintf(out->text, sizeof out->text,
