@@ -7,30 +7,9 @@
  * written, samples.tsv has the time series, plots are PNG and SVG, and
  * `heaplab plot` re-renders them from the files alone.
  */
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "heaplab.h"
-#include "t.h"
-
-static char heaplab[512];
-static char tmp[256];
-
-static int sh(const char *cmd, hl_buf_t *out)
-{
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		if (out)
-			hl_buf_append(out, chunk, n);
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+#include "live.h"
 
 static bool file_starts(const char *dir, const char *name, const char *magic, size_t n)
 {
@@ -52,24 +31,12 @@ static bool file_has(const char *dir, const char *name, const char *needle)
 	return ok;
 }
 
-static const hl_phase_t *need_phase(const hl_run_t *run, const char *name)
-{
-	const hl_phase_t *p = hl_run_phase(run, name);
-	T_OK(p != NULL, "phase '%s' recorded", name);
-	if (!p) {
-		printf("Bail out! no phase %s\n", name);
-		exit(1);
-	}
-	return p;
-}
-
 static void pinned_run(void)
 {
-	char dir[512], cmd[1200];
-	snprintf(dir, sizeof dir, "%s/pinned", tmp);
-	snprintf(cmd, sizeof cmd, "%s run brk_pin --out %s 2>&1", heaplab, dir);
+	char dir[256], cmd[1200];
 	hl_buf_t out = {0};
-	int rc = sh(cmd, &out);
+	hl_run_t run;
+	int rc = live_run_full("brk_pin", "", "", &run, &out, dir);
 	T_EQ_INT(rc, 0, "heaplab run brk_pin exits 0");
 	T_OK(out.data && strstr(out.data, "verdict: retention: in-use fell"),
 	     "the verdict line says retention");
@@ -77,12 +44,9 @@ static void pinned_run(void)
 	     "the verdict says what malloc_trim released");
 	T_OK(out.data && strstr(out.data, "allocated") && strstr(out.data, "heap RSS"),
 	     "the phase table is printed");
-
-	hl_run_t run;
-	hl_run_init(&run);
 	hl_error_t err = {0};
-	T_EQ_INT(hl_run_load(dir, &run, &err), 0, "run.json loads");
-	T_OK(run.complete, "run is complete (%s)", run.status);
+
+	T_OK(run.complete, "run.json loads, complete (%s)", run.status);
 	T_EQ_STR(run.experiment, "brk_pin", "experiment recorded");
 	T_EQ_STR(run.allocator, "glibc", "allocator recorded");
 	T_EQ_STR(run.glibc, hl_sysinfo_glibc(), "glibc version recorded");
@@ -90,9 +54,9 @@ static void pinned_run(void)
 	T_EQ_INT(run.nparams, 5, "five parameters (four + hold_ms) recorded with their defaults");
 	T_EQ_INT(run.nphases, 3, "three phases");
 
-	const hl_phase_t *a = need_phase(&run, "allocated");
-	const hl_phase_t *f = need_phase(&run, "freed");
-	const hl_phase_t *t = need_phase(&run, "trimmed");
+	const hl_phase_t *a = live_phase(&run, "allocated");
+	const hl_phase_t *f = live_phase(&run, "freed");
+	const hl_phase_t *t = live_phase(&run, "trimmed");
 	/* 262,144 x 4 KiB blocks: the heap holds at least 1 GiB */
 	T_OK(a->rss_bytes >= (1LL << 30), "allocated: RSS >= 1 GiB (%lld)", (long long)a->rss_bytes);
 	T_OK(a->mallinfo2.uordblks >= (1LL << 30), "allocated: in use >= 1 GiB");
@@ -169,8 +133,8 @@ static void pinned_run(void)
 	unlink(path);
 	snprintf(path, sizeof path, "%s/timeline.svg", dir);
 	unlink(path);
-	snprintf(cmd, sizeof cmd, "%s plot %s >/dev/null 2>&1", heaplab, dir);
-	T_EQ_INT(sh(cmd, NULL), 0, "heaplab plot exits 0");
+	snprintf(cmd, sizeof cmd, "%s plot %s >/dev/null 2>&1", live_heaplab(), dir);
+	T_EQ_INT(live_sh(cmd, NULL), 0, "heaplab plot exits 0");
 	T_OK(file_starts(dir, "timeline.png", "\x89PNG\r\n\x1a\n", 8), "plot re-made timeline.png");
 	T_OK(file_has(dir, "timeline.svg", "<svg"), "plot re-made timeline.svg");
 
@@ -183,19 +147,15 @@ static void pinned_run(void)
 
 static void unpinned_run(void)
 {
-	char dir[512], cmd[1200];
-	snprintf(dir, sizeof dir, "%s/unpinned", tmp);
-	snprintf(cmd, sizeof cmd, "%s run brk_pin --quiet --out %s -- --pin=0 --trim=0 2>&1",
-		 heaplab, dir);
+	char dir[256];
 	hl_buf_t out = {0};
-	T_EQ_INT(sh(cmd, &out), 0, "heaplab run brk_pin -- --pin=0 --trim=0 exits 0");
-	T_OK(out.data && strstr(out.data, "verdict: released:"), "the verdict says released");
 	hl_run_t run;
-	hl_run_init(&run);
-	T_EQ_INT(hl_run_load(dir, &run, NULL), 0, "run.json loads");
+	int rc = live_run_full("brk_pin", "--quiet", "--pin=0 --trim=0", &run, &out, dir);
+	T_EQ_INT(rc, 0, "heaplab run brk_pin -- --pin=0 --trim=0 exits 0");
+	T_OK(out.data && strstr(out.data, "verdict: released:"), "the verdict says released");
 	T_EQ_INT(run.nphases, 2, "two phases without --trim");
-	const hl_phase_t *a = need_phase(&run, "allocated");
-	const hl_phase_t *f = need_phase(&run, "freed");
+	const hl_phase_t *a = live_phase(&run, "allocated");
+	const hl_phase_t *f = live_phase(&run, "freed");
 	T_OK(f->rss_bytes * 10 <= a->rss_bytes, "no pin: RSS at freed <= 10%% of allocated (%lld)",
 	     (long long)f->rss_bytes);
 	T_OK(f->heap_bytes * 100 <= a->heap_bytes,
@@ -212,18 +172,7 @@ static void unpinned_run(void)
 
 int main(void)
 {
-	const char *build = getenv("HEAPLAB_BUILD");
-	snprintf(heaplab, sizeof heaplab, "%s/heaplab", build ? build : "build");
-	snprintf(tmp, sizeof tmp, "/tmp/heaplab-test-XXXXXX");
-	if (!mkdtemp(tmp)) {
-		printf("Bail out! mkdtemp\n");
-		return 1;
-	}
 	pinned_run();
 	unpinned_run();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmp);
 	return t_done();
 }

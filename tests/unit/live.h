@@ -1,0 +1,114 @@
+/*
+ * live.h — for tests that run an experiment under the real harness and read
+ * what it recorded: live_run("brk_pin", "--pin=0", &run) runs
+ * `heaplab run brk_pin --quiet --out TMP -- --hold_ms=0 --pin=0` and loads
+ * TMP/run.json. The harness is $HEAPLAB_BUILD/heaplab (tests/run sets it).
+ */
+#ifndef HL_LIVE_H
+#define HL_LIVE_H
+
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "heaplab.h"
+#include "t.h"
+
+static char live_tmp[128] __attribute__((unused));
+static int live_count __attribute__((unused));
+
+static inline void live_cleanup(void)
+{
+	char cmd[200];
+	if (!live_tmp[0])
+		return;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", live_tmp);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", live_tmp);
+}
+
+static inline const char *live_heaplab(void)
+{
+	static char path[512];
+	const char *build = getenv("HEAPLAB_BUILD");
+	snprintf(path, sizeof path, "%s/heaplab", build ? build : "build");
+	return path;
+}
+
+/* Runs a shell command; its stdout+stderr into out (may be NULL). */
+static inline int live_sh(const char *cmd, hl_buf_t *out)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		if (out)
+			hl_buf_append(out, chunk, n);
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Runs EXP with the harness options opts and the experiment's args; loads
+ * the record into run and the printed output into out (may be NULL). The
+ * run directory is left in dir (at least 256 bytes). Returns the exit code. */
+static inline int live_run_full(const char *exp, const char *opts, const char *args, hl_run_t *run,
+			 hl_buf_t *out, char *dir)
+{
+	if (!live_tmp[0]) {
+		snprintf(live_tmp, sizeof live_tmp, "/tmp/heaplab-live-XXXXXX");
+		if (!mkdtemp(live_tmp)) {
+			printf("Bail out! mkdtemp\n");
+			exit(1);
+		}
+		atexit(live_cleanup);
+	}
+	snprintf(dir, 256, "%s/%s-%d", live_tmp, exp, ++live_count);
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "%s run %s %s --out %s -- %s 2>&1", live_heaplab(), exp,
+		 opts ? opts : "", dir, args ? args : "");
+	int rc = live_sh(cmd, out);
+	hl_error_t err = {0};
+	hl_run_init(run);
+	if (hl_run_load(dir, run, &err) != 0)
+		printf("# %s: %s\n", cmd, err.msg);
+	return rc;
+}
+
+/* The usual case: quiet, no phase holds, must succeed. */
+static inline void live_run(const char *exp, const char *args, hl_run_t *run)
+{
+	char dir[256], all[1024];
+	snprintf(all, sizeof all, "--hold_ms=0 %s", args ? args : "");
+	int rc = live_run_full(exp, "--quiet", all, run, NULL, dir);
+	T_EQ_INT(rc, 0, "heaplab run exits 0");
+	if (rc)
+		printf("#   %s -- %s\n", exp, all);
+}
+
+/* A phase that must exist: a test cannot go on without it. */
+static inline const hl_phase_t *live_phase(const hl_run_t *run, const char *name)
+{
+	const hl_phase_t *p = hl_run_phase(run, name);
+	if (!p) {
+		printf("Bail out! %s: no phase '%s' (status: %s)\n", run->experiment, name,
+		       run->status);
+		exit(1);
+	}
+	return p;
+}
+
+/* An observation that must exist. */
+static inline double live_obs(const hl_phase_t *p, const char *key)
+{
+	double v;
+	if (!hl_phase_observation(p, key, &v)) {
+		printf("Bail out! phase '%s': no observation '%s'\n", p->name, key);
+		exit(1);
+	}
+	return v;
+}
+
+#define MiB (1024LL * 1024)
+
+#endif
