@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 		if (!p)
 			return 1;
 		p[0] = 1;
+		lab_keep(p);
 	}
 	lab_observe("blocks", (double)blocks);
 	lab_observe("block_size", (double)size);

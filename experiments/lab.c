@@ -285,20 +285,33 @@ static void capture_malloc_stats(void)
 	dup2(lab.saved_stderr, 2);
 }
 
+/* /proc/self/statm: size and resident, in pages; -1 if unreadable. */
+static void statm_pages(long long *size, long long *rss)
+{
+	char buf[256];
+	*size = *rss = -1;
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		sscanf(buf, "%lld %lld", size, rss);
+	}
+	close(fd);
+}
+
+long long lab_rss_bytes(void)
+{
+	long long size, rss;
+	statm_pages(&size, &rss);
+	return rss < 0 ? -1 : rss * sysconf(_SC_PAGESIZE);
+}
+
 static void phase_alone(const char *name)
 {
-	/* statm: size resident shared ... in pages */
-	char buf[256];
-	long long size = -1, rss = -1;
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof buf - 1);
-		if (n > 0) {
-			buf[n] = '\0';
-			sscanf(buf, "%lld %lld", &size, &rss);
-		}
-		close(fd);
-	}
+	long long size, rss;
+	statm_pages(&size, &rss);
 	long page = sysconf(_SC_PAGESIZE);
 	struct mallinfo2 mi = mallinfo2();
 	int n = snprintf(lab.line, sizeof lab.line,
@@ -386,4 +399,19 @@ void lab_touch(void *p, unsigned long long bytes)
 		c[i] = 1;
 	if (bytes)
 		c[bytes - 1] = 1;
+}
+
+int lab_chunk_is_mmapped(const void *p)
+{
+	/* the size field sits just below the pointer malloc returned; bit 1 is
+	 * IS_MMAPPED (glibc malloc/malloc.c) */
+	return (((const size_t *)p)[-1] & 2) != 0;
+}
+
+/* Written through a volatile: the compiler must assume it is read. */
+static void *volatile lab_sink;
+
+void lab_keep(void *p)
+{
+	lab_sink = p;
 }

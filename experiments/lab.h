@@ -81,4 +81,16 @@ void *lab_scratch(unsigned long long bytes);
 /* Writes to every byte's page so the memory is resident (RSS counts it). */
 void lab_touch(void *p, unsigned long long bytes);
 
+/* Keeps the compiler from removing an allocation whose only use is free():
+ * GCC may drop a malloc/free pair it can see whole, and a pin that is never
+ * allocated pins nothing. Call it on every block whose address matters. */
+void lab_keep(void *p);
+
+/* The process's resident bytes now, from /proc/self/statm (-1 if unknown). */
+long long lab_rss_bytes(void);
+
+/* Whether the chunk behind p (from malloc) was mmapped on its own: the
+ * IS_MMAPPED bit of its size field. glibc-only, like the lessons. */
+int lab_chunk_is_mmapped(const void *p);
+
 #endif
