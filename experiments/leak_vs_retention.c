@@ -1,0 +1,68 @@
+/*
+ * leak_vs_retention — the same RSS curve from two different causes, and the
+ * harness telling them apart.
+ *
+ * Lesson: RSS that does not fall is not yet a leak. In --leak=1 every round
+ * allocates 32 MiB and keeps it: in use grows round after round (a leak).
+ * In --leak=0 every round allocates 32 MiB, keeps a 32-byte pin allocated
+ * after it, and frees the rest: in use falls after each round while RSS
+ * stays (retention: glibc holds the memory, the program does not). The
+ * verdict line must say which, from in use (mallinfo2) against RSS.
+ *
+ * Look at: the verdict; in use (blue points) against RSS in the plot.
+ *
+ * Knobs: --leak=0 --rounds=4 --round_bytes=33554432 --size=4096.
+ *
+ * Expected on glibc 2.36: --leak=1: verdict "leak", in use ~32 MiB x round;
+ * --leak=0: verdict "retention", in use near 0 after each free, RSS ~32 MiB
+ * per round held (later rounds reuse the held memory, so RSS grows slowly).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lab.h"
+
+static lab_param_t params[] = {
+	{"leak", 0, 0, 1, "1: keep every round's blocks (a leak); 0: free them (retention)", 0},
+	{"rounds", 4, 1, 64, "rounds", 0},
+	{"round_bytes", 32LL << 20, 1 << 20, 1LL << 32, "bytes allocated per round", 0},
+	{"size", 4096, 16, 131072 - 32, "bytes per block", 0},
+	{NULL, 0, 0, 0, NULL, 0},
+};
+
+static const lab_experiment_t experiment = {
+	.name = "leak_vs_retention",
+	.lesson = "a leak grows in use; retention keeps RSS while in use falls: the verdict "
+		  "tells them apart",
+	.phases = "roundN_allocated [roundN_freed] for N = 1..rounds",
+	.look = "the verdict line; in use against RSS",
+	.expect = "--leak=1: verdict leak; --leak=0: verdict retention",
+	.params = params,
+};
+
+int main(int argc, char **argv)
+{
+	lab_init(&experiment, argc, argv);
+	int leak = (int)lab_param(&experiment, "leak");
+	long long rounds = lab_param(&experiment, "rounds");
+	size_t size = (size_t)lab_param(&experiment, "size");
+	long long per = lab_param(&experiment, "round_bytes") / (long long)size;
+	void **block = lab_scratch((unsigned long long)per * sizeof *block);
+	char name[64];
+	for (long long r = 1; r <= rounds; r++) {
+		for (long long i = 0; i < per; i++) {
+			block[i] = malloc(size);
+			lab_touch(block[i], size);
+		}
+		lab_keep(malloc(32)); /* a pin above the round (never freed) */
+		snprintf(name, sizeof name, "round%lld_allocated", r);
+		lab_phase(name);
+		if (leak)
+			continue;
+		for (long long i = 0; i < per; i++)
+			free(block[i]);
+		snprintf(name, sizeof name, "round%lld_freed", r);
+		lab_phase(name);
+	}
+	return 0;
+}
