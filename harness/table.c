@@ -8,7 +8,7 @@
 
 void table_header(FILE *f)
 {
-	fprintf(f, "%-14s %8s %11s %11s %11s %11s %11s %11s\n", "phase", "t", "RSS", "VSZ",
+	fprintf(f, "%-18s %8s %11s %11s %11s %11s %11s %11s\n", "phase", "t", "RSS", "VSZ",
 		"heap", "heap RSS", "in use", "free");
 }
 
@@ -19,7 +19,7 @@ void table_row(FILE *f, const hl_phase_t *ph, const hl_phase_t *first)
 	int64_t in_use = ph->mallinfo2.valid ? ph->mallinfo2.uordblks + ph->mallinfo2.hblkhd
 					     : HL_UNKNOWN;
 	int64_t free_b = ph->mallinfo2.valid ? ph->mallinfo2.fordblks : HL_UNKNOWN;
-	fprintf(f, "%-14s %7.2fs %11s %11s %11s %11s %11s %11s\n", ph->name, ph->t_ms / 1000.0,
+	fprintf(f, "%-18s %7.2fs %11s %11s %11s %11s %11s %11s\n", ph->name, ph->t_ms / 1000.0,
 		hl_units_bytes(ph->rss_bytes, rss, sizeof rss),
 		hl_units_bytes(ph->vsz_bytes, vsz, sizeof vsz),
 		hl_units_bytes(ph->heap_bytes, heap, sizeof heap),
