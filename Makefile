@@ -59,6 +59,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
+.DELETE_ON_ERROR:
+
 .PHONY: all deps demo run test test-plain test-san bench fuzz clean format install
 
 all: $(LIB) $(HEAPLAB) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)

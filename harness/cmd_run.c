@@ -39,19 +39,6 @@ typedef struct run_opts {
 	int target_argc;
 } run_opts_t;
 
-/* Allocators heaplab can put in front of glibc's, and the Debian package
- * that brings each. */
-static const struct allocator {
-	const char *name;
-	const char *soname;
-	const char *package;
-} allocators[] = {
-	{"glibc", NULL, NULL},
-	{"jemalloc", "libjemalloc.so.2", "libjemalloc2"},
-	{"tcmalloc", "libtcmalloc_minimal.so.4", "libtcmalloc-minimal4"},
-	{"mimalloc", "libmimalloc.so.2", "libmimalloc2.0"},
-};
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -83,20 +70,6 @@ static int64_t now_ms(const struct timespec *t0)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static bool valid_tunable(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	if (!eq || eq == kv || !eq[1] || strncmp(kv, "glibc.", 6) != 0)
-		return false;
-	for (const char *p = kv; p < eq; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.'))
-			return false;
-	for (const char *p = eq + 1; *p; p++)
-		if (*p == ':' || *p == '=' || *p == ' ')
-			return false;
-	return true;
 }
 
 static int parse_opts(int argc, char **argv, run_opts_t *o)
@@ -144,7 +117,7 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 			} else if (!strcmp(a, "--allocator")) {
 				o->allocator = val;
 			} else if (!strcmp(a, "--tunable")) {
-				if (!valid_tunable(val)) {
+				if (!allocator_valid_tunable(val)) {
 					say_error("--tunable takes glibc.malloc.NAME=VALUE (e.g. "
 						  "glibc.malloc.arena_max=2), got '%s'",
 						  val);
@@ -183,29 +156,6 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 		return -1;
 	}
 	return 0;
-}
-
-static const struct allocator *find_allocator(const char *name, char *lib, size_t libsz)
-{
-	for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++) {
-		const struct allocator *a = &allocators[i];
-		if (strcmp(a->name, name))
-			continue;
-		lib[0] = '\0';
-		if (!a->soname)
-			return a;
-		static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu",
-						   "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
-						   "/usr/lib"};
-		for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
-			snprintf(lib, libsz, "%s/%s", dirs[d], a->soname);
-			if (access(lib, R_OK) == 0)
-				return a;
-		}
-		lib[0] = '\0';
-		return a;
-	}
-	return NULL;
 }
 
 /* Everything one run needs while it is going. */
@@ -507,19 +457,14 @@ static void describe_end(run_ctx_t *c, int st)
 int cmd_run(int argc, char **argv)
 {
 	run_opts_t o;
+	hl_error_t err = {0};
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
 
 	char lib[PATH_MAX];
-	const struct allocator *alloc = find_allocator(o.allocator, lib, sizeof lib);
+	const allocator_t *alloc = allocator_find(o.allocator, lib, sizeof lib, &err);
 	if (!alloc) {
-		say_error("unknown allocator '%s': choose glibc, jemalloc, tcmalloc or mimalloc",
-			  o.allocator);
-		return EXIT_USAGE;
-	}
-	if (alloc->soname && !lib[0]) {
-		say_error("allocator '%s' is not installed (%s not found): apt-get install %s",
-			  alloc->name, alloc->soname, alloc->package);
+		say_error("%s", err.msg);
 		return EXIT_USAGE;
 	}
 
@@ -527,7 +472,6 @@ int cmd_run(int argc, char **argv)
 	exp_desc_t desc;
 	exp_desc_t *d = NULL;
 	char path[PATH_MAX];
-	hl_error_t err = {0};
 	if (strchr(o.target, '/')) {
 		if (access(o.target, X_OK) != 0) {
 			say_error("cannot run '%s': %s", o.target, strerror(errno));
@@ -563,7 +507,7 @@ int cmd_run(int argc, char **argv)
 		snprintf(c.dir, sizeof c.dir, "%s", o.out);
 	else
 		outdir_default(name, c.dir, sizeof c.dir);
-	int sfd = outdir_claim(c.dir, &err);
+	int sfd = outdir_claim(c.dir, "samples.tsv", &err);
 	if (sfd < 0) {
 		say_error("%s", err.msg);
 		return EXIT_USAGE;

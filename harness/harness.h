@@ -57,12 +57,28 @@ int cmd_explain(int argc, char **argv);
 /* ---------------------------------------------------------------- outdir.c */
 
 /* Makes dir a new run directory: creates it (and parents) or accepts an
- * existing empty one, and claims it by creating samples.tsv exclusively.
- * Never touches a directory that already holds anything. Returns the open
- * samples.tsv descriptor, or a negative code with err set. */
-int outdir_claim(const char *dir, hl_error_t *err);
+ * existing empty one, and claims it by creating the file claim (e.g.
+ * "samples.tsv") exclusively. Never touches a directory that already holds
+ * anything. Returns the open claim file's descriptor, or a negative code
+ * with err set. */
+int outdir_claim(const char *dir, const char *claim, hl_error_t *err);
 /* results/<exp>/<YYYYmmdd-HHMMSS>-<pid> under $HEAPLAB_RESULTS or ./results */
 void outdir_default(const char *exp, char *out, size_t outsz);
+
+/* ------------------------------------------------------------- allocator.c */
+
+typedef struct allocator {
+	const char *name;    /* glibc, jemalloc, tcmalloc, mimalloc */
+	const char *soname;  /* what LD_PRELOAD loads; NULL for glibc */
+	const char *package; /* the Debian package that brings it */
+} allocator_t;
+
+/* The allocator called name, with the path of its library in lib (empty for
+ * glibc). NULL with err set if unknown or not installed. */
+const allocator_t *allocator_find(const char *name, char *lib, size_t libsz, hl_error_t *err);
+/* glibc.malloc.NAME=VALUE (any glibc.* tunable), nothing GLIBC_TUNABLES
+ * could misread (':', '='). */
+bool allocator_valid_tunable(const char *kv);
 
 /* ----------------------------------------------------------------- table.c */
 
@@ -79,5 +95,9 @@ int cmd_plot(int argc, char **argv);
 /* ---------------------------------------------------------------- cmd_run.c */
 
 int cmd_run(int argc, char **argv);
+
+/* -------------------------------------------------------------- cmd_sweep.c */
+
+int cmd_sweep(int argc, char **argv);
 
 #endif

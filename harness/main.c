@@ -28,6 +28,7 @@ static const struct command {
 	{"list", cmd_list, "list the experiments with their one-line lesson"},
 	{"explain", cmd_explain, "the lesson, phases, knobs and expected numbers of one experiment"},
 	{"plot", cmd_plot, "re-render a run directory's plots from its files"},
+	{"sweep", cmd_sweep, "run an experiment once per allocator, tunable and parameter value"},
 };
 
 static void usage(FILE *f)

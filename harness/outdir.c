@@ -1,7 +1,7 @@
 /*
- * outdir.c — where a run lands, and the promise that no run is ever written
- * over another. A run directory is claimed by creating samples.tsv with
- * O_EXCL: two harnesses pointed at one directory cannot both get it, and a
+ * outdir.c — where a run (or a sweep) lands, and the promise that none is
+ * ever written over another. A directory is claimed by creating its first
+ * file (samples.tsv, sweep.tsv) with O_EXCL: two harnesses pointed at one directory cannot both get it, and a
  * directory holding anything at all is refused before anything is written.
  */
 #include <dirent.h>
@@ -45,7 +45,8 @@ static int dir_is_empty(const char *dir, bool *has_run)
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (!strcmp(e->d_name, "run.json") || !strcmp(e->d_name, "samples.tsv"))
+		if (!strcmp(e->d_name, "run.json") || !strcmp(e->d_name, "samples.tsv") ||
+		    !strcmp(e->d_name, "sweep.tsv"))
 			*has_run = true;
 		n++;
 	}
@@ -53,7 +54,7 @@ static int dir_is_empty(const char *dir, bool *has_run)
 	return n == 0;
 }
 
-int outdir_claim(const char *dir, hl_error_t *err)
+int outdir_claim(const char *dir, const char *claim, hl_error_t *err)
 {
 	struct stat st;
 	if (stat(dir, &st) == 0) {
@@ -84,7 +85,7 @@ int outdir_claim(const char *dir, hl_error_t *err)
 					    strerror(-rc));
 	}
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/samples.tsv", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, claim);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;

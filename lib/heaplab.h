@@ -371,6 +371,36 @@ const char *hl_verdict_kind_name(hl_verdict_kind_t k);
  * samples.tsv beside it and draws png and svg. Phase marks come from run. */
 int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err);
 
+/* ------------------------------------------------------------------ sweep.c */
+
+/* One configuration of a sweep (one run), and the sweep's own files. */
+typedef struct hl_sweep_config {
+	char label[256];    /* "jemalloc glibc.malloc.arena_max=2 --blocks=1024" */
+	char dir[128];      /* its run directory, inside the sweep's */
+	char allocator[32];
+	char tunables[512]; /* as GLIBC_TUNABLES */
+	char params[256];   /* the experiment arguments this config adds */
+	bool loaded;        /* run holds its run.json */
+	hl_run_t run;
+} hl_sweep_config_t;
+
+/* sweep.json: the experiment, and per config its label, directory,
+ * allocator, tunables, params, completeness and per phase rss_bytes,
+ * vsz_bytes, heap_bytes, in_use_bytes (null under another allocator). */
+int hl_sweep_to_json(const char *experiment, const hl_sweep_config_t *c, size_t n,
+		     hl_buf_t *out, hl_error_t *err);
+/* sweep.tsv: one row per config and phase. */
+int hl_sweep_tsv(const hl_sweep_config_t *c, size_t n, hl_buf_t *out);
+/* sweep-rss.tsv: one row per phase name (first seen first), one column of
+ * RSS in MiB per config ("NA" where a config has no such phase). */
+int hl_sweep_rss_matrix(const hl_sweep_config_t *c, size_t n, hl_buf_t *out);
+
+/* plot.c: the sweep's gnuplot script: sweep-rss.png/svg (RSS per phase,
+ * bars grouped by phase, one per config) and sweep-timeline.png/svg (every
+ * config's RSS over time, overlaid). Reads the files above. */
+int hl_plot_sweep_script(const char *experiment, const hl_sweep_config_t *c, size_t n,
+			 hl_buf_t *out, hl_error_t *err);
+
 /* ---------------------------------------------------------------- sysinfo.c */
 
 /* glibc's version ("2.36"), from gnu_get_libc_version(). */

@@ -137,3 +137,64 @@ int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err)
 		return hl_error_set(err, rc, "plot script: out of memory");
 	return 0;
 }
+
+int hl_plot_sweep_script(const char *experiment, const hl_sweep_config_t *c, size_t n,
+			 hl_buf_t *out, hl_error_t *err)
+{
+	hl_buf_reset(out);
+	hl_buf_t *b = out;
+	char title[512];
+	snprintf(title, sizeof title, "%s — RSS per phase, %zu configurations", experiment, n);
+	int rc = hl_buf_printf(
+		b, "# sweep.gp — written by heaplab; redraw with: gnuplot sweep.gp (in this directory)\n"
+		   "set encoding utf8\nset datafile separator \"\\t\"\nset datafile missing \"NA\"\n"
+		   "MiB = 1048576.0\nset grid ytics lc rgb \"#dddddd\"\nset yrange [0:*]\n"
+		   "set ylabel \"RSS (MiB)\"\nset key outside right top vertical Left reverse noenhanced\n"
+		   "set title ");
+	rc = rc ? rc : gp_str(b, title);
+	rc = rc ? rc : hl_buf_printf(b, " font \",14\" noenhanced\n");
+	/* config numbers in sweep-rss.tsv's header map to these titles */
+	rc = rc ? rc : hl_buf_printf(b, "array label[%zu]\n", n ? n : 1);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = hl_buf_printf(b, "label[%zu] = ", i + 1);
+		rc = rc ? rc : gp_str(b, c[i].label);
+		rc = rc ? rc : hl_buf_printf(b, "\n");
+	}
+	rc = rc ? rc : hl_buf_printf(
+			       b, "set style data histograms\nset style histogram clustered gap 1\n"
+				  "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
+				  "set xtics noenhanced\n"
+				  "do for [t in \"pngcairo svg\"] {\n"
+				  "  if (t eq \"svg\") { set terminal svg size 1200,700 dynamic font \"DejaVu "
+				  "Sans,11\"; set output 'sweep-rss.svg' } else { set terminal pngcairo size "
+				  "1200,700 font \"DejaVu Sans,11\"; set output 'sweep-rss.png' }\n"
+				  "  plot for [i=2:%zu] 'sweep-rss.tsv' skip 1 using i:xtic(1) title label[i-1]\n"
+				  "}\n",
+			       n + 1);
+	/* the timelines overlaid */
+	rc = rc ? rc : hl_buf_printf(b, "set style data lines\nset xlabel \"time (s)\"\nunset xtics\n"
+				     "set xtics\nset title ");
+	snprintf(title, sizeof title, "%s — RSS over time per configuration", experiment);
+	rc = rc ? rc : gp_str(b, title);
+	rc = rc ? rc : hl_buf_printf(b, " font \",14\" noenhanced\n");
+	for (int t = 0; t < 2 && !rc; t++) {
+		rc = hl_buf_printf(b, t == 0 ? "set terminal pngcairo size 1200,700 font \"DejaVu "
+					       "Sans,11\"\nset output 'sweep-timeline.png'\n"
+					     : "set terminal svg size 1200,700 dynamic font \"DejaVu "
+					       "Sans,11\"\nset output 'sweep-timeline.svg'\n");
+		rc = rc ? rc : hl_buf_printf(b, "plot ");
+		for (size_t i = 0; i < n && !rc; i++) {
+			rc = hl_buf_printf(b, "%s", i ? ", \\\n     " : "");
+			char path[200];
+			snprintf(path, sizeof path, "%s/samples.tsv", c[i].dir);
+			rc = rc ? rc : gp_str(b, path);
+			rc = rc ? rc : hl_buf_printf(b, " skip 1 using ($1/1000):($2/MiB) lw 2 title label[%zu]",
+						     i + 1);
+		}
+		rc = rc ? rc : hl_buf_printf(b, "\n");
+	}
+	rc = rc ? rc : hl_buf_printf(b, "set output\n");
+	if (rc)
+		return hl_error_set(err, rc, "sweep plot script: out of memory");
+	return 0;
+}

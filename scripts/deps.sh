@@ -18,6 +18,9 @@ cmd:pkg-config|pkg-config|finding the libraries above
 cmd:cc|gcc|the C compiler
 cmd:tmux|tmux|terminal UI tests
 file:/usr/lib/debug/.build-id|libc6-dbg|main_arena and struct offsets from glibc debug info
+lib:libjemalloc.so.2|libjemalloc2|--allocator jemalloc
+lib:libtcmalloc_minimal.so.4|libtcmalloc-minimal4|--allocator tcmalloc
+lib:libmimalloc.so.2|libmimalloc2.0|--allocator mimalloc
 '
 
 have() {
@@ -27,6 +30,12 @@ have() {
 	pc) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$what" ;;
 	cmd) command -v "$what" >/dev/null 2>&1 ;;
 	file) [ -e "$what" ] ;;
+	lib)
+		for f in /usr/lib/*/"$what" /usr/lib/"$what"; do
+			[ -e "$f" ] && return 0
+		done
+		return 1
+		;;
 	esac
 }
 
