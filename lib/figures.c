@@ -95,11 +95,22 @@ void hl_figures_verdict(const hl_run_t *run, hl_verdict_t *out)
 		return;
 	}
 	if (n == 0) {
+		/* Another allocator: mallinfo2 would describe glibc's idle malloc,
+		 * so there is no "in use" to judge by. Say what RSS did. */
+		bool other = run->allocator[0] && strcmp(run->allocator, "glibc");
 		out->kind = HL_VERDICT_UNKNOWN;
-		snprintf(out->text, sizeof out->text,
-			 "unknown: no phase has the allocator's own figures (mallinfo2)%s%s",
-			 run->allocator[0] && strcmp(run->allocator, "glibc") ? " under " : "",
-			 run->allocator[0] && strcmp(run->allocator, "glibc") ? run->allocator : "");
+		int used = snprintf(out->text, sizeof out->text,
+				    "unknown%s%s: no in-use figures (mallinfo2 describes glibc's "
+				    "malloc only); RSS",
+				    other ? " under " : "", other ? run->allocator : "");
+		for (size_t i = 0; i < run->nphases && used > 0 && (size_t)used < sizeof out->text;
+		     i++) {
+			char r[32];
+			used += snprintf(out->text + used, sizeof out->text - (size_t)used,
+					 "%s %s at '%s'", i ? "," : "",
+					 hl_units_bytes(run->phases[i].rss_bytes, r, sizeof r),
+					 run->phases[i].name);
+		}
 		return;
 	}
 	char a[32], b[32];
