@@ -536,6 +536,10 @@ int cmd_run(int argc, char **argv)
 	hl_sysinfo_kernel(c.run.kernel, sizeof c.run.kernel);
 	snprintf(c.run.tunables, sizeof c.run.tunables, "%s", tunables);
 	snprintf(c.run.allocator, sizeof c.run.allocator, "%s", alloc->name);
+	for (int i = 0; i < o.nenv; i++) {
+		size_t used = strlen(c.run.env);
+		snprintf(c.run.env + used, sizeof c.run.env - used, "%s%s", i ? " " : "", o.env[i]);
+	}
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);

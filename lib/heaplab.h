@@ -247,6 +247,7 @@ typedef struct hl_run {
 	char kernel[128];      /* uname -r */
 	char tunables[512];    /* GLIBC_TUNABLES as given ("" for none) */
 	char allocator[32];    /* "glibc", "jemalloc", ... */
+	char env[512];         /* --env settings, "NAME=VALUE NAME=VALUE" ("" for none) */
 	char started[32];      /* ISO 8601 UTC */
 	int64_t interval_ms;   /* sampling interval, 0 = no sampling */
 	bool complete;         /* false while running or if it died */

@@ -43,8 +43,9 @@ static int title(hl_buf_t *b, const hl_run_t *run)
 	rc = rc ? rc : gp_str(b, t);
 	rc = rc ? rc : hl_buf_printf(b, " font \",14\" offset 0,-0.3\n");
 	char sub[1024];
-	snprintf(sub, sizeof sub, "%s%slinux %s, %s%s", params, params[0] ? " · " : "",
-		 run->kernel, run->started, run->complete ? "" : " · INCOMPLETE RUN");
+	snprintf(sub, sizeof sub, "%s%s%s%slinux %s, %s%s", params, params[0] ? " · " : "",
+		 run->env, run->env[0] ? " · " : "", run->kernel, run->started,
+		 run->complete ? "" : " · INCOMPLETE RUN");
 	rc = rc ? rc : hl_buf_printf(b, "set label 1 ");
 	rc = rc ? rc : gp_str(b, sub);
 	rc = rc ? rc : hl_buf_printf(b, " at screen 0.5, screen 0.925 center font \",10\"\n");

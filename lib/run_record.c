@@ -234,6 +234,7 @@ int hl_run_to_json(const hl_run_t *run, hl_buf_t *out, hl_error_t *err)
 	cJSON_AddStringToObject(o, "kernel", run->kernel);
 	cJSON_AddStringToObject(o, "tunables", run->tunables);
 	cJSON_AddStringToObject(o, "allocator", run->allocator);
+	cJSON_AddStringToObject(o, "env", run->env);
 	cJSON_AddStringToObject(o, "started", run->started);
 	put_int(o, "interval_ms", run->interval_ms);
 	cJSON_AddBoolToObject(o, "complete", run->complete);
@@ -431,6 +432,9 @@ int hl_run_from_json(const char *buf, size_t len, hl_run_t *run, hl_error_t *err
 	get_str(&r, o, "kernel", run->kernel, sizeof run->kernel);
 	get_str(&r, o, "tunables", run->tunables, sizeof run->tunables);
 	get_str(&r, o, "allocator", run->allocator, sizeof run->allocator);
+	/* env came after the first records of this schema: optional */
+	if (cJSON_GetObjectItemCaseSensitive(o, "env"))
+		get_str(&r, o, "env", run->env, sizeof run->env);
 	get_str(&r, o, "started", run->started, sizeof run->started);
 	run->interval_ms = get_int(&r, o, "interval_ms");
 	const cJSON *complete = cJSON_GetObjectItemCaseSensitive(o, "complete");

@@ -41,6 +41,7 @@ int main(void)
 	d = live_phase(&run, "drifted");
 	T_OK(rc == 0 && live_obs(d, "blocks_in_brk_heap") == 0,
 	     "MALLOC_MMAP_THRESHOLD_=131072 (--env): no drift either");
+	T_EQ_STR(run.env, "MALLOC_MMAP_THRESHOLD_=131072", "run.json records the --env setting");
 	hl_run_free(&run);
 	return t_done();
 }
