@@ -87,6 +87,15 @@ void hl_figures_verdict(const hl_run_t *run, hl_verdict_t *out)
 			peak = i;
 		n++;
 	}
+	/* The peak is the first phase within 1% of the highest in use: rounds
+	 * that each add a few bytes should not move it to the last round. */
+	for (size_t i = 0; i < peak; i++)
+		if (usable(&run->phases[i]) &&
+		    in_use(&run->phases[i]) >= in_use(&run->phases[peak]) -
+						   in_use(&run->phases[peak]) / 100) {
+			peak = i;
+			break;
+		}
 	if (run->nphases == 0) {
 		out->kind = HL_VERDICT_UNKNOWN;
 		snprintf(out->text, sizeof out->text,
@@ -141,15 +150,16 @@ void hl_figures_verdict(const hl_run_t *run, hl_verdict_t *out)
 
 	const hl_phase_t *pk = &run->phases[peak];
 	size_t fi = run->nphases;
+	/* "Freed" means in use fell by at least a quarter of its peak. */
 	for (size_t i = peak + 1; i < run->nphases; i++)
-		if (usable(&run->phases[i]) && in_use(&run->phases[i]) * 2 <= in_use(pk)) {
+		if (usable(&run->phases[i]) && in_use(&run->phases[i]) * 4 <= in_use(pk) * 3) {
 			fi = i;
 			break;
 		}
 	if (fi == run->nphases) {
 		out->kind = HL_VERDICT_NONE;
 		snprintf(out->text, sizeof out->text,
-			 "nothing freed: in-use never fell below half of its peak (%s at '%s')",
+			 "nothing freed: in-use never fell by a quarter from its peak (%s at '%s')",
 			 hl_units_bytes(in_use(pk), a, sizeof a), pk->name);
 		return;
 	}

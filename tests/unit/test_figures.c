@@ -58,6 +58,25 @@ int main(void)
 	     "leak text counts mmapped chunks: %s", v.text);
 	hl_run_free(&run);
 
+	/* Rounds that each add a pin: the verdict speaks of the first round,
+	 * and half freed is freed. */
+	hl_run_init(&run);
+	phase(&run, "r1_allocated", 40 << 20, 32 << 20, 0, false);
+	phase(&run, "r1_freed", 40 << 20, 4096, 0, false);
+	phase(&run, "r2_allocated", 40 << 20, (32 << 20) + 4096, 0, false);
+	phase(&run, "r2_freed", 40 << 20, 8192, 0, false);
+	hl_figures_verdict(&run, &v);
+	T_OK(v.kind == HL_VERDICT_RETENTION && strstr(v.text, "at 'r1_freed'"),
+	     "the peak is the first phase within 1%%: %s", v.text);
+	hl_run_free(&run);
+	hl_run_init(&run);
+	phase(&run, "allocated", 300 << 20, 256 << 20, 0, false);
+	phase(&run, "holes", 300 << 20, 128 << 20, 0, false);
+	hl_figures_verdict(&run, &v);
+	T_OK(v.kind == HL_VERDICT_RETENTION && strstr(v.text, "in-use fell 50.0%"),
+	     "half freed, RSS kept: retention: %s", v.text);
+	hl_run_free(&run);
+
 	/* Nothing freed. */
 	hl_run_init(&run);
 	phase(&run, "a", 10 << 20, 8 << 20, 0, false);
