@@ -13,9 +13,11 @@
  *
  * Knobs: --threads=16 --bytes=8388608 (per thread) --size=4096 --pin=1.
  *
- * Expected on glibc 2.36 (2 cores): 16 arenas, VSZ ~1.1 GB; with
- * arena_max=2 exactly 2 arenas and VSZ ~200 MB; RSS at 'freed' stays
- * ~threads x bytes in every case (each arena's heap is pinned).
+ * Expected on glibc 2.36 (2 cores): 16 arenas, VSZ ~1.1 GB, RSS at 'freed'
+ * still ~threads x bytes (every arena's heap is pinned); with arena_max=2
+ * exactly 2 arenas and VSZ ~315 MB (the 16 thread stacks are 128 MiB of it).
+ * With shared arenas what stays after the free depends on how the threads'
+ * blocks and pins interleave.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * each reserving a 64 MiB heap; arena_max caps the count exactly. */
 #include "live.h"
 
-static void capped(int max)
+static void capped(int max, int64_t uncapped_vsz)
 {
 	hl_run_t run;
 	char dir[256], opts[128];
@@ -12,9 +12,10 @@ static void capped(int max)
 	const hl_phase_t *a = live_phase(&run, "allocated");
 	T_OK(a->malloc_info_valid, "malloc_info recorded");
 	T_EQ_INT(a->malloc_info.narenas, max, "arena_max=N gives exactly N arenas");
-	const hl_phase_t *f = live_phase(&run, "freed");
-	T_OK(f->rss_bytes * 10 >= a->rss_bytes * 9, "arena_max=%d: the freed memory stays resident",
-	     max);
+	/* (what stays resident after the free depends on how the threads'
+	 * blocks and pins interleave in the shared arenas: not asserted) */
+	T_OK(a->vsz_bytes * 2 < uncapped_vsz, "arena_max=%d: VSZ under half the uncapped %lld (%lld)",
+	     max, (long long)uncapped_vsz, (long long)a->vsz_bytes);
 	hl_run_free(&run);
 }
 
@@ -40,8 +41,9 @@ int main(void)
 	for (size_t i = 0; i < a->malloc_info.narenas; i++)
 		sys += a->malloc_info.arenas[i].system_current_bytes;
 	T_EQ_INT(sys, a->mallinfo2.arena, "malloc_info's arenas add up to mallinfo2.arena");
+	int64_t vsz = a->vsz_bytes;
 	hl_run_free(&run);
-	capped(1);
-	capped(2);
+	capped(1, vsz);
+	capped(2, vsz);
 	return t_done();
 }
