@@ -50,17 +50,13 @@ static int use_pin;
 
 static void *worker(void *arg)
 {
-	void **block = arg;
-	for (long long i = 0; i < per_thread; i++) {
-		block[i] = malloc(block_size);
-		lab_touch(block[i], block_size);
-	}
+	(void)arg;
+	void **block = lab_blocks(per_thread, block_size);
 	void *pin = use_pin ? malloc(32) : NULL;
 	lab_keep(pin);
 	pthread_barrier_wait(&allocated);
 	pthread_barrier_wait(&measured);
-	for (long long i = 0; i < per_thread; i++)
-		free(block[i]);
+	lab_free_blocks(block, per_thread, 0);
 	pthread_barrier_wait(&freed);
 	pthread_barrier_wait(&measured2);
 	return pin; /* never freed: it keeps pinning after the thread is gone */
@@ -78,10 +74,8 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&freed, NULL, (unsigned)n + 1);
 	pthread_barrier_init(&measured2, NULL, (unsigned)n + 1);
 	pthread_t *tid = lab_scratch((unsigned long long)n * sizeof *tid);
-	void **blocks = lab_scratch((unsigned long long)n * (unsigned long long)per_thread *
-				    sizeof *blocks);
 	for (int t = 0; t < n; t++)
-		pthread_create(&tid[t], NULL, worker, blocks + (long long)t * per_thread);
+		pthread_create(&tid[t], NULL, worker, NULL);
 
 	pthread_barrier_wait(&allocated);
 	lab_observe("threads", n);

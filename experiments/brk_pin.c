@@ -52,14 +52,8 @@ int main(int argc, char **argv)
 	size_t size = (size_t)lab_param(&experiment, "size");
 	int pin = (int)lab_param(&experiment, "pin");
 
-	/* The pointer array comes from mmap, not from the heap we measure. */
-	void **block = lab_scratch((unsigned long long)blocks * sizeof *block);
-	for (long long i = 0; i < blocks; i++) {
-		block[i] = malloc(size);
-		if (!block[i])
-			return 1;
-		lab_touch(block[i], size);
-	}
+	/* (the pointer array comes from mmap, not from the heap we measure) */
+	void **block = lab_blocks(blocks, size);
 	char *p = NULL;
 	if (pin) {
 		p = malloc(2);
@@ -73,8 +67,7 @@ int main(int argc, char **argv)
 	lab_observe("pinned", pin);
 	lab_phase("allocated");
 
-	for (long long i = 0; i < blocks; i++)
-		free(block[i]);
+	lab_free_blocks(block, blocks, 0);
 	lab_phase("freed");
 
 	if (lab_param(&experiment, "trim")) {

@@ -44,13 +44,12 @@ static long long count;
 static size_t size;
 static pthread_barrier_t produced, consumed;
 
+static void **block;
+
 static void *producer(void *arg)
 {
-	void **block = arg;
-	for (long long i = 0; i < count; i++) {
-		block[i] = malloc(size);
-		lab_touch(block[i], size);
-	}
+	(void)arg;
+	block = lab_blocks(count, size);
 	lab_keep(malloc(32)); /* pins arena 1's heap top */
 	pthread_barrier_wait(&produced);
 	pthread_barrier_wait(&consumed); /* stays alive while the main thread frees */
@@ -62,17 +61,15 @@ int main(int argc, char **argv)
 	lab_init(&experiment, argc, argv);
 	size = (size_t)lab_param(&experiment, "size");
 	count = lab_param(&experiment, "bytes") / (long long)size;
-	void **block = lab_scratch((unsigned long long)count * sizeof *block);
 	pthread_barrier_init(&produced, NULL, 2);
 	pthread_barrier_init(&consumed, NULL, 2);
 	pthread_t t;
-	pthread_create(&t, NULL, producer, block);
+	pthread_create(&t, NULL, producer, NULL);
 	pthread_barrier_wait(&produced);
 	lab_observe("produced_bytes", (double)count * (double)size);
 	lab_phase("produced");
 
-	for (long long i = 0; i < count; i++)
-		free(block[i]);
+	lab_free_blocks(block, count, 0); /* by the main thread */
 	lab_phase("consumed");
 	pthread_barrier_wait(&consumed);
 	pthread_join(t, NULL);

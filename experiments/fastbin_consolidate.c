@@ -47,16 +47,11 @@ int main(int argc, char **argv)
 	lab_init(&experiment, argc, argv);
 	long long n = lab_param(&experiment, "blocks");
 	size_t size = (size_t)lab_param(&experiment, "size");
-	void **block = lab_scratch((unsigned long long)n * sizeof *block);
-	for (long long i = 0; i < n; i++) {
-		block[i] = malloc(size);
-		lab_touch(block[i], size);
-	}
+	void **block = lab_blocks(n, size);
 	lab_observe("blocks", (double)n);
 	lab_phase("allocated");
 
-	for (long long i = 0; i < n; i++)
-		free(block[i]);
+	lab_free_blocks(block, n, 0);
 	lab_phase("freed");
 
 	char *large = malloc((size_t)lab_param(&experiment, "large"));

@@ -401,6 +401,27 @@ void lab_touch(void *p, unsigned long long bytes)
 		c[bytes - 1] = 1;
 }
 
+void **lab_blocks(long long n, unsigned long long size)
+{
+	void **block = lab_scratch((unsigned long long)n * sizeof *block);
+	for (long long i = 0; i < n; i++) {
+		block[i] = malloc(size);
+		if (!block[i]) {
+			fprintf(stderr, "%s: malloc(%llu) failed after %lld blocks\n", lab.exp->name,
+				size, i);
+			exit(1);
+		}
+		lab_touch(block[i], size);
+	}
+	return block;
+}
+
+void lab_free_blocks(void **blocks, long long n, int reverse)
+{
+	for (long long i = 0; i < n; i++)
+		free(blocks[reverse ? n - 1 - i : i]);
+}
+
 int lab_chunk_is_mmapped(const void *p)
 {
 	/* the size field sits just below the pointer malloc returned; bit 1 is

@@ -81,6 +81,13 @@ void *lab_scratch(unsigned long long bytes);
 /* Writes to every byte's page so the memory is resident (RSS counts it). */
 void lab_touch(void *p, unsigned long long bytes);
 
+/* n blocks of size bytes from malloc, each touched, in a pointer array from
+ * lab_scratch(); exits (status 1) if malloc fails. */
+void **lab_blocks(long long n, unsigned long long size);
+
+/* free() of blocks[0..n-1], in order (last first if reverse). */
+void lab_free_blocks(void **blocks, long long n, int reverse);
+
 /* Keeps the compiler from removing an allocation whose only use is free():
  * GCC may drop a malloc/free pair it can see whole, and a pin that is never
  * allocated pins nothing. Call it on every block whose address matters. */

@@ -47,20 +47,15 @@ int main(int argc, char **argv)
 	long long rounds = lab_param(&experiment, "rounds");
 	size_t size = (size_t)lab_param(&experiment, "size");
 	long long per = lab_param(&experiment, "round_bytes") / (long long)size;
-	void **block = lab_scratch((unsigned long long)per * sizeof *block);
 	char name[64];
 	for (long long r = 1; r <= rounds; r++) {
-		for (long long i = 0; i < per; i++) {
-			block[i] = malloc(size);
-			lab_touch(block[i], size);
-		}
+		void **block = lab_blocks(per, size);
 		lab_keep(malloc(32)); /* a pin above the round (never freed) */
 		snprintf(name, sizeof name, "round%lld_allocated", r);
 		lab_phase(name);
 		if (leak)
 			continue;
-		for (long long i = 0; i < per; i++)
-			free(block[i]);
+		lab_free_blocks(block, per, 0);
 		snprintf(name, sizeof name, "round%lld_freed", r);
 		lab_phase(name);
 	}

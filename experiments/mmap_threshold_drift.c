@@ -63,21 +63,17 @@ int main(int argc, char **argv)
 	free(first);
 	lab_phase("first_freed");
 
-	void **block = lab_scratch((unsigned long long)n * sizeof *block);
+	void **block = lab_blocks(n, size);
 	long long in_brk = 0;
-	for (long long i = 0; i < n; i++) {
-		block[i] = malloc(size);
-		lab_touch(block[i], size);
+	for (long long i = 0; i < n; i++)
 		in_brk += in_brk_heap(block[i]);
-	}
 	char *pin = malloc(32);
 	lab_keep(pin);
 	lab_observe("block_in_brk_heap", in_brk_heap(block[n - 1]));
 	lab_observe("blocks_in_brk_heap", (double)in_brk);
 	lab_phase("drifted");
 
-	for (long long i = 0; i < n; i++)
-		free(block[i]);
+	lab_free_blocks(block, n, 0);
 	lab_phase("freed");
 	free(pin);
 	return 0;

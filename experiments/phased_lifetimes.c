@@ -54,21 +54,16 @@ int main(int argc, char **argv)
 	long long n = lab_param(&experiment, "temp_bytes") / (long long)size;
 	long long nl = lab_param(&experiment, "long_lived");
 	int reorder = (int)lab_param(&experiment, "reorder");
-	void **temp = lab_scratch((unsigned long long)n * sizeof *temp);
 	void **obj = lab_scratch((unsigned long long)nl * sizeof *obj);
 
 	if (reorder)
 		make_long_lived(obj, nl);
-	for (long long i = 0; i < n; i++) {
-		temp[i] = malloc(size);
-		lab_touch(temp[i], size);
-	}
+	void **temp = lab_blocks(n, size);
 	if (!reorder)
 		make_long_lived(obj, nl);
 	lab_phase("allocated");
 
-	for (long long i = 0; i < n; i++)
-		free(temp[i]);
+	lab_free_blocks(temp, n, 0);
 	lab_phase("temps_freed");
 	return 0;
 }

@@ -45,11 +45,7 @@ int main(int argc, char **argv)
 	long long n = lab_param(&experiment, "blocks");
 	size_t size = (size_t)lab_param(&experiment, "size");
 	long long k = lab_param(&experiment, "keep_every");
-	void **block = lab_scratch((unsigned long long)n * sizeof *block);
-	for (long long i = 0; i < n; i++) {
-		block[i] = malloc(size);
-		lab_touch(block[i], size);
-	}
+	void **block = lab_blocks(n, size);
 	lab_phase("allocated");
 
 	long long freed = 0;

@@ -45,11 +45,7 @@ int main(int argc, char **argv)
 	lab_init(&experiment, argc, argv);
 	long long n = lab_param(&experiment, "blocks");
 	size_t size = (size_t)lab_param(&experiment, "size");
-	void **block = lab_scratch((unsigned long long)n * sizeof *block);
-	for (long long i = 0; i < n; i++) {
-		block[i] = malloc(size);
-		lab_touch(block[i], size);
-	}
+	void **block = lab_blocks(n, size);
 	char *pin = malloc((size_t)lab_param(&experiment, "pin_size"));
 	pin[0] = 1;
 	lab_keep(pin);
@@ -59,8 +55,7 @@ int main(int argc, char **argv)
 	free(pin); /* into tcache (or a fastbin with tcache_count=0) */
 	lab_phase("pin_freed");
 
-	for (long long i = 0; i < n; i++)
-		free(block[i]);
+	lab_free_blocks(block, n, 0);
 	lab_phase("freed");
 	return 0;
 }

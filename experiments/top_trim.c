@@ -43,15 +43,9 @@ int main(int argc, char **argv)
 	lab_init(&experiment, argc, argv);
 	long long n = lab_param(&experiment, "blocks");
 	size_t size = (size_t)lab_param(&experiment, "size");
-	void **block = lab_scratch((unsigned long long)n * sizeof *block);
-	for (long long i = 0; i < n; i++) {
-		block[i] = malloc(size);
-		lab_touch(block[i], size);
-	}
+	void **block = lab_blocks(n, size);
 	lab_phase("allocated");
-	int reverse = (int)lab_param(&experiment, "reverse");
-	for (long long i = 0; i < n; i++)
-		free(block[reverse ? n - 1 - i : i]);
+	lab_free_blocks(block, n, (int)lab_param(&experiment, "reverse"));
 	lab_phase("freed");
 	return 0;
 }
