@@ -9,7 +9,6 @@
  * HL_UNKNOWN is written as null and read back as HL_UNKNOWN; mallinfo2 and
  * malloc_info that were not measured (another allocator) are null whole.
  */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "heaplab.h"
+#include "json_internal.h"
 
 /* ------------------------------------------------------------ in memory */
 
@@ -108,9 +107,9 @@ const hl_phase_t *hl_run_phase(const hl_run_t *run, const char *name)
 
 /* ------------------------------------------------------------ writing */
 
-static void put_int(cJSON *o, const char *key, int64_t v)
+void hl_json_put_int(cJSON *o, const char *key, int64_t v)
 {
-	if (v < 0 && v == HL_UNKNOWN) {
+	if (v == HL_UNKNOWN) {
 		cJSON_AddNullToObject(o, key);
 		return;
 	}
@@ -172,16 +171,16 @@ static cJSON *malloc_info_json(const hl_malloc_info_t *mi)
 	for (size_t i = 0; i < mi->narenas; i++) {
 		const hl_mi_arena_t *a = &mi->arenas[i];
 		cJSON *ao = cJSON_CreateObject();
-		put_int(ao, "nr", a->nr);
+		hl_json_put_int(ao, "nr", a->nr);
 		for (size_t k = 0; k < NFIELDS(arena_fields); k++)
-			put_int(ao, arena_fields[k].key, CFIELD(a, arena_fields[k]));
+			hl_json_put_int(ao, arena_fields[k].key, CFIELD(a, arena_fields[k]));
 		cJSON *bins = cJSON_AddArrayToObject(ao, "bins");
 		for (size_t b = 0; b < a->nbins; b++) {
 			cJSON *bo = cJSON_CreateObject();
-			put_int(bo, "from", a->bins[b].from);
-			put_int(bo, "to", a->bins[b].to);
-			put_int(bo, "total_bytes", a->bins[b].total_bytes);
-			put_int(bo, "count", a->bins[b].count);
+			hl_json_put_int(bo, "from", a->bins[b].from);
+			hl_json_put_int(bo, "to", a->bins[b].to);
+			hl_json_put_int(bo, "total_bytes", a->bins[b].total_bytes);
+			hl_json_put_int(bo, "count", a->bins[b].count);
 			cJSON_AddBoolToObject(bo, "unsorted", a->bins[b].unsorted);
 			cJSON_AddItemToArray(bins, bo);
 		}
@@ -189,7 +188,7 @@ static cJSON *malloc_info_json(const hl_malloc_info_t *mi)
 	}
 	cJSON *t = cJSON_AddObjectToObject(o, "total");
 	for (size_t k = 0; k < NFIELDS(total_fields); k++)
-		put_int(t, total_fields[k].key, CFIELD(&mi->total, total_fields[k]));
+		hl_json_put_int(t, total_fields[k].key, CFIELD(&mi->total, total_fields[k]));
 	return o;
 }
 
@@ -197,15 +196,15 @@ static cJSON *phase_json(const hl_phase_t *ph)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", ph->name);
-	put_int(o, "t_ms", ph->t_ms);
-	put_int(o, "rss_bytes", ph->rss_bytes);
-	put_int(o, "vsz_bytes", ph->vsz_bytes);
-	put_int(o, "heap_bytes", ph->heap_bytes);
-	put_int(o, "heap_rss_bytes", ph->heap_rss_bytes);
+	hl_json_put_int(o, "t_ms", ph->t_ms);
+	hl_json_put_int(o, "rss_bytes", ph->rss_bytes);
+	hl_json_put_int(o, "vsz_bytes", ph->vsz_bytes);
+	hl_json_put_int(o, "heap_bytes", ph->heap_bytes);
+	hl_json_put_int(o, "heap_rss_bytes", ph->heap_rss_bytes);
 	if (ph->mallinfo2.valid) {
 		cJSON *m = cJSON_AddObjectToObject(o, "mallinfo2");
 		for (size_t k = 0; k < NFIELDS(mallinfo_fields); k++)
-			put_int(m, mallinfo_fields[k].key, CFIELD(&ph->mallinfo2, mallinfo_fields[k]));
+			hl_json_put_int(m, mallinfo_fields[k].key, CFIELD(&ph->mallinfo2, mallinfo_fields[k]));
 	} else {
 		cJSON_AddNullToObject(o, "mallinfo2");
 	}
@@ -224,7 +223,7 @@ int hl_run_to_json(const hl_run_t *run, hl_buf_t *out, hl_error_t *err)
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return hl_error_set(err, -ENOMEM, "run.json: out of memory");
-	put_int(o, "schema_version", run->schema_version);
+	hl_json_put_int(o, "schema_version", run->schema_version);
 	cJSON_AddStringToObject(o, "experiment", run->experiment);
 	cJSON_AddStringToObject(o, "program", run->program);
 	cJSON *params = cJSON_AddObjectToObject(o, "params");
@@ -236,14 +235,14 @@ int hl_run_to_json(const hl_run_t *run, hl_buf_t *out, hl_error_t *err)
 	cJSON_AddStringToObject(o, "allocator", run->allocator);
 	cJSON_AddStringToObject(o, "env", run->env);
 	cJSON_AddStringToObject(o, "started", run->started);
-	put_int(o, "interval_ms", run->interval_ms);
+	hl_json_put_int(o, "interval_ms", run->interval_ms);
 	cJSON_AddBoolToObject(o, "complete", run->complete);
 	cJSON_AddStringToObject(o, "status", run->status);
 	char code[16];
 	snprintf(code, sizeof code, "%d", run->exit_code);
 	cJSON_AddRawToObject(o, "exit_code", code);
-	put_int(o, "duration_ms", run->duration_ms);
-	put_int(o, "samples", run->nsamples);
+	hl_json_put_int(o, "duration_ms", run->duration_ms);
+	hl_json_put_int(o, "samples", run->nsamples);
 	cJSON *phases = cJSON_AddArrayToObject(o, "phases");
 	for (size_t i = 0; i < run->nphases; i++)
 		cJSON_AddItemToArray(phases, phase_json(&run->phases[i]));

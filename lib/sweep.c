@@ -4,33 +4,21 @@
  * bar chart reads. It formats what the runs recorded; running them is the
  * harness's job and the plot script is plot.c's.
  */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "heaplab.h"
+#include "json_internal.h"
 
 static int64_t in_use(const hl_phase_t *p)
 {
 	return p->mallinfo2.valid ? p->mallinfo2.uordblks + p->mallinfo2.hblkhd : HL_UNKNOWN;
 }
 
-static void put_int(cJSON *o, const char *key, int64_t v)
-{
-	if (v < 0) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	char num[32];
-	snprintf(num, sizeof num, "%lld", (long long)v);
-	cJSON_AddRawToObject(o, key, num);
-}
-
 int hl_sweep_to_json(const char *experiment, const hl_sweep_config_t *c, size_t n,
 		     hl_buf_t *out, hl_error_t *err)
 {
 	cJSON *o = cJSON_CreateObject();
-	put_int(o, "schema_version", 1);
+	hl_json_put_int(o, "schema_version", 1);
 	cJSON_AddStringToObject(o, "experiment", experiment);
 	cJSON *configs = cJSON_AddArrayToObject(o, "configs");
 	for (size_t i = 0; i < n; i++) {
@@ -46,11 +34,11 @@ int hl_sweep_to_json(const char *experiment, const hl_sweep_config_t *c, size_t 
 			const hl_phase_t *p = &c[i].run.phases[k];
 			cJSON *po = cJSON_CreateObject();
 			cJSON_AddStringToObject(po, "name", p->name);
-			put_int(po, "t_ms", p->t_ms);
-			put_int(po, "rss_bytes", p->rss_bytes);
-			put_int(po, "vsz_bytes", p->vsz_bytes);
-			put_int(po, "heap_bytes", p->heap_bytes);
-			put_int(po, "in_use_bytes", in_use(p));
+			hl_json_put_int(po, "t_ms", p->t_ms);
+			hl_json_put_int(po, "rss_bytes", p->rss_bytes);
+			hl_json_put_int(po, "vsz_bytes", p->vsz_bytes);
+			hl_json_put_int(po, "heap_bytes", p->heap_bytes);
+			hl_json_put_int(po, "in_use_bytes", in_use(p));
 			cJSON_AddItemToArray(phases, po);
 		}
 		cJSON_AddItemToArray(configs, co);
