@@ -30,8 +30,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-in
 BASEFLAGS := -std=gnu11 -g -O2 -D_GNU_SOURCE -fno-omit-frame-pointer -MMD -MP $(WARN)
 CFLAGS ?=
 # Recursive on purpose: pkg-config runs when a recipe needs it, after deps.
-PKG_CFLAGS = $(shell pkg-config --cflags libcjson expat 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs libcjson expat 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags libcjson expat libdw 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs libcjson expat libdw libelf 2>/dev/null)
 
 ALL_CFLAGS = $(BASEFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 EXP_CFLAGS = $(BASEFLAGS) -O1 $(CFLAGS) -Iexperiments

@@ -372,6 +372,34 @@ const char *hl_verdict_kind_name(hl_verdict_kind_t k);
  * samples.tsv beside it and draws png and svg. Phase marks come from run. */
 int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err);
 
+/* ----------------------------------------------------------- glibc_layout.c */
+
+/* Where glibc keeps malloc's state and the byte offsets of its structs
+ * (x86-64 pointers and sizes are 8 bytes). Offsets of main_arena and mp_
+ * are relative to libc's load base; 0 when unknown (builtin layout). */
+typedef struct hl_glibc_layout {
+	char method[300];        /* "dwarf: FILE" or "builtin ..." */
+	uint64_t main_arena_off; /* symbol main_arena, from libc's base */
+	uint64_t mp_off;         /* symbol mp_ */
+	size_t ms_size, ms_fastbins, ms_top, ms_last_remainder, ms_bins, ms_binmap, ms_next,
+		ms_system_mem, ms_max_system_mem; /* struct malloc_state */
+	size_t mp_size, mp_trim_threshold, mp_top_pad, mp_mmap_threshold, mp_n_mmaps,
+		mp_no_dyn_threshold, mp_mmapped_mem, mp_sbrk_base,
+		mp_tcache_count;                  /* struct malloc_par */
+	size_t hi_size, hi_ar_ptr, hi_prev, hi_hsize; /* struct _heap_info */
+	size_t tcache_size, tcache_entries;           /* tcache_perthread_struct */
+	int nfastbins; /* NFASTBINS */
+	int nbins;     /* NBINS */
+} hl_glibc_layout_t;
+
+/* The layout from libc6-dbg's file for this libc (found by build ID):
+ * returns 0; or fills the builtin layout and returns 1 when there is no
+ * usable debug info (err says why). */
+int hl_glibc_layout_for_libc(const char *libc_path, hl_glibc_layout_t *l, hl_error_t *err);
+int hl_glibc_layout_from_debug(const char *debug_file, hl_glibc_layout_t *l, hl_error_t *err);
+void hl_glibc_layout_builtin(hl_glibc_layout_t *l);
+int hl_glibc_build_id(const char *path, char *hex, size_t hexsz, hl_error_t *err);
+
 /* ------------------------------------------------------------------ sweep.c */
 
 /* One configuration of a sweep (one run), and the sweep's own files. */
