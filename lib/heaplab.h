@@ -160,6 +160,36 @@ typedef int (*hl_peek_fn)(void *ctx, uint64_t addr, void *out16);
 void hl_region_classify(hl_regions_t *r, hl_peek_fn peek, void *ctx);
 const char *hl_region_class_name(hl_region_class_t c); /* "brk-heap", ... */
 
+/* ------------------------------------------------------------------- peek.c */
+
+/* Reads another process's memory without changing it: every page is looked
+ * up in /proc/PID/pagemap first, and a page that is not present in RAM
+ * (never touched, released, or swapped out) is never read, because reading
+ * it would fault it in and raise the target's RSS. */
+typedef struct hl_peek {
+	pid_t pid;
+	int pagemap_fd;     /* /proc/PID/pagemap, -1 when closed */
+	long page_size;
+	uint64_t cache_first; /* first page number held in cache */
+	size_t cache_n;       /* pagemap entries held */
+	uint64_t cache[512];  /* pagemap entries from cache_first on */
+	int64_t reads;        /* process_vm_readv calls made */
+	int64_t bytes_read;
+	int64_t refused;      /* reads refused: a page was not present */
+} hl_peek_t;
+
+int hl_peek_open(hl_peek_t *p, pid_t pid, hl_error_t *err);
+void hl_peek_close(hl_peek_t *p);
+/* *present: whether every page of [addr, addr + len) is in RAM. */
+int hl_peek_present(hl_peek_t *p, uint64_t addr, uint64_t len, bool *present);
+/* Counts the resident bytes of whole pages in [addr, addr + len). */
+int hl_peek_resident(hl_peek_t *p, uint64_t addr, uint64_t len, int64_t *resident_bytes);
+/* Reads len bytes at addr if all their pages are present: 0, or -EFAULT
+ * (refused, nothing read) or another negative errno. */
+int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len);
+/* hl_peek_fn for hl_region_classify (ctx is an hl_peek_t). */
+int hl_peek_read16(void *ctx, uint64_t addr, void *out16);
+
 /* ------------------------------------------------------------ malloc_info.c */
 
 typedef struct hl_mi_bin {

@@ -13,9 +13,11 @@
  *   and size is the length of the rw-p part.
  * - an mmapped chunk starts its mapping; its prev_size holds the alignment
  *   offset (0 unless memalign) and its size field is the mapping's length
- *   with IS_MMAPPED (0x2) set. The kernel may merge neighbouring chunks'
- *   mappings into one VMA, so a region tiled by such chunks is one too.
+ *   with IS_MMAPPED (0x2) set. The kernel merges neighbouring anonymous
+ *   mappings into one VMA, so a region that begins with such chunks is
+ *   split where they end: the chunks are mmap-chunk, the rest anon-other.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "heaplab.h"
@@ -45,22 +47,48 @@ static bool is_anon(const hl_region_t *r)
 	return r->path[0] == '\0' && r->inode == 0;
 }
 
-static bool tiled_by_mmapped_chunks(const hl_region_t *r, hl_peek_fn peek, void *ctx)
+/* How many bytes from the region's start are tiled by mmapped chunks (0
+ * if the region does not begin with one). */
+static uint64_t mmapped_prefix(const hl_region_t *r, hl_peek_fn peek, void *ctx)
 {
 	uint64_t pos = r->start;
 	for (int i = 0; i < MAX_TILES && pos < r->end; i++) {
 		uint64_t hdr[2];
 		if (peek(ctx, pos, hdr) != 0)
-			return false;
+			break;
 		uint64_t prev = hdr[0], size = hdr[1];
 		if (!(size & IS_MMAPPED) || (size & NON_MAIN_ARENA) || prev >= 4096)
-			return false;
+			break;
 		uint64_t len = (size & ~7ULL) + prev;
 		if (len == 0 || len % 4096 || len > r->end - pos)
-			return false;
+			break;
 		pos += len;
 	}
-	return pos == r->end;
+	return pos - r->start;
+}
+
+/* Splits region i at addr: [start, addr) stays at i, [addr, end) is i+1. */
+static bool split(hl_regions_t *rs, size_t i, uint64_t addr)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 16;
+		hl_region_t *v = realloc(rs->v, cap * sizeof *v);
+		if (!v)
+			return false;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	memmove(&rs->v[i + 2], &rs->v[i + 1], (rs->n - i - 1) * sizeof *rs->v);
+	rs->n++;
+	rs->v[i + 1] = rs->v[i];
+	rs->v[i].end = rs->v[i + 1].start = addr;
+	/* smaps figures belong to the whole VMA: unknown for the parts */
+	for (int k = 0; k < 2; k++) {
+		hl_region_t *r = &rs->v[i + (size_t)k];
+		r->rss_bytes = r->private_dirty_bytes = r->anonymous_bytes = r->swap_bytes =
+			HL_UNKNOWN;
+	}
+	return true;
 }
 
 static bool heap_info_matches(const hl_region_t *r, hl_peek_fn peek, void *ctx)
@@ -93,10 +121,15 @@ void hl_region_classify(hl_regions_t *rs, hl_peek_fn peek, void *ctx)
 			 prev->end == r->start && r->end <= prev->start + HEAP_MAX_SIZE)
 			/* the reserved rest of the heap before it */
 			r->cls = HL_REGION_ARENA_HEAP;
-		else if (peek && r->perms[0] == 'r' && r->perms[1] == 'w' &&
-			 tiled_by_mmapped_chunks(r, peek, ctx))
-			r->cls = HL_REGION_MMAP_CHUNK;
-		else
+		else {
 			r->cls = HL_REGION_ANON_OTHER;
+			uint64_t tiled = peek && r->perms[0] == 'r' && r->perms[1] == 'w'
+						 ? mmapped_prefix(r, peek, ctx)
+						 : 0;
+			/* The kernel merges neighbouring anonymous mappings: a chunk
+			 * mapped next to other memory shares its VMA. Split it off. */
+			if (tiled && (tiled == r->end - r->start || split(rs, i, r->start + tiled)))
+				rs->v[i].cls = HL_REGION_MMAP_CHUNK;
+		}
 	}
 }

@@ -141,7 +141,8 @@ static void test_classify_with_peek(void)
 			   "7f0000200000-7f0000302000 rw-p 00000000 00:00 0 \n"
 			   "7f0000400000-7f0000401000 rw-p 00000000 00:00 0 \n"
 			   "7f0004000000-7f0004021000 rw-p 00000000 00:00 0 \n"
-			   "7f0004021000-7f0008000000 ---p 00000000 00:00 0 \n";
+			   "7f0004021000-7f0008000000 ---p 00000000 00:00 0 \n"
+			   "7f0009000000-7f0009104000 rw-p 00000000 00:00 0 \n";
 	static const uint64_t headers[][3] = {
 		{0x7f0000000000ULL, 0, 0x101000 | 2},       /* one mmapped chunk */
 		{0x7f0000200000ULL, 0, 0x81000 | 2},        /* two chunks merged */
@@ -149,6 +150,7 @@ static void test_classify_with_peek(void)
 		{0x7f0000400000ULL, 0, 0x1000 | 1},         /* not mmapped */
 		{0x7f0004000000ULL, 0x7f0004000020ULL, 0},  /* heap_info: ar_ptr, prev */
 		{0x7f0004000010ULL, 0x21000, 0x21000},      /* size, mprotect_size */
+		{0x7f0009000000ULL, 0, 0x101000 | 2},       /* a chunk merged with more */
 		{0, 0, 0},
 	};
 	hl_regions_t r = {0};
@@ -159,6 +161,11 @@ static void test_classify_with_peek(void)
 	T_EQ_INT(r.v[2].cls, HL_REGION_ANON_OTHER, "a header without IS_MMAPPED is not a chunk");
 	T_EQ_INT(r.v[3].cls, HL_REGION_ARENA_HEAP, "heap_info.size matches: an arena heap");
 	T_EQ_INT(r.v[4].cls, HL_REGION_ARENA_HEAP, "its reserve too");
+	T_EQ_INT(r.n, 7, "a chunk merged with its neighbour's mapping is split off");
+	T_OK(r.n == 7 && r.v[5].cls == HL_REGION_MMAP_CHUNK && r.v[5].end == 0x7f0009101000ULL &&
+		     r.v[6].cls == HL_REGION_ANON_OTHER && r.v[6].start == 0x7f0009101000ULL &&
+		     r.v[6].end == 0x7f0009104000ULL,
+	     "the chunk's part is mmap-chunk, the rest anon-other");
 	hl_regions_free(&r);
 }
 
