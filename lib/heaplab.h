@@ -430,6 +430,70 @@ int hl_glibc_layout_from_debug(const char *debug_file, hl_glibc_layout_t *l, hl_
 void hl_glibc_layout_builtin(hl_glibc_layout_t *l);
 int hl_glibc_build_id(const char *path, char *hex, size_t hexsz, hl_error_t *err);
 
+/* ------------------------------------------------------------------- walk.c */
+
+typedef enum hl_chunk_class {
+	HL_CHUNK_IN_USE,  /* handed out by malloc */
+	HL_CHUNK_TCACHE,  /* freed into a thread's tcache (in use to the arena) */
+	HL_CHUNK_FASTBIN, /* freed into a fastbin (in use to its neighbours) */
+	HL_CHUNK_BIN,     /* free in the unsorted, small or large bins */
+	HL_CHUNK_TOP,     /* the arena's top chunk */
+	HL_CHUNK_META,    /* malloc's own: tcache_perthread_struct, fenceposts */
+	HL_NCHUNK_CLASSES
+} hl_chunk_class_t;
+
+/* One arena as the walker saw it. The first six figures are defined as
+ * glibc's int_mallinfo defines them, so that summed over arenas they equal
+ * the target's own mallinfo2 (arena, uordblks, fordblks, ordblks, smblks,
+ * fsmblks). */
+typedef struct hl_walk_arena {
+	uint64_t addr;            /* its struct malloc_state */
+	bool main;                /* main_arena (the brk heap) */
+	int64_t system_bytes;     /* system_mem: mallinfo2.arena */
+	int64_t in_use_bytes;     /* system - free: uordblks (tcache counts in use) */
+	int64_t free_bytes;       /* top + fastbins + bins: fordblks */
+	int64_t free_chunks;      /* bin chunks + 1 for top: ordblks */
+	int64_t fastbin_chunks;   /* smblks */
+	int64_t fastbin_bytes;    /* fsmblks */
+	int64_t top_bytes;        /* chunksize(top) (keepcost for the main arena) */
+	int64_t bin_bytes;        /* free chunks in the bins */
+	int64_t tcache_bytes;     /* chunks in tcache found in its heaps */
+	int64_t chunks;           /* chunks walked in its heaps (top excluded) */
+	int64_t live_bytes;       /* usable bytes of in-use chunks (size - 8) */
+	int64_t overhead_bytes;   /* in-use chunks' size fields + malloc's own chunks */
+	int64_t held_back_bytes;  /* resident whole pages inside free chunks and top */
+	int64_t released_bytes;   /* whole pages inside free chunks and top not resident */
+	int64_t releasable_bytes; /* what malloc_trim(0) would give back: resident pages
+				   * of bin and fastbin chunks, and of top above top_pad */
+	int nheaps;               /* heaps walked (the brk heap counts as one) */
+} hl_walk_arena_t;
+
+typedef struct hl_walk {
+	pid_t pid;
+	char method[360];         /* how main_arena and the layout were found */
+	int64_t mmap_threshold;   /* mp_.mmap_threshold, live (it drifts) */
+	int64_t trim_threshold;   /* mp_.trim_threshold */
+	int64_t top_pad;          /* mp_.top_pad */
+	int64_t mmapped_chunks;   /* mp_.n_mmaps: mallinfo2.hblks */
+	int64_t mmapped_bytes;    /* mp_.mmapped_mem: mallinfo2.hblkhd */
+	int64_t tcache_count;     /* mp_.tcache_count: chunks per tcache bin */
+	int64_t tcache_structs;   /* tcache_perthread_structs found (one per thread that mallocs) */
+	int64_t tcache_chunks;
+	hl_walk_arena_t *arenas;
+	size_t narenas;
+	hl_mallinfo_t mallinfo2;  /* the totals, as the target's mallinfo2 would say */
+	int64_t live_bytes, tcache_bytes, fastbin_bytes, top_bytes, chunks;
+	int64_t held_back_bytes, released_bytes, releasable_bytes;
+	bool complete;            /* false: a part was skipped; warning says why */
+	char warning[256];
+	int64_t reads, bytes_read; /* what the walk cost: process_vm_readv calls, bytes */
+} hl_walk_t;
+
+/* Walks process pid's glibc heap, read-only. 0 (check complete/warning),
+ * or a negative code: no such process, no permission, not glibc. */
+int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err);
+void hl_walk_free(hl_walk_t *w);
+
 /* ------------------------------------------------------------------ sweep.c */
 
 /* One configuration of a sweep (one run), and the sweep's own files. */

@@ -1,0 +1,569 @@
+/*
+ * walk.c — walks a running process's glibc heap from outside, read-only,
+ * through peek.c: finds main_arena and mp_ (glibc_layout.c), follows the
+ * arena list, reads every arena's bins, fastbins and top, walks every chunk
+ * of its heaps, finds the threads' tcache_perthread_structs, and classes
+ * every chunk (in use, tcache, fastbin, bin, top, meta) and the pages of the
+ * free ones (held back = resident, released = not).
+ *
+ * The totals are defined as glibc's int_mallinfo defines them (malloc.c,
+ * glibc 2.36), so they can be checked against the target's own mallinfo2:
+ * free = top + fastbin chunks + bin chunks, free chunks = bin chunks + 1 for
+ * top, in use = system_mem - free (tcache chunks count as in use there).
+ *
+ * The target keeps running while we read: every size and pointer is bounds-
+ * checked, every list walk is bounded, and a walk that finds something
+ * inconsistent stops that part, says so in warning, and returns what it has.
+ * It never reads a page that is not present (peek.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heaplab.h"
+
+#define HEAP_MAX (64ULL << 20)
+#define MAX_LIST 10000000
+#define MAX_CHUNKS 100000000
+#define MAX_ARENAS 1024
+#define CHUNK_HDR 16
+#define MINSIZE 32
+
+typedef struct chunk {
+	uint64_t addr;
+	uint64_t size; /* chunksize: flags masked */
+	uint8_t cls;   /* hl_chunk_class_t */
+	bool next_prev_inuse;
+} chunk_t;
+
+typedef struct addr_set {
+	uint64_t *v;
+	size_t n, cap;
+} addr_set_t;
+
+typedef struct walker {
+	hl_peek_t pk;
+	hl_glibc_layout_t l;
+	hl_walk_t *out;
+	addr_set_t fast, tcache;
+	chunk_t *chunks;
+	size_t nchunks, capchunks;
+} walker_t;
+
+static void warn(walker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(walker_t *w, const char *fmt, ...)
+{
+	w->out->complete = false;
+	if (w->out->warning[0])
+		return; /* the first one says most */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->out->warning, sizeof w->out->warning, fmt, ap);
+	va_end(ap);
+}
+
+static int set_add(addr_set_t *s, uint64_t a)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		uint64_t *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = a;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool set_has(const addr_set_t *s, uint64_t a)
+{
+	return s->n && bsearch(&a, s->v, s->n, sizeof a, cmp_u64);
+}
+
+static int rd64(walker_t *w, uint64_t addr, uint64_t *v)
+{
+	return hl_peek_read(&w->pk, addr, v, 8);
+}
+
+/* ------------------------------------------------------ finding libc */
+
+static int find_libc(walker_t *w, const hl_regions_t *r, uint64_t *base, char *path, size_t pathsz,
+		     hl_error_t *err)
+{
+	*base = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const char *slash = strrchr(r->v[i].path, '/');
+		const char *name = slash ? slash + 1 : r->v[i].path;
+		if (strstr(name, "jemalloc") || strstr(name, "tcmalloc") || strstr(name, "mimalloc"))
+			warn(w, "%s is loaded: glibc's malloc may be idle in this process", name);
+		if (!*base && r->v[i].offset == 0 &&
+		    (!strncmp(name, "libc.so", 7) || !strncmp(name, "libc-2.", 7))) {
+			*base = r->v[i].start;
+			snprintf(path, pathsz, "%s", r->v[i].path);
+		}
+	}
+	if (!*base)
+		return hl_error_set(err, -ENOENT,
+				    "process %d has no glibc mapped (a static binary, or another C "
+				    "library such as musl): only the maps-level view is possible",
+				    (int)w->out->pid);
+	return 0;
+}
+
+/* Without debug info: main_arena is the malloc_state in libc's writable data
+ * whose next pointer leads back to itself (one arena: directly) and whose
+ * top lies in the brk heap. mp_ is the malloc_par whose sbrk_base is the
+ * brk heap's start. */
+static int heuristic(walker_t *w, const hl_regions_t *r, const char *libc, uint64_t *ma,
+		     uint64_t *mp, hl_error_t *err)
+{
+	const hl_region_t *heap = NULL;
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].path, "[heap]"))
+			heap = &r->v[i];
+	*ma = *mp = 0;
+	for (size_t i = 0; i < r->n && heap && (!*ma || !*mp); i++) {
+		const hl_region_t *g = &r->v[i];
+		/* libc's rw data, and the anonymous bss right after it */
+		bool ours = (!strcmp(g->path, libc) && g->perms[1] == 'w') ||
+			    (i && !g->path[0] && g->perms[1] == 'w' && !strcmp(r->v[i - 1].path, libc));
+		if (!ours)
+			continue;
+		for (uint64_t a = g->start; a + w->l.ms_size <= g->end; a += 8) {
+			uint64_t v;
+			if (!*mp && rd64(w, a + w->l.mp_sbrk_base, &v) == 0 && v == heap->start &&
+			    rd64(w, a + w->l.mp_mmap_threshold, &v) == 0 && v >= 4096)
+				*mp = a;
+			if (!*ma && rd64(w, a + w->l.ms_next, &v) == 0 && v == a &&
+			    rd64(w, a + w->l.ms_top, &v) == 0 && v >= heap->start && v < heap->end)
+				*ma = a;
+		}
+	}
+	if (!*ma || !*mp)
+		return hl_error_set(err, -ENOENT,
+				    "no debug info for this libc and the heuristic did not find "
+				    "main_arena/mp_ (install libc6-dbg)");
+	return 0;
+}
+
+/* ------------------------------------------------------ lists */
+
+static void walk_fastbins(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a)
+{
+	for (int i = 0; i < w->l.nfastbins; i++) {
+		uint64_t p;
+		memcpy(&p, ms + w->l.ms_fastbins + (size_t)i * 8, 8);
+		for (long n = 0; p && n < MAX_LIST; n++) {
+			uint64_t hdr[3]; /* prev_size, size, fd */
+			if (p & 15 || hl_peek_read(&w->pk, p, hdr, sizeof hdr)) {
+				warn(w, "fastbin %d: unreadable chunk %#llx", i, (unsigned long long)p);
+				break;
+			}
+			a->fastbin_chunks++;
+			a->fastbin_bytes += (int64_t)(hdr[1] & ~7ULL);
+			set_add(&w->fast, p);
+			/* safe-linking (glibc >= 2.32): fd = (&fd >> 12) ^ next */
+			p = ((p + 16) >> 12) ^ hdr[2];
+		}
+	}
+}
+
+static void walk_bins(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a)
+{
+	for (int i = 1; i < w->l.nbins; i++) {
+		/* bin_at(av, i): the fake chunk whose fd/bk are bins[2i-2], [2i-1] */
+		uint64_t b = a->addr + w->l.ms_bins + (uint64_t)(i - 1) * 16 - 16;
+		uint64_t p;
+		memcpy(&p, ms + w->l.ms_bins + (size_t)(i - 1) * 16 + 8, 8); /* last(b) */
+		for (long n = 0; p != b && n < MAX_LIST; n++) {
+			uint64_t hdr[4]; /* prev_size, size, fd, bk */
+			if (!p || p & 15 || hl_peek_read(&w->pk, p, hdr, sizeof hdr)) {
+				warn(w, "bin %d: unreadable chunk %#llx", i, (unsigned long long)p);
+				break;
+			}
+			a->free_chunks++;
+			a->bin_bytes += (int64_t)(hdr[1] & ~7ULL);
+			p = hdr[3];
+		}
+	}
+}
+
+/* ------------------------------------------------------ chunks */
+
+static int push_chunk(walker_t *w, uint64_t addr, uint64_t size)
+{
+	if (w->nchunks == w->capchunks) {
+		size_t cap = w->capchunks ? w->capchunks * 2 : 4096;
+		chunk_t *v = realloc(w->chunks, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		w->chunks = v;
+		w->capchunks = cap;
+	}
+	w->chunks[w->nchunks++] = (chunk_t){addr, size, HL_CHUNK_IN_USE, true};
+	return 0;
+}
+
+/* Walks [first, end) chunk by chunk, up to and including top. */
+static void walk_range(walker_t *w, hl_walk_arena_t *a, uint64_t first, uint64_t end, uint64_t top)
+{
+	uint64_t pos = first;
+	size_t before = w->nchunks;
+	for (long n = 0; pos + CHUNK_HDR <= end && n < MAX_CHUNKS; n++) {
+		uint64_t hdr[2];
+		if (hl_peek_read(&w->pk, pos, hdr, sizeof hdr)) {
+			warn(w, "chunk header at %#llx not readable (not resident?)",
+			     (unsigned long long)pos);
+			break;
+		}
+		uint64_t size = hdr[1] & ~7ULL;
+		if (w->nchunks > before)
+			w->chunks[w->nchunks - 1].next_prev_inuse = hdr[1] & 1;
+		if (pos == top) {
+			push_chunk(w, pos, size);
+			w->chunks[w->nchunks - 1].cls = HL_CHUNK_TOP;
+			return;
+		}
+		if (size == CHUNK_HDR) { /* a fencepost at the end of an old heap */
+			push_chunk(w, pos, size);
+			w->chunks[w->nchunks - 1].cls = HL_CHUNK_META;
+			pos += size;
+			continue;
+		}
+		if (size < MINSIZE || size & 15 || size > end - pos) {
+			warn(w, "bad chunk size %#llx at %#llx (heap changing or corrupt)",
+			     (unsigned long long)size, (unsigned long long)pos);
+			break;
+		}
+		if (push_chunk(w, pos, size)) {
+			warn(w, "out of memory after %zu chunks", w->nchunks);
+			break;
+		}
+		a->chunks++;
+		pos += size;
+	}
+}
+
+/* A tcache_perthread_struct: counts[i] <= tcache_count, entries[i] set
+ * exactly where counts[i] is, each first entry of bin i's size. */
+static bool is_tcache(walker_t *w, uint64_t chunk, uint64_t tcache_count)
+{
+	uint8_t buf[1024];
+	if (w->l.tcache_size > sizeof buf ||
+	    hl_peek_read(&w->pk, chunk + CHUNK_HDR, buf, w->l.tcache_size))
+		return false;
+	int nonempty = 0;
+	for (int i = 0; i < 64; i++) {
+		uint16_t c;
+		uint64_t e;
+		memcpy(&c, buf + 2 * i, 2);
+		memcpy(&e, buf + w->l.tcache_entries + 8 * (size_t)i, 8);
+		if (c > tcache_count || (c == 0) != (e == 0) || (e & 15))
+			return false;
+		nonempty += c > 0;
+	}
+	(void)nonempty;
+	return true;
+}
+
+static void walk_tcache(walker_t *w, uint64_t chunk, hl_walk_t *out)
+{
+	uint8_t buf[1024];
+	if (hl_peek_read(&w->pk, chunk + CHUNK_HDR, buf, w->l.tcache_size))
+		return;
+	for (int i = 0; i < 64; i++) {
+		uint16_t c;
+		uint64_t e;
+		memcpy(&c, buf + 2 * i, 2);
+		memcpy(&e, buf + w->l.tcache_entries + 8 * (size_t)i, 8);
+		for (int k = 0; k < c && e; k++) {
+			uint64_t next;
+			if (e & 15 || rd64(w, e, &next)) {
+				warn(w, "tcache bin %d: unreadable entry", i);
+				break;
+			}
+			set_add(&w->tcache, e - CHUNK_HDR);
+			out->tcache_chunks++;
+			/* safe-linking: next = (&next >> 12) ^ stored */
+			e = (e >> 12) ^ next;
+		}
+	}
+}
+
+/* ------------------------------------------------------ the walk */
+
+static void account(walker_t *w, hl_walk_arena_t *a, const chunk_t *c, int64_t top_pad)
+{
+	int64_t res = 0, whole;
+	uint64_t from, len;
+	switch (c->cls) {
+	case HL_CHUNK_IN_USE:
+		a->live_bytes += (int64_t)c->size - 8;
+		a->overhead_bytes += 8;
+		return;
+	case HL_CHUNK_META:
+		a->overhead_bytes += (int64_t)c->size;
+		return;
+	case HL_CHUNK_TOP:
+		from = c->addr + CHUNK_HDR;
+		len = c->size - CHUNK_HDR;
+		break;
+	default:
+		/* past the header and the fd/bk/fd_nextsize/bk_nextsize words,
+		 * as malloc_trim counts (it keeps sizeof(struct malloc_chunk)) */
+		from = c->addr + 48;
+		len = c->size > 48 ? c->size - 48 : 0;
+		break;
+	}
+	if (c->cls == HL_CHUNK_TCACHE) {
+		a->tcache_bytes += (int64_t)c->size;
+	}
+	if (!len)
+		return;
+	hl_peek_resident(&w->pk, from, len, &res);
+	uint64_t ps = (uint64_t)w->pk.page_size;
+	whole = (int64_t)(((from + len) / ps - (from + ps - 1) / ps) * ps);
+	if (whole < 0)
+		whole = 0;
+	a->held_back_bytes += res;
+	a->released_bytes += whole - res;
+	if (c->cls == HL_CHUNK_BIN || c->cls == HL_CHUNK_FASTBIN)
+		a->releasable_bytes += res;
+	if (c->cls == HL_CHUNK_TOP && (int64_t)len > top_pad) {
+		int64_t above = 0;
+		hl_peek_resident(&w->pk, from + (uint64_t)top_pad, len - (uint64_t)top_pad, &above);
+		a->releasable_bytes += above;
+	}
+}
+
+static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, uint64_t sbrk_base,
+		       const uint8_t *mp, hl_walk_t *out)
+{
+	uint64_t top, sys;
+	memcpy(&top, ms + w->l.ms_top, 8);
+	memcpy(&sys, ms + w->l.ms_system_mem, 8);
+	a->system_bytes = (int64_t)sys;
+	uint64_t thdr[2] = {0, 0};
+	if (top && hl_peek_read(&w->pk, top, thdr, sizeof thdr) == 0)
+		a->top_bytes = (int64_t)(thdr[1] & ~7ULL);
+	else
+		warn(w, "arena %#llx: top %#llx unreadable", (unsigned long long)a->addr,
+		     (unsigned long long)top);
+	a->free_chunks = 1; /* top */
+	walk_fastbins(w, ms, a);
+	walk_bins(w, ms, a);
+	a->free_bytes = a->top_bytes + a->fastbin_bytes + a->bin_bytes;
+	a->in_use_bytes = a->system_bytes - a->free_bytes;
+
+	size_t first_chunk = w->nchunks;
+	if (a->main) {
+		a->nheaps = 1;
+		walk_range(w, a, (sbrk_base + 15) & ~15ULL, top + (uint64_t)a->top_bytes, top);
+	} else {
+		/* the heap holding top, then its prev chain */
+		uint64_t h = top & ~(HEAP_MAX - 1);
+		for (int k = 0; h && k < 4096; k++) {
+			uint64_t hi[3]; /* ar_ptr, prev, size */
+			if (hl_peek_read(&w->pk, h, hi, sizeof hi) || hi[0] != a->addr ||
+			    hi[2] > HEAP_MAX) {
+				warn(w, "arena %#llx: heap_info at %#llx not understood",
+				     (unsigned long long)a->addr, (unsigned long long)h);
+				break;
+			}
+			uint64_t first = h + w->l.hi_size;
+			if (a->addr == first) /* the arena's first heap holds its malloc_state */
+				first += w->l.ms_size;
+			first = (first + 15) & ~15ULL;
+			walk_range(w, a, first, h + hi[2], top);
+			a->nheaps++;
+			h = hi[1];
+		}
+	}
+	(void)mp;
+	(void)out;
+	(void)first_chunk;
+}
+
+static void classify(walker_t *w, hl_walk_t *out, int64_t top_pad, size_t *arena_of, size_t n)
+{
+	(void)n;
+	for (size_t i = 0; i < w->nchunks; i++) {
+		chunk_t *c = &w->chunks[i];
+		if (c->cls == HL_CHUNK_TOP || c->cls == HL_CHUNK_META)
+			;
+		else if (set_has(&w->fast, c->addr))
+			c->cls = HL_CHUNK_FASTBIN;
+		else if (set_has(&w->tcache, c->addr))
+			c->cls = HL_CHUNK_TCACHE;
+		else if (!c->next_prev_inuse)
+			c->cls = HL_CHUNK_BIN;
+		else
+			c->cls = HL_CHUNK_IN_USE;
+		account(w, &out->arenas[arena_of[i]], c, top_pad);
+	}
+}
+
+int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
+{
+	memset(out, 0, sizeof *out);
+	out->pid = pid;
+	out->complete = true;
+	walker_t w;
+	memset(&w, 0, sizeof w);
+	w.out = out;
+	int rc = hl_peek_open(&w.pk, pid, err);
+	if (rc)
+		return rc;
+
+	hl_buf_t b = {0};
+	hl_regions_t r = {0};
+	uint64_t base = 0, ma = 0, mpa = 0;
+	char libc[256];
+	uint8_t *ms = NULL, *mp = NULL;
+	size_t *arena_of = NULL;
+	rc = hl_procfs_read(pid, "maps", &b, err);
+	if (!rc)
+		rc = hl_maps_parse(b.data, b.len, &r, err);
+	if (!rc)
+		rc = find_libc(&w, &r, &base, libc, sizeof libc, err);
+	if (rc)
+		goto out;
+	hl_error_t why = {0};
+	char path[300];
+	snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, libc);
+	if (hl_glibc_layout_for_libc(path, &w.l, &why) == 0) {
+		ma = base + w.l.main_arena_off;
+		mpa = base + w.l.mp_off;
+		snprintf(out->method, sizeof out->method, "%s", w.l.method);
+	} else {
+		rc = heuristic(&w, &r, libc, &ma, &mpa, err);
+		if (rc)
+			goto out;
+		snprintf(out->method, sizeof out->method,
+			 "heuristic: the arena whose next leads back to itself (%s)", why.msg);
+	}
+
+	ms = malloc(w.l.ms_size);
+	mp = malloc(w.l.mp_size);
+	if (!ms || !mp) {
+		rc = hl_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (hl_peek_read(&w.pk, mpa, mp, w.l.mp_size)) {
+		rc = hl_error_set(err, -EFAULT, "cannot read mp_ at %#llx", (unsigned long long)mpa);
+		goto out;
+	}
+	uint64_t v;
+	int iv;
+	memcpy(&v, mp + w.l.mp_mmap_threshold, 8);
+	out->mmap_threshold = (int64_t)v;
+	memcpy(&v, mp + w.l.mp_trim_threshold, 8);
+	out->trim_threshold = (int64_t)v;
+	memcpy(&v, mp + w.l.mp_top_pad, 8);
+	out->top_pad = (int64_t)v;
+	memcpy(&iv, mp + w.l.mp_n_mmaps, 4);
+	out->mmapped_chunks = iv;
+	memcpy(&v, mp + w.l.mp_mmapped_mem, 8);
+	out->mmapped_bytes = (int64_t)v;
+	memcpy(&v, mp + w.l.mp_tcache_count, 8);
+	out->tcache_count = (int64_t)v;
+	uint64_t sbrk_base;
+	memcpy(&sbrk_base, mp + w.l.mp_sbrk_base, 8);
+
+	/* the arenas, main first, in the order of their next pointers */
+	uint64_t a = ma;
+	do {
+		if (hl_peek_read(&w.pk, a, ms, w.l.ms_size)) {
+			warn(&w, "arena %#llx unreadable", (unsigned long long)a);
+			break;
+		}
+		hl_walk_arena_t *na = realloc(out->arenas, (out->narenas + 1) * sizeof *na);
+		if (!na)
+			break;
+		out->arenas = na;
+		hl_walk_arena_t *ar = &out->arenas[out->narenas++];
+		memset(ar, 0, sizeof *ar);
+		ar->addr = a;
+		ar->main = a == ma;
+		size_t from = w.nchunks;
+		walk_arena(&w, ms, ar, sbrk_base, mp, out);
+		size_t *ao = realloc(arena_of, (w.nchunks + 1) * sizeof *ao);
+		if (!ao)
+			break;
+		arena_of = ao;
+		for (size_t i = from; i < w.nchunks; i++)
+			arena_of[i] = out->narenas - 1;
+		memcpy(&a, ms + w.l.ms_next, 8);
+	} while (a != ma && a && out->narenas < MAX_ARENAS);
+
+	/* the threads' tcaches: in-use chunks shaped like a
+	 * tcache_perthread_struct, each arena's first chunk usually */
+	qsort(w.fast.v, w.fast.n, sizeof *w.fast.v, cmp_u64);
+	for (size_t i = 0; i < w.nchunks; i++) {
+		chunk_t *c = &w.chunks[i];
+		if (c->size == w.l.tcache_size + CHUNK_HDR && c->next_prev_inuse && c->cls != HL_CHUNK_TOP &&
+		    !set_has(&w.fast, c->addr) && is_tcache(&w, c->addr, (uint64_t)out->tcache_count)) {
+			c->cls = HL_CHUNK_META;
+			out->tcache_structs++;
+			walk_tcache(&w, c->addr, out);
+		}
+	}
+	qsort(w.tcache.v, w.tcache.n, sizeof *w.tcache.v, cmp_u64);
+	classify(&w, out, out->top_pad, arena_of, w.nchunks);
+
+	/* totals as mallinfo2 defines them */
+	hl_mallinfo_t *m = &out->mallinfo2;
+	m->valid = true;
+	for (size_t i = 0; i < out->narenas; i++) {
+		const hl_walk_arena_t *ar = &out->arenas[i];
+		m->arena += ar->system_bytes;
+		m->ordblks += ar->free_chunks;
+		m->smblks += ar->fastbin_chunks;
+		m->fsmblks += ar->fastbin_bytes;
+		m->fordblks += ar->free_bytes;
+		m->uordblks += ar->in_use_bytes;
+		out->live_bytes += ar->live_bytes;
+		out->tcache_bytes += ar->tcache_bytes;
+		out->fastbin_bytes += ar->fastbin_bytes;
+		out->top_bytes += ar->top_bytes;
+		out->held_back_bytes += ar->held_back_bytes;
+		out->released_bytes += ar->released_bytes;
+		out->releasable_bytes += ar->releasable_bytes;
+		out->chunks += ar->chunks;
+		if (ar->main)
+			m->keepcost = ar->top_bytes;
+	}
+	m->hblks = out->mmapped_chunks;
+	m->hblkhd = out->mmapped_bytes;
+	out->reads = w.pk.reads;
+	out->bytes_read = w.pk.bytes_read;
+out:
+	free(ms);
+	free(mp);
+	free(arena_of);
+	free(w.chunks);
+	free(w.fast.v);
+	free(w.tcache.v);
+	hl_regions_free(&r);
+	hl_buf_free(&b);
+	hl_peek_close(&w.pk);
+	if (rc)
+		hl_walk_free(out);
+	return rc;
+}
+
+void hl_walk_free(hl_walk_t *w)
+{
+	free(w->arenas);
+	w->arenas = NULL;
+	w->narenas = 0;
+}
