@@ -34,6 +34,7 @@ typedef struct run_opts {
 	const char *env[MAX_ENV];
 	int nenv;
 	bool quiet;
+	bool walk;           /* walk the heap at every phase */
 	const char *target;  /* experiment name or program path */
 	char **target_argv;  /* arguments after "--" */
 	int target_argc;
@@ -61,6 +62,9 @@ static void run_usage(FILE *f)
 		"  --allocator A      glibc (default), jemalloc, tcmalloc or mimalloc (LD_PRELOAD)\n"
 		"  --tunable K=V      a glibc tunable, e.g. glibc.malloc.arena_max=2 (repeatable)\n"
 		"  --env NAME=VALUE   an environment variable for the program (repeatable)\n"
+		"  --walk             also walk the heap from outside at every phase (read-only;\n"
+		"                     run.json gets each phase's \"walk\": chunk classes, held-back\n"
+		"                     and releasable bytes, mallinfo2 as the walker counts it)\n"
 		"  --quiet            print only the verdict and the run directory\n\n"
 		"ARGS after -- go to the experiment, e.g.: heaplab run brk_pin -- --pin=0\n");
 }
@@ -91,6 +95,10 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 		}
 		if (!strcmp(a, "--quiet")) {
 			o->quiet = true;
+			continue;
+		}
+		if (!strcmp(a, "--walk")) {
+			o->walk = true;
 			continue;
 		}
 		if (a[0] == '-' && a[1] == '-' &&
@@ -222,6 +230,58 @@ static void take_sample(run_ctx_t *c)
 	}
 }
 
+static int64_t statm_rss(pid_t pid)
+{
+	hl_buf_t b = {0};
+	hl_statm_t st;
+	int64_t rss = HL_UNKNOWN;
+	if (hl_procfs_read(pid, "statm", &b, NULL) == 0 &&
+	    hl_statm_parse(b.data, b.len, hl_procfs_page_size(), &st, NULL) == 0)
+		rss = st.rss_bytes;
+	hl_buf_free(&b);
+	return rss;
+}
+
+/* The child waits at its phase: walk its heap from outside, and record RSS
+ * just before and after, which must not differ (the walk is read-only). */
+static void walk_phase(run_ctx_t *c, hl_phase_t *ph)
+{
+	struct hl_walk_summary *s = &ph->walk;
+	hl_walk_t w;
+	hl_error_t err = {0};
+	s->rss_before_bytes = statm_rss(c->pid);
+	int64_t t0 = now_ms(&c->t0);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	int rc = hl_walk_process(c->pid, &w, &err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	(void)t0;
+	s->rss_after_bytes = statm_rss(c->pid);
+	if (rc) {
+		say_error("phase '%s': heap walk failed: %s", ph->name, err.msg);
+		return;
+	}
+	ph->walk_valid = true;
+	snprintf(s->method, sizeof s->method, "%s", w.method);
+	s->complete = w.complete;
+	snprintf(s->warning, sizeof s->warning, "%s", w.warning);
+	s->mallinfo2 = w.mallinfo2;
+	s->arenas = (int64_t)w.narenas;
+	s->chunks = w.chunks;
+	s->live_bytes = w.live_bytes;
+	s->tcache_bytes = w.tcache_bytes;
+	s->fastbin_bytes = w.fastbin_bytes;
+	s->top_bytes = w.top_bytes;
+	s->held_back_bytes = w.held_back_bytes;
+	s->released_bytes = w.released_bytes;
+	s->releasable_bytes = w.releasable_bytes;
+	s->mmap_threshold = w.mmap_threshold;
+	s->trim_threshold = w.trim_threshold;
+	s->reads = w.reads;
+	s->duration_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+	hl_walk_free(&w);
+}
+
 /* A whole phase message is in c->in: record it, then let the child go on. */
 static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 {
@@ -268,6 +328,8 @@ static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 	}
 	for (size_t i = 0; i < m->nobs; i++)
 		hl_phase_observe(&ph, m->obs[i].key, m->obs[i].value);
+	if (c->o->walk && c->glibc_figures)
+		walk_phase(c, &ph);
 
 	hl_run_add_phase(&c->run, &ph);
 	const hl_phase_t *rec = &c->run.phases[c->run.nphases - 1];

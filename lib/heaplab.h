@@ -260,6 +260,19 @@ typedef struct hl_phase {
 	hl_malloc_info_t malloc_info;
 	hl_observation_t *obs;
 	size_t nobs;
+	bool walk_valid;          /* the harness walked the heap at this phase */
+	struct hl_walk_summary {
+		char method[360];           /* how main_arena was found */
+		bool complete;              /* false: see warning */
+		char warning[256];
+		hl_mallinfo_t mallinfo2;    /* the walk's totals, in mallinfo2's terms */
+		int64_t arenas, chunks;
+		int64_t live_bytes, tcache_bytes, fastbin_bytes, top_bytes;
+		int64_t held_back_bytes, released_bytes, releasable_bytes;
+		int64_t mmap_threshold, trim_threshold;
+		int64_t rss_before_bytes, rss_after_bytes; /* statm around the walk */
+		int64_t reads, duration_us;
+	} walk;
 } hl_phase_t;
 
 typedef struct hl_param {

@@ -160,6 +160,15 @@ static const struct mi_field arena_fields[] = {
 #undef F
 };
 
+static const struct mi_field walk_fields[] = {
+#define F(k) {#k, offsetof(struct hl_walk_summary, k)}
+	F(arenas),         F(chunks),          F(live_bytes),     F(tcache_bytes),
+	F(fastbin_bytes),  F(top_bytes),       F(held_back_bytes), F(released_bytes),
+	F(releasable_bytes), F(mmap_threshold), F(trim_threshold), F(rss_before_bytes),
+	F(rss_after_bytes), F(reads),          F(duration_us),
+#undef F
+};
+
 #define FIELD(base, f) (*(int64_t *)((char *)(base) + (f).off))
 #define CFIELD(base, f) (*(const int64_t *)((const char *)(base) + (f).off))
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -215,6 +224,18 @@ static cJSON *phase_json(const hl_phase_t *ph)
 	cJSON *obs = cJSON_AddObjectToObject(o, "observations");
 	for (size_t i = 0; i < ph->nobs; i++)
 		put_double(obs, ph->obs[i].key, ph->obs[i].value);
+	if (ph->walk_valid) {
+		const struct hl_walk_summary *w = &ph->walk;
+		cJSON *wo = cJSON_AddObjectToObject(o, "walk");
+		cJSON_AddStringToObject(wo, "method", w->method);
+		cJSON_AddBoolToObject(wo, "complete", w->complete);
+		cJSON_AddStringToObject(wo, "warning", w->warning);
+		cJSON *m = cJSON_AddObjectToObject(wo, "mallinfo2");
+		for (size_t k = 0; k < NFIELDS(mallinfo_fields); k++)
+			hl_json_put_int(m, mallinfo_fields[k].key, CFIELD(&w->mallinfo2, mallinfo_fields[k]));
+		for (size_t k = 0; k < NFIELDS(walk_fields); k++)
+			hl_json_put_int(wo, walk_fields[k].key, CFIELD(w, walk_fields[k]));
+	}
 	return o;
 }
 
@@ -375,6 +396,25 @@ static void read_phase(reader_t *r, const cJSON *o, hl_phase_t *ph)
 		read_malloc_info(r, mi, &ph->malloc_info);
 	} else if (!cJSON_IsNull(mi)) {
 		bad(r, mi ? "not an object or null:" : "missing key", "malloc_info");
+	}
+	const cJSON *wo = cJSON_GetObjectItemCaseSensitive(o, "walk");
+	if (cJSON_IsObject(wo)) {
+		struct hl_walk_summary *w = &ph->walk;
+		ph->walk_valid = true;
+		get_str(r, wo, "method", w->method, sizeof w->method);
+		get_str(r, wo, "warning", w->warning, sizeof w->warning);
+		w->complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(wo, "complete"));
+		const cJSON *wm = cJSON_GetObjectItemCaseSensitive(wo, "mallinfo2");
+		if (!cJSON_IsObject(wm)) {
+			bad(r, "not an object:", "walk.mallinfo2");
+		} else {
+			w->mallinfo2.valid = true;
+			for (size_t k = 0; k < NFIELDS(mallinfo_fields); k++)
+				FIELD(&w->mallinfo2, mallinfo_fields[k]) =
+					get_int(r, wm, mallinfo_fields[k].key);
+		}
+		for (size_t k = 0; k < NFIELDS(walk_fields); k++)
+			FIELD(w, walk_fields[k]) = get_int(r, wo, walk_fields[k].key);
 	}
 	const cJSON *obs = cJSON_GetObjectItemCaseSensitive(o, "observations");
 	if (!cJSON_IsObject(obs)) {
