@@ -507,7 +507,8 @@ int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
 
 	/* the threads' tcaches: in-use chunks shaped like a
 	 * tcache_perthread_struct, each arena's first chunk usually */
-	qsort(w.fast.v, w.fast.n, sizeof *w.fast.v, cmp_u64);
+	if (w.fast.n)
+		qsort(w.fast.v, w.fast.n, sizeof *w.fast.v, cmp_u64);
 	for (size_t i = 0; i < w.nchunks; i++) {
 		chunk_t *c = &w.chunks[i];
 		if (c->size == w.l.tcache_size + CHUNK_HDR && c->next_prev_inuse && c->cls != HL_CHUNK_TOP &&
@@ -517,7 +518,8 @@ int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
 			walk_tcache(&w, c->addr, out);
 		}
 	}
-	qsort(w.tcache.v, w.tcache.n, sizeof *w.tcache.v, cmp_u64);
+	if (w.tcache.n)
+		qsort(w.tcache.v, w.tcache.n, sizeof *w.tcache.v, cmp_u64);
 	classify(&w, out, out->top_pad, arena_of, w.nchunks);
 
 	/* totals as mallinfo2 defines them */

@@ -57,7 +57,13 @@ int main(void)
 	T_EQ_INT(pk.refused, 3, "three reads refused, counted");
 	munmap(m, 4 * (size_t)ps);
 
-	/* classes proven by headers on this live process */
+	/* classes proven by headers on this live process (glibc's malloc: not
+	 * under ASan, which brings its own) */
+#ifdef __SANITIZE_ADDRESS__
+	printf("# under ASan: the live class checks are skipped\n");
+	hl_peek_close(&pk);
+	return t_done();
+#endif
 	char *big = malloc(1 << 20);
 	memset(big, 1, 1 << 20);
 	pthread_t t;
