@@ -187,6 +187,12 @@ int hl_peek_resident(hl_peek_t *p, uint64_t addr, uint64_t len, int64_t *residen
 /* Reads len bytes at addr if all their pages are present: 0, or -EFAULT
  * (refused, nothing read) or another negative errno. */
 int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len);
+/* Reads n records of len bytes at ascending addresses addr[0..n-1] in one
+ * process_vm_readv, after one pagemap lookup for the span they cover (at
+ * most 16 MiB). Stops before the first record with a page not present;
+ * *done says how many were read. */
+int hl_peek_read_many(hl_peek_t *p, const uint64_t *addr, size_t n, size_t len, void *out,
+		      size_t *done);
 /* hl_peek_fn for hl_region_classify (ctx is an hl_peek_t). */
 int hl_peek_read16(void *ctx, uint64_t addr, void *out16);
 

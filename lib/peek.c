@@ -132,6 +132,53 @@ int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
+#define MANY_SPAN_PAGES 4096 /* 16 MiB of address space per call */
+#define MANY_MAX 1024        /* IOV_MAX */
+
+int hl_peek_read_many(hl_peek_t *p, const uint64_t *addr, size_t n, size_t len, void *out,
+		      size_t *done)
+{
+	*done = 0;
+	if (!n || !len)
+		return 0;
+	if (n > MANY_MAX)
+		n = MANY_MAX;
+	uint64_t ps = (uint64_t)p->page_size;
+	uint64_t first = addr[0] / ps;
+	/* keep the span within one pagemap read */
+	while (n > 1 && (addr[n - 1] + len - 1) / ps - first >= MANY_SPAN_PAGES)
+		n /= 2;
+	uint64_t last = (addr[n - 1] + len - 1) / ps;
+	static __thread uint64_t e[MANY_SPAN_PAGES];
+	size_t ne = (size_t)(last - first + 1);
+	ssize_t got = pread(p->pagemap_fd, e, ne * 8, (off_t)(first * 8));
+	if (got != (ssize_t)(ne * 8))
+		return got < 0 ? -errno : -EFAULT;
+	struct iovec local[MANY_MAX], remote[MANY_MAX];
+	size_t k = 0;
+	for (; k < n; k++) {
+		bool present = true;
+		for (uint64_t pg = addr[k] / ps; pg <= (addr[k] + len - 1) / ps; pg++)
+			if (!(e[pg - first] & PM_PRESENT) || (e[pg - first] & PM_SWAPPED))
+				present = false;
+		if (!present) {
+			p->refused++;
+			break;
+		}
+		local[k] = (struct iovec){(char *)out + k * len, len};
+		remote[k] = (struct iovec){(void *)(uintptr_t)addr[k], len};
+	}
+	if (!k)
+		return 0;
+	ssize_t r = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
+	p->reads++;
+	if (r < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	p->bytes_read += r;
+	*done = (size_t)r / len;
+	return 0;
+}
+
 int hl_peek_read16(void *ctx, uint64_t addr, void *out16)
 {
 	return hl_peek_read(ctx, addr, out16, 16);

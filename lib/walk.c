@@ -213,17 +213,36 @@ static int push_chunk(walker_t *w, uint64_t addr, uint64_t size)
 	return 0;
 }
 
-/* Walks [first, end) chunk by chunk, up to and including top. */
+/* Walks [first, end) chunk by chunk, up to and including top.
+ *
+ * Reading one 16-byte header per syscall would cost two syscalls per chunk
+ * (pagemap, then process_vm_readv). Instead it predicts: after a chunk of
+ * size S, the next chunks are guessed to be of size S too, and up to 1024
+ * headers at pos + S, pos + 2S, ... are read in one call. Every guessed
+ * header is at a true chunk boundary as long as all before it had size S,
+ * so the first header that differs is still a real header, and the walk
+ * goes on from it. */
+#define BATCH 1024
+
 static void walk_range(walker_t *w, hl_walk_arena_t *a, uint64_t first, uint64_t end, uint64_t top)
 {
+	static __thread uint64_t addr[BATCH], hdrs[BATCH][2];
+	size_t nb = 0, at = 0; /* hdrs[at..nb) are read-ahead headers */
 	uint64_t pos = first;
 	size_t before = w->nchunks;
 	for (long n = 0; pos + CHUNK_HDR <= end && n < MAX_CHUNKS; n++) {
 		uint64_t hdr[2];
-		if (hl_peek_read(&w->pk, pos, hdr, sizeof hdr)) {
-			warn(w, "chunk header at %#llx not readable (not resident?)",
-			     (unsigned long long)pos);
-			break;
+		if (at < nb && addr[at] == pos) {
+			hdr[0] = hdrs[at][0];
+			hdr[1] = hdrs[at][1];
+			at++;
+		} else {
+			nb = at = 0;
+			if (hl_peek_read(&w->pk, pos, hdr, sizeof hdr)) {
+				warn(w, "chunk header at %#llx not readable (not resident?)",
+				     (unsigned long long)pos);
+				break;
+			}
 		}
 		uint64_t size = hdr[1] & ~7ULL;
 		if (w->nchunks > before)
@@ -250,6 +269,17 @@ static void walk_range(walker_t *w, hl_walk_arena_t *a, uint64_t first, uint64_t
 		}
 		a->chunks++;
 		pos += size;
+		/* out of read-ahead: guess the next ones are the same size */
+		if (at >= nb && size >= 64) {
+			size_t k = 0;
+			for (uint64_t q = pos; k < BATCH && q + CHUNK_HDR <= end && q <= top; q += size)
+				addr[k++] = q;
+			size_t done = 0;
+			if (k > 1 && hl_peek_read_many(&w->pk, addr, k, CHUNK_HDR, hdrs, &done) == 0) {
+				nb = done;
+				at = 0;
+			}
+		}
 	}
 }
 
