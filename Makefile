@@ -33,16 +33,20 @@ CFLAGS ?=
 PKG_CFLAGS = $(shell pkg-config --cflags libcjson expat libdw 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs libcjson expat libdw libelf 2>/dev/null)
 
-ALL_CFLAGS = $(BASEFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib $(PKG_CFLAGS)
+ALL_CFLAGS = $(BASEFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib -Iheapview $(PKG_CFLAGS)
 EXP_CFLAGS = $(BASEFLAGS) -O1 $(CFLAGS) -Iexperiments
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libheaplab.a
 
 HARNESS_SRC := $(sort $(wildcard harness/*.c))
-HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/%.o)
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
 HEAPLAB := $(BUILD)/heaplab
+
+HEAPVIEW_SRC := $(sort $(wildcard heapview/*.c))
+HEAPVIEW_OBJ := $(HEAPVIEW_SRC:%.c=$(BUILD)/obj/%.o)
+HEAPVIEW := $(BUILD)/heapview
 
 # Experiments are shared by both builds and live in build/experiments.
 EXP_DIR := build/experiments
@@ -63,12 +67,12 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .PHONY: all deps demo run test test-plain test-san bench fuzz clean format install
 
-all: $(LIB) $(HEAPLAB) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
+all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
 
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/%.o: %.c lib/heaplab.h | deps
+$(BUILD)/obj/%.o: %.c lib/heaplab.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -81,6 +85,9 @@ $(HEAPLAB): $(HARNESS_OBJ) $(LIB)
 	@# the harness finds experiments beside itself
 	@[ "$(BUILD)" = build ] || ln -sfn ../build/experiments $(BUILD)/experiments
 
+$(HEAPVIEW): $(HEAPVIEW_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(HEAPVIEW_OBJ) $(LIB) $(PKG_LIBS) -lm
+
 build/experiments/lab.o: experiments/lab.c experiments/lab.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(EXP_CFLAGS) -c $< -o $@
@@ -91,7 +98,7 @@ $(EXP_DIR)/%: experiments/%.c build/experiments/lab.o experiments/lab.h | deps
 
 build/tests/helpers/%: tests/helpers/%.c build/experiments/lab.o experiments/lab.h | deps
 	@mkdir -p $(@D)
-	$(CC) $(EXP_CFLAGS) -o $@ $< build/experiments/lab.o
+	$(CC) $(EXP_CFLAGS) -o $@ $< build/experiments/lab.o -pthread $(if $(findstring _static,$*),-static)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB) | deps
 	@mkdir -p $(@D)

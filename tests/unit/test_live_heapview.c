@@ -1,0 +1,134 @@
+/*
+ * test_live_heapview.c — `heapview --once --json PID` on a live target with
+ * four arenas: the per-arena system/in-use/free bytes and chunk counts add
+ * up to the target's own mallinfo2 exactly; the walk leaves the target's
+ * RSS as it was; bad PIDs, a static binary and missing flags get clear
+ * messages.
+ */
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "live.h"
+
+static char heapview[512];
+
+/* Starts a helper and reads its first line. */
+static pid_t spawn(const char *prog, const char *arg, char *line, size_t linesz)
+{
+	int fds[2];
+	if (pipe(fds))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execl(prog, prog, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	FILE *f = fdopen(fds[0], "r");
+	if (!f || !fgets(line, (int)linesz, f))
+		line[0] = '\0';
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+static int64_t num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+static int64_t rss_of(pid_t pid)
+{
+	hl_buf_t b = {0};
+	hl_statm_t st = {0};
+	hl_procfs_read(pid, "statm", &b, NULL);
+	hl_statm_parse(b.data ? b.data : "", b.len, hl_procfs_page_size(), &st, NULL);
+	hl_buf_free(&b);
+	return st.rss_bytes;
+}
+
+int main(void)
+{
+	const char *build = getenv("HEAPLAB_BUILD");
+	snprintf(heapview, sizeof heapview, "%s/heapview", build ? build : "build");
+	char line[512], cmd[700];
+	pid_t pid = spawn("build/tests/helpers/hold_heap", "3", line, sizeof line);
+	unsigned long long arena, ordblks, smblks, hblks, hblkhd, uord, ford, keep;
+	T_OK(sscanf(line, "mallinfo2 %llu %llu %llu %llu %llu %llu %llu %llu", &arena, &ordblks,
+		    &smblks, &hblks, &hblkhd, &uord, &ford, &keep) == 8,
+	     "the target reports its mallinfo2");
+	int64_t rss0 = rss_of(pid);
+	snprintf(cmd, sizeof cmd, "%s --once --json %d", heapview, (int)pid);
+	hl_buf_t out = {0};
+	T_EQ_INT(live_sh(cmd, &out), 0, "heapview --once --json exits 0");
+	int64_t rss1 = rss_of(pid);
+	T_EQ_INT(rss1, rss0, "the target's RSS is unchanged by the walk");
+	cJSON *j = cJSON_Parse(out.data ? out.data : "");
+	T_OK(j != NULL, "the output is JSON");
+	T_EQ_INT(num(j, "pid"), pid, "pid");
+	T_OK(num(j, "rss_bytes") > 0 && num(j, "vsz_bytes") > num(j, "rss_bytes"), "rss and vsz");
+	const char *keys[] = {"live_bytes", "held_back_bytes", "released_bytes", "releasable_bytes",
+			      "tcache_bytes", "fastbin_bytes", "top_bytes", "mmap_threshold",
+			      "trim_threshold"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		T_OK(num(j, keys[i]) >= 0, "has %s", keys[i]);
+	T_OK(!strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "method")), "dwarf:", 6),
+	     "method: found through debug info");
+	cJSON *arenas = cJSON_GetObjectItem(j, "arenas");
+	T_EQ_INT(cJSON_GetArraySize(arenas), 4, "four arenas (main + 3 threads)");
+	int64_t sys = 0, use = 0, fr = 0, chunks = 0, freec = 0;
+	cJSON *a;
+	cJSON_ArrayForEach(a, arenas)
+	{
+		sys += num(a, "system_bytes");
+		use += num(a, "in_use_bytes");
+		fr += num(a, "free_bytes");
+		chunks += num(a, "chunks");
+		freec += num(a, "free_chunks");
+	}
+	T_EQ_INT(sys, arena, "sum of system_bytes == mallinfo2.arena");
+	T_EQ_INT(use, uord, "sum of in_use_bytes == mallinfo2.uordblks");
+	T_EQ_INT(fr, ford, "sum of free_bytes == mallinfo2.fordblks");
+	T_EQ_INT(freec, ordblks, "sum of free_chunks == mallinfo2.ordblks");
+	T_OK(chunks > 1200, "every chunk walked (%lld)", (long long)chunks);
+	T_EQ_INT(num(j, "mmapped_chunks"), hblks, "mmapped chunks == hblks");
+	T_OK(num(j, "tcache_bytes") > 0 && num(j, "fastbin_bytes") > 0,
+	     "tcache and fastbin memory found in every thread's arena");
+	cJSON *regions = cJSON_GetObjectItem(j, "regions");
+	T_EQ_INT(num(cJSON_GetObjectItem(regions, "arena-heap"), "count") >= 3, 1,
+		 "regions: the threads' heaps are arena-heap");
+	T_EQ_INT(num(cJSON_GetObjectItem(regions, "mmap-chunk"), "count"), 1,
+		 "regions: the 1 MiB block is an mmap-chunk");
+	cJSON_Delete(j);
+	hl_buf_free(&out);
+
+	snprintf(cmd, sizeof cmd, "%s --once %d", heapview, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 0, "text output exits 0");
+	T_OK(out.data && strstr(out.data, "held back") && strstr(out.data, "arena 3:"),
+	     "text names the figures and every arena");
+	hl_buf_free(&out);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	/* bad input */
+	snprintf(cmd, sizeof cmd, "%s --once 999999999 2>&1", heapview);
+	T_EQ_INT(live_sh(cmd, &out), 1, "no such PID: exit 1");
+	T_OK(out.data && strstr(out.data, "does not exist"), "says the process does not exist");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s --once abc 2>&1", heapview);
+	T_EQ_INT(live_sh(cmd, &out), 2, "not a PID: exit 2");
+	hl_buf_free(&out);
+	pid = spawn("build/tests/helpers/pause_static", NULL, line, sizeof line);
+	snprintf(cmd, sizeof cmd, "%s --once %d 2>&1", heapview, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 1, "a static binary: exit 1");
+	T_OK(out.data && strstr(out.data, "no glibc mapped") && strstr(out.data, "RSS"),
+	     "says it cannot walk it, and still shows /proc's figures");
+	hl_buf_free(&out);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return t_done();
+}
