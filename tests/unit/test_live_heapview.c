@@ -61,7 +61,15 @@ int main(void)
 	T_OK(sscanf(line, "mallinfo2 %llu %llu %llu %llu %llu %llu %llu %llu", &arena, &ordblks,
 		    &smblks, &hblks, &hblkhd, &uord, &ford, &keep) == 8,
 	     "the target reports its mallinfo2");
+	/* let its threads settle into their waits before measuring */
 	int64_t rss0 = rss_of(pid);
+	for (int i = 0; i < 50; i++) {
+		usleep(20000);
+		int64_t again = rss_of(pid);
+		if (again == rss0)
+			break;
+		rss0 = again;
+	}
 	snprintf(cmd, sizeof cmd, "%s --once --json %d", heapview, (int)pid);
 	hl_buf_t out = {0};
 	T_EQ_INT(live_sh(cmd, &out), 0, "heapview --once --json exits 0");
