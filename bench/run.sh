@@ -5,6 +5,7 @@
 # 1. What sampling costs the experiment: brk_pin's wall time under the
 #    harness at --interval 0 (phases only), 10 ms and 1 ms.
 # 2. What one sample costs on a process with 10,000 mappings.
+# 3. What a heap walk costs against copying the whole heap.
 set -eu
 cd "$(dirname "$0")/.."
 HEAPLAB=build/heaplab
@@ -39,3 +40,7 @@ echo "  goal: sampling at 10 ms costs the experiment under 1% of its wall time"
 echo
 echo "== one sample on a process with 10,000 mappings"
 build/bench/smaps_read 10000 50 | sed 's/^/  /'
+echo
+echo "== heap walk against a full copy of the heap (goal: walk <= 25% of the copy, walker < 64 MiB)"
+build/bench/walk brk_pin | sed 's/^/  /'
+build/bench/walk swiss_cheese | sed 's/^/  /'
