@@ -180,6 +180,7 @@ typedef struct run_ctx {
 	hl_buf_t in;    /* bytes of a phase message not yet complete */
 	char last_phase[64];
 	bool glibc_figures; /* mallinfo2/malloc_info describe the real allocator */
+	hl_glibc_layout_t layout; /* kept between the walks of this run */
 } run_ctx_t;
 
 static int write_file(const char *dir, const char *name, const char *data, size_t len)
@@ -253,7 +254,7 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph)
 	int64_t t0 = now_ms(&c->t0);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int rc = hl_walk_process(c->pid, &w, &err);
+	int rc = hl_walk_process_cached(c->pid, &c->layout, &w, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	(void)t0;
 	s->rss_after_bytes = statm_rss(c->pid);

@@ -250,9 +250,17 @@ int hl_glibc_layout_for_libc(const char *libc_path, hl_glibc_layout_t *l, hl_err
 	if (rc == 0) {
 		char dbg[256];
 		snprintf(dbg, sizeof dbg, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
-		if (access(dbg, R_OK) == 0 && hl_glibc_layout_from_debug(dbg, l, err) == 0)
+		if (access(dbg, R_OK) != 0)
+			hl_error_set(err, -ENOENT, "no debug info for this libc (%s): install libc6-dbg",
+				     dbg);
+		else if (hl_glibc_layout_from_debug(dbg, l, err) == 0) {
+			snprintf(l->build_id, sizeof l->build_id, "%s", id);
+			l->from_debug = true;
 			return 0;
+		}
 	}
 	hl_glibc_layout_builtin(l);
+	if (rc == 0)
+		snprintf(l->build_id, sizeof l->build_id, "%s", id);
 	return 1;
 }

@@ -428,6 +428,8 @@ int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err)
  * are relative to libc's load base; 0 when unknown (builtin layout). */
 typedef struct hl_glibc_layout {
 	char method[300];        /* "dwarf: FILE" or "builtin ..." */
+	char build_id[48];       /* of the libc it describes, hex ("" unknown) */
+	bool from_debug;         /* the offsets came from debug info */
 	uint64_t main_arena_off; /* symbol main_arena, from libc's base */
 	uint64_t mp_off;         /* symbol mp_ */
 	size_t ms_size, ms_fastbins, ms_top, ms_last_remainder, ms_bins, ms_binmap, ms_next,
@@ -511,6 +513,10 @@ typedef struct hl_walk {
 /* Walks process pid's glibc heap, read-only. 0 (check complete/warning),
  * or a negative code: no such process, no permission, not glibc. */
 int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err);
+/* The same, keeping the layout in *cache (zeroed at first) between walks:
+ * reading libc's DWARF costs ~50-90 ms, and it is reused as long as the
+ * target's libc has the same build ID. */
+int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, hl_error_t *err);
 void hl_walk_free(hl_walk_t *w);
 
 /* ------------------------------------------------------------------ sweep.c */

@@ -10,6 +10,9 @@
  * glibc 2.36), so they can be checked against the target's own mallinfo2:
  * free = top + fastbin chunks + bin chunks, free chunks = bin chunks + 1 for
  * top, in use = system_mem - free (tcache chunks count as in use there).
+ * int_mallinfo follows the bin lists; we count the same chunks in the chunk
+ * walk (a free chunk's successor has PREV_INUSE clear), which costs no read
+ * per free chunk.
  *
  * The target keeps running while we read: every size and pointer is bounds-
  * checked, every list walk is bounded, and a walk that finds something
@@ -177,26 +180,6 @@ static void walk_fastbins(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a)
 	}
 }
 
-static void walk_bins(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a)
-{
-	for (int i = 1; i < w->l.nbins; i++) {
-		/* bin_at(av, i): the fake chunk whose fd/bk are bins[2i-2], [2i-1] */
-		uint64_t b = a->addr + w->l.ms_bins + (uint64_t)(i - 1) * 16 - 16;
-		uint64_t p;
-		memcpy(&p, ms + w->l.ms_bins + (size_t)(i - 1) * 16 + 8, 8); /* last(b) */
-		for (long n = 0; p != b && n < MAX_LIST; n++) {
-			uint64_t hdr[4]; /* prev_size, size, fd, bk */
-			if (!p || p & 15 || hl_peek_read(&w->pk, p, hdr, sizeof hdr)) {
-				warn(w, "bin %d: unreadable chunk %#llx", i, (unsigned long long)p);
-				break;
-			}
-			a->free_chunks++;
-			a->bin_bytes += (int64_t)(hdr[1] & ~7ULL);
-			p = hdr[3];
-		}
-	}
-}
-
 /* ------------------------------------------------------ chunks */
 
 static int push_chunk(walker_t *w, uint64_t addr, uint64_t size)
@@ -354,8 +337,11 @@ static void account(walker_t *w, hl_walk_arena_t *a, const chunk_t *c, int64_t t
 		len = c->size > 48 ? c->size - 48 : 0;
 		break;
 	}
-	if (c->cls == HL_CHUNK_TCACHE) {
+	if (c->cls == HL_CHUNK_TCACHE)
 		a->tcache_bytes += (int64_t)c->size;
+	if (c->cls == HL_CHUNK_BIN) {
+		a->free_chunks++;
+		a->bin_bytes += (int64_t)c->size;
 	}
 	if (!len)
 		return;
@@ -390,9 +376,10 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, uint6
 		     (unsigned long long)top);
 	a->free_chunks = 1; /* top */
 	walk_fastbins(w, ms, a);
-	walk_bins(w, ms, a);
-	a->free_bytes = a->top_bytes + a->fastbin_bytes + a->bin_bytes;
-	a->in_use_bytes = a->system_bytes - a->free_bytes;
+	/* bin chunks are counted during the chunk walk (account()): every free
+	 * chunk that is not top, tcache or fastbin sits in a bin, and the
+	 * next chunk's PREV_INUSE says which are free. Following each bin's
+	 * list instead would cost one read per free chunk. */
 
 	size_t first_chunk = w->nchunks;
 	if (a->main) {
@@ -444,6 +431,13 @@ static void classify(walker_t *w, hl_walk_t *out, int64_t top_pad, size_t *arena
 
 int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
 {
+	hl_glibc_layout_t cache;
+	memset(&cache, 0, sizeof cache);
+	return hl_walk_process_cached(pid, &cache, out, err);
+}
+
+int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, hl_error_t *err)
+{
 	memset(out, 0, sizeof *out);
 	out->pid = pid;
 	out->complete = true;
@@ -468,9 +462,18 @@ int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
 	if (rc)
 		goto out;
 	hl_error_t why = {0};
-	char path[300];
+	char path[300], id[128];
 	snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, libc);
-	if (hl_glibc_layout_for_libc(path, &w.l, &why) == 0) {
+	if (cache->method[0] && hl_glibc_build_id(path, id, sizeof id, NULL) == 0 &&
+	    !strcmp(id, cache->build_id)) {
+		w.l = *cache;
+		if (!w.l.from_debug)
+			snprintf(why.msg, sizeof why.msg, "no debug info for this libc");
+	} else {
+		hl_glibc_layout_for_libc(path, &w.l, &why);
+		*cache = w.l;
+	}
+	if (w.l.from_debug) {
 		ma = base + w.l.main_arena_off;
 		mpa = base + w.l.mp_off;
 		snprintf(out->method, sizeof out->method, "%s", w.l.method);
@@ -551,6 +554,11 @@ int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
 	if (w.tcache.n)
 		qsort(w.tcache.v, w.tcache.n, sizeof *w.tcache.v, cmp_u64);
 	classify(&w, out, out->top_pad, arena_of, w.nchunks);
+	for (size_t i = 0; i < out->narenas; i++) {
+		hl_walk_arena_t *ar = &out->arenas[i];
+		ar->free_bytes = ar->top_bytes + ar->fastbin_bytes + ar->bin_bytes;
+		ar->in_use_bytes = ar->system_bytes - ar->free_bytes;
+	}
 
 	/* totals as mallinfo2 defines them */
 	hl_mallinfo_t *m = &out->mallinfo2;
