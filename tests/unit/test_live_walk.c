@@ -67,6 +67,25 @@ int main(void)
 	oracle("cross_thread_free", "--bytes=8388608", &run);
 	hl_run_free(&run);
 
+	/* without debug info: the builtin layout and the heuristic that finds
+	 * main_arena (next leads back to itself) and mp_ (sbrk_base) */
+	setenv("HEAPLAB_NO_DEBUGINFO", "1", 1);
+	char hdir[256];
+	int hrc = live_run_full("brk_pin", "--quiet --walk", "--hold_ms=0 --blocks=5000", &run, NULL,
+				hdir);
+	unsetenv("HEAPLAB_NO_DEBUGINFO");
+	T_EQ_INT(hrc, 0, "without debug info: exits 0");
+	for (size_t i = 0; i < run.nphases; i++) {
+		const hl_phase_t *p = &run.phases[i];
+		T_OK(p->walk_valid && !strncmp(p->walk.method, "heuristic:", 10),
+		     "%s: the method says heuristic (%s)", p->name, p->walk.method);
+		T_OK(p->walk.mallinfo2.uordblks == p->mallinfo2.uordblks &&
+			     p->walk.mallinfo2.fordblks == p->mallinfo2.fordblks &&
+			     p->walk.mallinfo2.arena == p->mallinfo2.arena,
+		     "%s: and the totals still equal mallinfo2", p->name);
+	}
+	hl_run_free(&run);
+
 	/* read-only: 256 MiB released inside the heap stays released */
 	oracle("brk_pin", "--blocks=65536", &run);
 	const hl_phase_t *t = live_phase(&run, "trimmed");
