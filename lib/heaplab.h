@@ -205,9 +205,11 @@ typedef struct hl_mi_bin {
 	bool unsorted;       /* <unsorted .../> rather than <size .../> */
 } hl_mi_bin_t;
 
-/* One <heap nr="N"> of malloc_info, i.e. one arena. malloc_info's quirks on
- * glibc 2.36: it does not see tcache; "rest" includes top; bin sizes keep
- * the PREV_INUSE bit (a 4096 B request shows as from="4113"). */
+/* One <heap nr="N"> of malloc_info, i.e. one arena (nr is a list position:
+ * the newest arena comes right after the main one). Quirks on glibc 2.36:
+ * it does not see tcache; "rest" includes top; small/large/unsorted bin
+ * sizes keep the PREV_INUSE bit (a 4096 B request shows as from="4113"),
+ * while fastbin lines show a range size-15..size. */
 typedef struct hl_mi_arena {
 	int nr;                       /* heap nr */
 	int64_t fast_count, fast_bytes; /* <total type="fast"> */
@@ -235,6 +237,9 @@ typedef struct hl_malloc_info {
 	hl_mi_total_t total;
 } hl_malloc_info_t;
 
+/* Always initialises *out. Figures absent from the XML are HL_UNKNOWN.
+ * Returns 0, HL_EPARSE (malformed or cut short), HL_ESCHEMA (<malloc
+ * version> other than "1") or -ENOMEM; on error *out is left empty. */
 int hl_malloc_info_parse(const char *buf, size_t len, hl_malloc_info_t *out,
 			 hl_error_t *err);
 void hl_malloc_info_free(hl_malloc_info_t *mi);
