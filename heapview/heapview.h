@@ -27,4 +27,11 @@ void hv_snapshot_free(hv_snapshot_t *s);
 int hv_snapshot_json(const hv_snapshot_t *s, hl_buf_t *out);
 int hv_snapshot_text(const hv_snapshot_t *s, hl_buf_t *out);
 
+/* --------------------------------------------------------------- record.c */
+
+/* Samples pid for duration_s seconds every interval_ms into the new run
+ * directory dir (run.json, samples.tsv), walking the heap at the start and
+ * the end. */
+int hv_record(pid_t pid, const char *dir, int64_t interval_ms, int64_t duration_s, hl_error_t *err);
+
 #endif

@@ -11,19 +11,24 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: heapview --once [--json] PID\n\n"
+	fprintf(f, "usage: heapview --once [--json] PID\n"
+		   "       heapview --record DIR [--interval MS] [--duration S] PID\n\n"
 		   "Reads process PID's glibc heap from outside, read-only (/proc/PID/maps,\n"
 		   "smaps, pagemap, process_vm_readv; nothing is stopped, written or faulted in),\n"
 		   "and prints one snapshot: RSS, live, held-back, released and releasable\n"
 		   "bytes, tcache/fastbin/top, the thresholds, each arena, and the regions by\n"
 		   "class. --json prints it as JSON.\n\n"
+		   "--record samples the process every MS milliseconds (default 500) for S\n"
+		   "seconds (default 10) into a new run directory DIR, with a heap walk at the\n"
+		   "start and the end; heaplab plot DIR draws it.\n\n"
 		   "The live ncurses view (heapview PID) is not built yet: use --once.\n");
 }
 
 int main(int argc, char **argv)
 {
 	bool once = false, json = false;
-	const char *pidarg = NULL;
+	const char *pidarg = NULL, *record = NULL;
+	long long interval = 500, duration = 10;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -32,6 +37,25 @@ int main(int argc, char **argv)
 			once = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if ((!strcmp(argv[i], "--record") || !strcmp(argv[i], "--interval") ||
+			    !strcmp(argv[i], "--duration")) &&
+			   i + 1 < argc) {
+			const char *opt = argv[i], *val = argv[++i];
+			if (!strcmp(opt, "--record")) {
+				record = val;
+				continue;
+			}
+			char *e;
+			long long v = strtoll(val, &e, 10);
+			if (*e || v <= 0 || v > 86400000) {
+				fprintf(stderr, "heapview: %s takes a positive whole number, got '%s'\n",
+					opt, val);
+				return 2;
+			}
+			if (!strcmp(opt, "--interval"))
+				interval = v;
+			else
+				duration = v;
 		} else if (argv[i][0] != '-' && !pidarg) {
 			pidarg = argv[i];
 		} else {
@@ -49,6 +73,15 @@ int main(int argc, char **argv)
 	if (*end || pid <= 0) {
 		fprintf(stderr, "heapview: '%s' is not a process id\n", pidarg);
 		return 2;
+	}
+	if (record) {
+		hl_error_t rerr = {0};
+		if (hv_record((pid_t)pid, record, interval, duration, &rerr)) {
+			fprintf(stderr, "heapview: %s\n", rerr.msg);
+			return 1;
+		}
+		printf("recorded %s; draw it with: heaplab plot %s\n", record, record);
+		return 0;
 	}
 	if (!once) {
 		fprintf(stderr, "heapview: the live view is not built yet; use heapview --once %ld\n",

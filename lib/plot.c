@@ -39,9 +39,11 @@ static int title(hl_buf_t *b, const hl_run_t *run)
 	else
 		snprintf(t, sizeof t, "%s — %s (on glibc %s), GLIBC_TUNABLES=%s", run->experiment,
 			 run->allocator, run->glibc, tun);
-	int rc = hl_buf_printf(b, "set title ");
+	/* title and subtitle as labels at fixed places: gnuplot's own title
+	 * moves with the height of the phase names above the plot */
+	int rc = hl_buf_printf(b, "set label 2 ");
 	rc = rc ? rc : gp_str(b, t);
-	rc = rc ? rc : hl_buf_printf(b, " font \",14\" offset 0,-0.3\n");
+	rc = rc ? rc : hl_buf_printf(b, " at screen 0.5, screen 0.965 center font \",14\"\n");
 	char sub[1024];
 	snprintf(sub, sizeof sub, "%s%s%s%slinux %s, %s%s", params, params[0] ? " · " : "",
 		 run->env, run->env[0] ? " · " : "", run->kernel, run->started,

@@ -119,6 +119,31 @@ int main(void)
 	T_OK(out.data && strstr(out.data, "held back") && strstr(out.data, "arena 3:"),
 	     "text names the figures and every arena");
 	hl_buf_free(&out);
+	/* --record: a run directory heaplab plot can draw */
+	char dir[300];
+	snprintf(dir, sizeof dir, "/tmp/heaplab-record-%d", (int)getpid());
+	snprintf(cmd, sizeof cmd, "%s --record %s --interval 50 --duration 1 %d 2>&1", heapview, dir,
+		 (int)pid);
+	T_EQ_INT(live_sh(cmd, NULL), 0, "heapview --record exits 0");
+	hl_run_t run;
+	T_EQ_INT(hl_run_load(dir, &run, NULL), 0, "it wrote a run directory");
+	T_EQ_STR(run.experiment, "hold_heap", "named after the program");
+	T_OK(run.nsamples >= 10, "1 s at 50 ms: >= 10 samples (%lld)", (long long)run.nsamples);
+	T_EQ_INT(run.nphases, 2, "walks at 'start' and 'end'");
+	for (size_t i = 0; i < run.nphases; i++)
+		T_OK(run.phases[i].walk_valid && run.phases[i].mallinfo2.uordblks == (int64_t)uord &&
+			     run.phases[i].mallinfo2.arena == (int64_t)arena,
+		     "%s: the walk's in use and arena are the target's own", run.phases[i].name);
+	hl_run_free(&run);
+	snprintf(cmd, sizeof cmd, "%s plot %s >/dev/null 2>&1", live_heaplab(), dir);
+	T_EQ_INT(live_sh(cmd, NULL), 0, "heaplab plot draws the recording");
+	snprintf(cmd, sizeof cmd, "%s --record %s --duration 1 %d 2>&1", heapview, dir, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 1, "--record into an existing directory: exit 1");
+	T_OK(out.data && strstr(out.data, "nothing was changed"), "and nothing is overwritten");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 

@@ -11,7 +11,7 @@ set offsets 0, graph 0.02, graph 0.12, 0
 set grid lc rgb "#dddddd"
 set key outside right top vertical Left reverse
 set tmargin 7
-set title "brk_pin — glibc 2.36 malloc, GLIBC_TUNABLES=(none)" font ",14" offset 0,-0.3
+set label 2 "brk_pin — glibc 2.36 malloc, GLIBC_TUNABLES=(none)" at screen 0.5, screen 0.965 center font ",14"
 set label 1 "blocks=262144 size=4096 pin=1 trim=1 hold_ms=500 · linux 6.18.44-fc-v769, 2026-11-22T12:14:58Z" at screen 0.5, screen 0.925 center font ",10"
 set link x2
 set x2tics scale 0 rotate by 35 left font ",10" ("allocated" 2.656, "freed" 3.174, "trimmed" 3.735)
