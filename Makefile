@@ -65,7 +65,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .DELETE_ON_ERROR:
 
-.PHONY: all deps demo run test test-plain test-san bench fuzz clean format install
+.PHONY: all deps demo run test test-plain bench fuzz clean format
 
 all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
 
