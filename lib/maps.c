@@ -1,8 +1,8 @@
 /*
- * maps.c — parses /proc/PID/maps into regions, and the region list's own
- * helpers (find by address, first of a class, free). The header-line parser
- * is shared with smaps.c through maps_internal.h. Classing the regions is
- * region.c's business, not this file's.
+ * maps.c — parses /proc/PID/maps into regions, owns the one parser of a maps
+ * header line (smaps.c uses it too, through maps_internal.h), and the region
+ * list's own helpers: find by address, first of a class, free. Classing the
+ * regions is region.c's business; reading the file is procfs.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ static bool hex(const char **p, const char *end, uint64_t *out)
 	int digits = 0;
 	while (s < end) {
 		char c = *s;
-		int d = c >= '0' && c <= '9' ? c - '0'
+		int d = c >= '0' && c <= '9'   ? c - '0'
 			: c >= 'a' && c <= 'f' ? c - 'a' + 10
 			: c >= 'A' && c <= 'F' ? c - 'A' + 10
 					       : -1;
@@ -35,19 +35,19 @@ static bool hex(const char **p, const char *end, uint64_t *out)
 	return true;
 }
 
-static bool dec(const char **p, const char *end, uint64_t *out)
+bool hl_maps_dec(const char **p, const char *end, uint64_t max, uint64_t *out)
 {
 	const char *s = *p;
 	uint64_t v = 0;
-	int digits = 0;
+	if (s >= end || *s < '0' || *s > '9')
+		return false;
 	while (s < end && *s >= '0' && *s <= '9') {
-		if (++digits > 19)
+		uint64_t d = (uint64_t)(*s - '0');
+		if (v > (max - d) / 10)
 			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 		s++;
 	}
-	if (!digits)
-		return false;
 	*p = s;
 	*out = v;
 	return true;
@@ -65,13 +65,13 @@ bool hl_maps_parse_line(const char *line, size_t n, hl_region_t *r)
 {
 	const char *p = line, *end = line + n;
 	memset(r, 0, sizeof *r);
-	r->cls = HL_REGION_OTHER;
+	r->cls = HL_REGION_OTHER; /* until hl_region_classify runs */
 	r->rss_bytes = r->private_dirty_bytes = r->anonymous_bytes = r->swap_bytes = HL_UNKNOWN;
 	uint64_t major, minor;
 	if (!hex(&p, end, &r->start) || !skip(&p, end, '-') || !hex(&p, end, &r->end) ||
-	    r->end < r->start || !skip(&p, end, ' '))
+	    r->end <= r->start || !skip(&p, end, ' '))
 		return false;
-	if (end - p < 5)
+	if (end - p < 4)
 		return false;
 	for (int i = 0; i < 4; i++) {
 		static const char allowed[4][3] = {"r-", "w-", "x-", "ps"};
@@ -83,13 +83,18 @@ bool hl_maps_parse_line(const char *line, size_t n, hl_region_t *r)
 	p += 4;
 	if (!skip(&p, end, ' ') || !hex(&p, end, &r->offset) || !skip(&p, end, ' ') ||
 	    !hex(&p, end, &major) || !skip(&p, end, ':') || !hex(&p, end, &minor) ||
-	    !skip(&p, end, ' ') || !dec(&p, end, &r->inode))
+	    !skip(&p, end, ' ') || !hl_maps_dec(&p, end, UINT64_MAX, &r->inode))
+		return false;
+	/* The kernel pads to a column and writes the path as it is: a name can
+	 * hold spaces, and an unlinked file ends in " (deleted)". Anonymous
+	 * lines end right after the inode (and a space). */
+	if (p < end && *p != ' ')
 		return false;
 	while (p < end && *p == ' ')
 		p++;
 	size_t pn = (size_t)(end - p);
 	if (pn >= sizeof r->path)
-		pn = sizeof r->path - 1;
+		pn = sizeof r->path - 1; /* PATH_MAX paths are cut: the class needs the start */
 	memcpy(r->path, p, pn);
 	r->path[pn] = '\0';
 	return true;
@@ -112,21 +117,32 @@ int hl_regions_push(hl_regions_t *out, const hl_region_t *r)
 int hl_maps_parse(const char *buf, size_t len, hl_regions_t *out, hl_error_t *err)
 {
 	out->n = 0;
+	if (len && buf[len - 1] != '\n')
+		return hl_error_set(
+		    err, HL_EPARSE,
+		    "maps: cut short: the last line has no newline (a truncated read?)");
 	const char *p = buf, *end = buf + len;
 	size_t lineno = 0;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
+		const char *nl = memchr(p, '\n', (size_t)(end - p)); /* found: buf ends in '\n' */
 		lineno++;
 		hl_region_t r;
-		if (eol > p) {
-			if (!hl_maps_parse_line(p, (size_t)(eol - p), &r))
-				return hl_error_set(err, HL_EPARSE, "maps: line %zu is not a mapping",
-						    lineno);
-			if (hl_regions_push(out, &r))
-				return hl_error_set(err, -ENOMEM, "maps: out of memory");
+		int rc = 0;
+		if (!hl_maps_parse_line(p, (size_t)(nl - p), &r))
+			rc =
+			    hl_error_set(err, HL_EPARSE, "maps: line %zu is not a mapping", lineno);
+		else if (out->n && r.start < out->v[out->n - 1].end)
+			/* hl_regions_find's binary search relies on this order */
+			rc = hl_error_set(err, HL_EPARSE,
+					  "maps: line %zu overlaps or precedes the line before it",
+					  lineno);
+		else if (hl_regions_push(out, &r))
+			rc = hl_error_set(err, -ENOMEM, "maps: out of memory");
+		if (rc) {
+			out->n = 0; /* no half list: an error leaves nothing to misuse */
+			return rc;
 		}
-		p = nl ? nl + 1 : end;
+		p = nl + 1;
 	}
 	return 0;
 }

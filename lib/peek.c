@@ -6,10 +6,12 @@
  * we looked (measured: a naive walk took a target from 532 MB to 1052 MB).
  * Never ptrace, never a write.
  *
- * hl_peek_read looks pagemap up afresh for its own pages at every call: a
+ * hl_peek_read and hl_peek_present look pagemap up afresh at every call: a
  * remembered "present" would be stale once the target releases the page,
  * and the read would fault it back in. Counting resident pages (which reads
- * nothing of the target's memory) reads pagemap 512 entries at a time.
+ * nothing of the target's memory) reads pagemap 512 entries at a time into
+ * a cache kept for the life of the hl_peek_t (one walk), so its counts are
+ * of that moment. Parsing /proc files and classing regions live elsewhere.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,23 +69,35 @@ static int entry(hl_peek_t *p, uint64_t page, uint64_t *out)
 	return 0;
 }
 
-int hl_peek_present(hl_peek_t *p, uint64_t addr, uint64_t len, bool *present)
+/* Whether every page of [addr, addr + len) is present, looked up afresh in
+ * pagemap (never from the cache: this is the gate before a read). */
+static int pages_present(hl_peek_t *p, uint64_t addr, uint64_t len, bool *present)
 {
 	*present = true;
 	if (!len)
 		return 0;
+	if (addr + len - 1 < addr)
+		return -EFAULT;
 	uint64_t ps = (uint64_t)p->page_size;
-	for (uint64_t pg = addr / ps; pg <= (addr + len - 1) / ps; pg++) {
-		uint64_t e = 0;
-		int rc = entry(p, pg, &e);
-		if (rc)
-			return rc;
-		if (!(e & PM_PRESENT) || (e & PM_SWAPPED)) {
-			*present = false;
-			return 0;
-		}
+	uint64_t first = addr / ps, last = (addr + len - 1) / ps;
+	uint64_t e[64];
+	for (uint64_t pg = first; pg <= last; pg += 64) {
+		uint64_t n = last - pg + 1 < 64 ? last - pg + 1 : 64;
+		ssize_t got = pread(p->pagemap_fd, e, n * 8, (off_t)(pg * 8));
+		if (got != (ssize_t)(n * 8))
+			return got < 0 ? -errno : -EFAULT;
+		for (uint64_t i = 0; i < n; i++)
+			if (!(e[i] & PM_PRESENT) || (e[i] & PM_SWAPPED)) {
+				*present = false;
+				return 0;
+			}
 	}
 	return 0;
+}
+
+int hl_peek_present(hl_peek_t *p, uint64_t addr, uint64_t len, bool *present)
+{
+	return pages_present(p, addr, len, present);
 }
 
 int hl_peek_resident(hl_peek_t *p, uint64_t addr, uint64_t len, int64_t *resident_bytes)
@@ -106,23 +120,17 @@ int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len)
 {
 	if (!len)
 		return 0;
-	uint64_t ps = (uint64_t)p->page_size;
-	uint64_t first = addr / ps, last = (addr + len - 1) / ps;
-	uint64_t e[64];
-	bool present = true;
-	for (uint64_t pg = first; pg <= last && present; pg += 64) {
-		uint64_t n = last - pg + 1 < 64 ? last - pg + 1 : 64;
-		ssize_t got = pread(p->pagemap_fd, e, n * 8, (off_t)(pg * 8));
-		if (got != (ssize_t)(n * 8))
-			return got < 0 ? -errno : -EFAULT;
-		for (uint64_t i = 0; i < n; i++)
-			if (!(e[i] & PM_PRESENT) || (e[i] & PM_SWAPPED))
-				present = false;
-	}
+	bool present;
+	int rc = pages_present(p, addr, len, &present);
+	if (rc)
+		return rc;
 	if (!present) {
 		p->refused++;
 		return -EFAULT;
 	}
+	/* The target may release the page between the lookup and the read; the
+	 * window is a few microseconds and cannot be closed without stopping
+	 * the target, which we never do. */
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
 	ssize_t n = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
 	p->reads++;

@@ -3,7 +3,9 @@
  * touched, or released with MADV_DONTNEED, is refused and stays
  * non-resident (mincore says so afterwards); touched pages read back their
  * bytes. And the region classes it makes provable on a live process: a
- * 1 MiB malloc is an mmap-chunk, a thread's arena is an arena-heap.
+ * 1 MiB malloc is an mmap-chunk (three of them, merged by the kernel into
+ * one mapping, too), a thread's arena is an arena-heap, also after glibc has
+ * shrunk it (heap_info.size below mprotect_size), reserve included.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,9 +25,16 @@ static bool resident(void *addr)
 
 static void *arena_maker(void *arg)
 {
-	void *p = malloc(1000);
-	memset(p, 7, 1000);
-	*(void **)arg = p;
+	/* grow the thread's heap to ~7 MiB, then free all but the first block:
+	 * heap_trim shrinks it by madvise, leaving size < mprotect_size */
+	void *p[64];
+	for (int i = 0; i < 64; i++) {
+		p[i] = malloc(120000);
+		memset(p[i], 7, 120000);
+	}
+	for (int i = 63; i >= 1; i--)
+		free(p[i]);
+	*(void **)arg = p[0];
 	return NULL;
 }
 
@@ -55,6 +64,24 @@ int main(void)
 		 "a page released with MADV_DONTNEED is refused");
 	T_OK(!resident(m), "and stays released");
 	T_EQ_INT(pk.refused, 3, "three reads refused, counted");
+
+	/* the hl_peek_fn that region.c calls, and the bare pagemap test */
+	memset(m + 2 * ps, 0x33, 64); /* page 2 touched now, page 3 never */
+	uint64_t w[2] = {1, 1};
+	T_EQ_INT(hl_peek_read16(&pk, (uint64_t)(uintptr_t)(m + 2 * ps), w), 0, "read16: a touched page");
+	T_OK(w[0] == 0x3333333333333333ULL && w[1] == w[0], "read16: its 16 bytes");
+	T_EQ_INT(hl_peek_read16(&pk, (uint64_t)(uintptr_t)(m + 3 * ps), w), -EFAULT,
+		 "read16: a never-touched page of a fresh mmap is refused");
+	T_OK(!resident(m + 3 * ps), "read16: and it is still not resident (mincore)");
+	bool present = false;
+	T_OK(hl_peek_present(&pk, (uint64_t)(uintptr_t)(m + 2 * ps), 16, &present) == 0 && present,
+	     "present: a touched page");
+	T_OK(hl_peek_present(&pk, (uint64_t)(uintptr_t)(m + 3 * ps), 1, &present) == 0 && !present,
+	     "present: an untouched page is not");
+	T_OK(!resident(m + 3 * ps), "present: looking it up did not fault it in");
+	T_OK(hl_peek_present(&pk, (uint64_t)(uintptr_t)(m + 2 * ps), 2 * (uint64_t)ps, &present) == 0 &&
+		     !present,
+	     "present: a span is present only if all its pages are");
 	munmap(m, 4 * (size_t)ps);
 
 	/* classes proven by headers on this live process (glibc's malloc: not
@@ -66,6 +93,11 @@ int main(void)
 #endif
 	char *big = malloc(1 << 20);
 	memset(big, 1, 1 << 20);
+	char *trio[3];
+	for (int i = 0; i < 3; i++) {
+		trio[i] = malloc(1 << 20);
+		memset(trio[i], 2, 1 << 20);
+	}
 	pthread_t t;
 	void *in_arena = NULL;
 	pthread_create(&t, NULL, arena_maker, &in_arena);
@@ -78,12 +110,32 @@ int main(void)
 	const hl_region_t *rb = hl_regions_find(&r, (uint64_t)(uintptr_t)big);
 	T_OK(rb && rb->cls == HL_REGION_MMAP_CHUNK, "a live 1 MiB malloc is an mmap-chunk (%s)",
 	     rb ? hl_region_class_name(rb->cls) : "none");
+	int not_chunk = 0;
+	for (int i = 0; i < 3; i++) {
+		const hl_region_t *ri = hl_regions_find(&r, (uint64_t)(uintptr_t)trio[i]);
+		not_chunk += !ri || ri->cls != HL_REGION_MMAP_CHUNK;
+	}
+	const hl_region_t *r0 = hl_regions_find(&r, (uint64_t)(uintptr_t)trio[0]);
+	printf("# three 1 MiB chunks: the first lies in %#llx-%#llx\n",
+	       r0 ? (unsigned long long)r0->start : 0ULL, r0 ? (unsigned long long)r0->end : 0ULL);
+	T_EQ_INT(not_chunk, 0, "three live 1 MiB mallocs (mappings the kernel may merge) are mmap-chunks");
 	const hl_region_t *ra = hl_regions_find(&r, (uint64_t)(uintptr_t)in_arena);
 	T_OK(ra && ra->cls == HL_REGION_ARENA_HEAP, "a thread's malloc lies in an arena-heap (%s)",
 	     ra ? hl_region_class_name(ra->cls) : "none");
+	/* in-process, the heap_info can be read directly: the heap was shrunk */
+	const uint64_t *hi = (const uint64_t *)((uintptr_t)in_arena & ~((64UL << 20) - 1));
+	T_OK(hi[2] < hi[3], "the thread's heap was shrunk: heap_info.size %#llx < mprotect_size %#llx",
+	     (unsigned long long)hi[2], (unsigned long long)hi[3]);
+	const hl_region_t *rr = hl_regions_find(&r, (uint64_t)(uintptr_t)hi + hi[3]);
+	T_OK(ra && ra->start == (uint64_t)(uintptr_t)hi && ra->end == (uint64_t)(uintptr_t)hi + hi[3],
+	     "its rw-p part is mprotect_size long, not size");
+	T_OK(rr && rr->cls == HL_REGION_ARENA_HEAP && rr->end == (uint64_t)(uintptr_t)hi + (64ULL << 20),
+	     "its ---p reserve up to the 64 MiB boundary is arena-heap too");
 	const hl_region_t *rs = hl_regions_find(&r, (uint64_t)(uintptr_t)&t);
 	T_OK(rs && rs->cls == HL_REGION_STACK, "a local variable lies in the stack");
 	free(big);
+	for (int i = 0; i < 3; i++)
+		free(trio[i]);
 	free(in_arena);
 	hl_regions_free(&r);
 	hl_buf_free(&b);
