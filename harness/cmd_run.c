@@ -263,22 +263,7 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph)
 		return;
 	}
 	ph->walk_valid = true;
-	snprintf(s->method, sizeof s->method, "%s", w.method);
-	s->complete = w.complete;
-	snprintf(s->warning, sizeof s->warning, "%s", w.warning);
-	s->mallinfo2 = w.mallinfo2;
-	s->arenas = (int64_t)w.narenas;
-	s->chunks = w.chunks;
-	s->live_bytes = w.live_bytes;
-	s->tcache_bytes = w.tcache_bytes;
-	s->fastbin_bytes = w.fastbin_bytes;
-	s->top_bytes = w.top_bytes;
-	s->held_back_bytes = w.held_back_bytes;
-	s->released_bytes = w.released_bytes;
-	s->releasable_bytes = w.releasable_bytes;
-	s->mmap_threshold = w.mmap_threshold;
-	s->trim_threshold = w.trim_threshold;
-	s->reads = w.reads;
+	hl_walk_summarize(&w, s);
 	s->duration_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
 	hl_walk_free(&w);
 }

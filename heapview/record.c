@@ -45,24 +45,8 @@ static void walk_phase(pid_t pid, const char *name, int64_t t_ms, hl_sampler_t *
 		 * can use them as the process's own */
 		ph.mallinfo2 = w.mallinfo2;
 		ph.walk_valid = true;
-		struct hl_walk_summary *ws = &ph.walk;
-		snprintf(ws->method, sizeof ws->method, "%s", w.method);
-		ws->complete = w.complete;
-		snprintf(ws->warning, sizeof ws->warning, "%s", w.warning);
-		ws->mallinfo2 = w.mallinfo2;
-		ws->arenas = (int64_t)w.narenas;
-		ws->chunks = w.chunks;
-		ws->live_bytes = w.live_bytes;
-		ws->tcache_bytes = w.tcache_bytes;
-		ws->fastbin_bytes = w.fastbin_bytes;
-		ws->top_bytes = w.top_bytes;
-		ws->held_back_bytes = w.held_back_bytes;
-		ws->released_bytes = w.released_bytes;
-		ws->releasable_bytes = w.releasable_bytes;
-		ws->mmap_threshold = w.mmap_threshold;
-		ws->trim_threshold = w.trim_threshold;
-		ws->rss_before_bytes = ws->rss_after_bytes = HL_UNKNOWN;
-		ws->reads = w.reads;
+		hl_walk_summarize(&w, &ph.walk);
+		ph.walk.rss_before_bytes = ph.walk.rss_after_bytes = HL_UNKNOWN;
 		hl_walk_free(&w);
 	}
 	hl_run_add_phase(run, &ph);

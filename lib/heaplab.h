@@ -523,6 +523,9 @@ int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err);
  * target's libc has the same build ID. */
 int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, hl_error_t *err);
 void hl_walk_free(hl_walk_t *w);
+/* The totals of w as a phase records them (run.json "walk"); the fields a
+ * walk does not know (rss around it, its duration) are left as they are. */
+void hl_walk_summarize(const hl_walk_t *w, struct hl_walk_summary *s);
 
 /* ------------------------------------------------------------------ sweep.c */
 

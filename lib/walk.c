@@ -607,3 +607,23 @@ void hl_walk_free(hl_walk_t *w)
 	w->arenas = NULL;
 	w->narenas = 0;
 }
+
+void hl_walk_summarize(const hl_walk_t *w, struct hl_walk_summary *s)
+{
+	snprintf(s->method, sizeof s->method, "%s", w->method);
+	s->complete = w->complete;
+	snprintf(s->warning, sizeof s->warning, "%s", w->warning);
+	s->mallinfo2 = w->mallinfo2;
+	s->arenas = (int64_t)w->narenas;
+	s->chunks = w->chunks;
+	s->live_bytes = w->live_bytes;
+	s->tcache_bytes = w->tcache_bytes;
+	s->fastbin_bytes = w->fastbin_bytes;
+	s->top_bytes = w->top_bytes;
+	s->held_back_bytes = w->held_back_bytes;
+	s->released_bytes = w->released_bytes;
+	s->releasable_bytes = w->releasable_bytes;
+	s->mmap_threshold = w->mmap_threshold;
+	s->trim_threshold = w->trim_threshold;
+	s->reads = w->reads;
+}
