@@ -32,8 +32,10 @@ CFLAGS ?=
 # Recursive on purpose: pkg-config runs when a recipe needs it, after deps.
 PKG_CFLAGS = $(shell pkg-config --cflags libcjson expat libdw 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs libcjson expat libdw libelf 2>/dev/null)
+CURSES_CFLAGS = $(shell pkg-config --cflags ncursesw 2>/dev/null)
+CURSES_LIBS = $(shell pkg-config --libs ncursesw 2>/dev/null)
 
-ALL_CFLAGS = $(BASEFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib -Iheapview $(PKG_CFLAGS)
+ALL_CFLAGS = $(BASEFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib -Iheapview $(PKG_CFLAGS) $(CURSES_CFLAGS)
 EXP_CFLAGS = $(BASEFLAGS) -O1 $(CFLAGS) -Iexperiments
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -47,6 +49,11 @@ HEAPLAB := $(BUILD)/heaplab
 HEAPVIEW_SRC := $(sort $(wildcard heapview/*.c))
 HEAPVIEW_OBJ := $(HEAPVIEW_SRC:%.c=$(BUILD)/obj/%.o)
 HEAPVIEW := $(BUILD)/heapview
+# everything but main.o, for the unit tests of the model and the layout
+HV_LIB := $(BUILD)/libheapview.a
+# the preload agent that runs malloc_trim(0) in a target on request; like
+# the experiments it is never sanitized (it lives inside the target)
+TRIM_AGENT := build/libheaplab-trim.so
 
 # Experiments are shared by both builds and live in build/experiments.
 EXP_DIR := build/experiments
@@ -67,7 +74,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .PHONY: all deps demo run test test-plain bench fuzz clean format
 
-all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
+all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
 
 deps:
 	@sh scripts/deps.sh
@@ -85,8 +92,17 @@ $(HEAPLAB): $(HARNESS_OBJ) $(LIB)
 	@# the harness finds experiments beside itself
 	@[ "$(BUILD)" = build ] || ln -sfn ../build/experiments $(BUILD)/experiments
 
-$(HEAPVIEW): $(HEAPVIEW_OBJ) $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(HEAPVIEW_OBJ) $(LIB) $(PKG_LIBS) -lm
+$(HV_LIB): $(filter-out %/main.o,$(HEAPVIEW_OBJ))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(HEAPVIEW): $(BUILD)/obj/heapview/main.o $(HV_LIB) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BUILD)/obj/heapview/main.o $(HV_LIB) $(LIB) $(PKG_LIBS) $(CURSES_LIBS) -lm
+	@# heapview finds heaplab, the experiments and the trim agent beside itself
+	@[ "$(BUILD)" = build ] || ln -sfn ../build/libheaplab-trim.so $(BUILD)/libheaplab-trim.so
+
+$(TRIM_AGENT): heapview/agent/trim_agent.c | deps
+	$(CC) $(BASEFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -pthread
 
 build/experiments/lab.o: experiments/lab.c experiments/lab.h | deps
 	@mkdir -p $(@D)
@@ -100,9 +116,9 @@ build/tests/helpers/%: tests/helpers/%.c build/experiments/lab.o experiments/lab
 	@mkdir -p $(@D)
 	$(CC) $(EXP_CFLAGS) -o $@ $< build/experiments/lab.o -pthread $(if $(findstring _static,$*),-static)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB) | deps
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(HV_LIB) $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(PKG_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(HV_LIB) $(LIB) $(PKG_LIBS) $(CURSES_LIBS) -lm
 
 build/bench/%: bench/%.c $(LIB) | deps
 	@mkdir -p $(@D)

@@ -23,6 +23,10 @@ typedef struct hv_snapshot {
  * process whose heap cannot be walked still gives a snapshot (walk_valid
  * false, walk_error says why). */
 int hv_snapshot_take(pid_t pid, hv_snapshot_t *s, hl_error_t *err);
+/* The same, keeping libc's layout in *cache between snapshots and with
+ * hl_walk's HL_WALK_* flags (the live view asks for pages). */
+int hv_snapshot_take_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hv_snapshot_t *s,
+			  hl_error_t *err);
 void hv_snapshot_free(hv_snapshot_t *s);
 int hv_snapshot_json(const hv_snapshot_t *s, hl_buf_t *out);
 int hv_snapshot_text(const hv_snapshot_t *s, hl_buf_t *out);
@@ -33,5 +37,137 @@ int hv_snapshot_text(const hv_snapshot_t *s, hl_buf_t *out);
  * directory dir (run.json, samples.tsv), walking the heap at the start and
  * the end. */
 int hv_record(pid_t pid, const char *dir, int64_t interval_ms, int64_t duration_s, hl_error_t *err);
+
+/* ---------------------------------------------------------------- model.c */
+
+/* What the live view shows, pure of any terminal: the last snapshot, the
+ * history of RSS and live bytes, the phase, and the view's own state. */
+typedef struct hv_point {
+	double t;      /* seconds since the start */
+	int64_t rss;   /* VmRSS */
+	int64_t live;  /* the walk's live bytes, -1 unknown */
+} hv_point_t;
+
+typedef enum hv_action {
+	HV_NONE,
+	HV_QUIT,
+	HV_SAVE,
+	HV_TRIM,
+	HV_REDRAW,
+} hv_action_t;
+
+/* keys the model understands besides plain characters */
+enum { HV_KEY_UP = 0x101, HV_KEY_DOWN, HV_KEY_PGUP, HV_KEY_PGDN, HV_KEY_HOME, HV_KEY_END };
+
+typedef struct hv_model {
+	pid_t pid;
+	char command[256];  /* what is watched: the command line, or the name */
+	char phase[64];     /* the experiment's last phase, "" none */
+	int nphases;
+	char state[96];     /* "running", "exited (status 0)", ... */
+	bool exited;
+	bool have;          /* snap holds a snapshot */
+	hv_snapshot_t snap;
+	double walk_ms;     /* what the last walk cost */
+	double walk_age_s;  /* how old the map is */
+	hv_point_t *hist;
+	size_t nhist, caphist;
+	/* the view */
+	bool paused, help;
+	bool auto_zoom;     /* pick the zoom that fits the arena */
+	int zoom;           /* pages per cell = 1 << zoom */
+	size_t arena;       /* index into snap.walk.arenas */
+	int64_t scroll;     /* first map row shown */
+	int map_rows;       /* rows the last layout had for the map (for PgUp/PgDn) */
+	bool can_trim;      /* a trim agent is reachable */
+	char message[256];  /* the bottom line's news, "" none */
+} hv_model_t;
+
+void hv_model_init(hv_model_t *m, pid_t pid, const char *command);
+void hv_model_free(hv_model_t *m);
+/* Takes the snapshot (the model owns it from now on) taken at t seconds. */
+void hv_model_update(hv_model_t *m, hv_snapshot_t *s, double t);
+/* Adds an RSS reading between walks (live carried over from the last walk). */
+void hv_model_point(hv_model_t *m, double t, int64_t rss);
+hv_action_t hv_model_key(hv_model_t *m, int key);
+void hv_model_message(hv_model_t *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The heaps of the shown arena, and the class of the cell at index cell
+ * (of 1 << zoom pages) of heap h; -1 past its end. */
+int hv_model_cell(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell);
+
+/* --------------------------------------------------------------- layout.c */
+
+/* A terminal-sized grid of glyphs and styles that render.c draws as it is;
+ * built from the model alone, so what the screen says is tested without a
+ * terminal. */
+typedef enum hv_style {
+	HV_ST_NORMAL,
+	HV_ST_TITLE,
+	HV_ST_DIM,
+	HV_ST_WARN,
+	HV_ST_USED,
+	HV_ST_FREE_HELD,
+	HV_ST_FREE_RELEASED,
+	HV_ST_TOP_HELD,
+	HV_ST_TOP_RELEASED,
+	HV_ST_RSS,
+	HV_ST_LIVE,
+	HV_ST_REGION, /* + hl_region_class_t */
+	HV_NSTYLES = HV_ST_REGION + HL_REGION_NCLASSES
+} hv_style_t;
+
+typedef struct hv_cell {
+	char ch;   /* ASCII */
+	uint8_t st; /* hv_style_t */
+} hv_cell_t;
+
+typedef struct hv_screen {
+	int rows, cols;
+	hv_cell_t *cell; /* rows * cols */
+} hv_screen_t;
+
+#define HV_MIN_COLS 80
+#define HV_MIN_ROWS 24
+
+int hv_screen_resize(hv_screen_t *s, int rows, int cols);
+void hv_screen_free(hv_screen_t *s);
+/* Row r as text (no styles), for tests: into buf of at least cols + 1. */
+void hv_screen_row(const hv_screen_t *s, int r, char *buf);
+void hv_layout(hv_model_t *m, hv_screen_t *s);
+/* The glyph of a page class (the legend's). */
+char hv_page_glyph(hl_page_class_t c);
+
+/* --------------------------------------------------------------- render.c */
+
+/* The only code that includes curses. */
+int hv_render_init(bool colour);
+void hv_render(const hv_screen_t *s);
+/* A key (HV_KEY_* or a character), or -1 when none came within timeout_ms;
+ * *resized set when the terminal changed size. */
+int hv_render_key(int timeout_ms, bool *resized);
+void hv_render_size(int *rows, int *cols);
+void hv_render_end(void);
+
+/* ----------------------------------------------------------------- save.c */
+
+/* Saves the model's snapshot into a new directory under base (results/...):
+ * snapshot.json, heapmap.tsv, heapmap.gp and heapmap.png (gnuplot). The
+ * directory it made is left in dir. */
+int hv_save(const hv_model_t *m, const char *base, char *dir, size_t dirsz, hl_error_t *err);
+
+/* ----------------------------------------------------------------- live.c */
+
+typedef struct hv_live_opts {
+	pid_t pid;              /* watch this process, or */
+	char **argv;            /* launch this command, or */
+	const char *experiment; /* run this experiment under heaplab run */
+	char **exp_args;        /* its arguments */
+	int64_t interval_ms;
+	const char *trim_socket; /* a foreign PID's trim agent (explicit) */
+	const char *save_base;   /* default "results/heapview" */
+	bool no_colour;
+} hv_live_opts_t;
+
+int hv_live(const hv_live_opts_t *o);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * main.c — the `heapview` command. For now it takes one snapshot of a
- * process's heap, read-only, and prints it (--once, text or --json); the
- * live ncurses view is not built yet.
+ * main.c — the `heapview` command: the live view of a process's heap (a
+ * PID, a command it starts, or an experiment), one snapshot (--once), or a
+ * recording (--record).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +11,52 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: heapview --once [--json] PID\n"
-		   "       heapview --record DIR [--interval MS] [--duration S] PID\n\n"
-		   "Reads process PID's glibc heap from outside, read-only (/proc/PID/maps,\n"
-		   "smaps, pagemap, process_vm_readv; nothing is stopped, written or faulted in),\n"
-		   "and prints one snapshot: RSS, live, held-back, released and releasable\n"
-		   "bytes, tcache/fastbin/top, the thresholds, each arena, and the regions by\n"
-		   "class. --json prints it as JSON.\n\n"
-		   "--record samples the process every MS milliseconds (default 500) for S\n"
-		   "seconds (default 10) into a new run directory DIR, with a heap walk at the\n"
-		   "start and the end; heaplab plot DIR draws it.\n\n"
-		   "The live ncurses view (heapview PID) is not built yet: use --once.\n");
+	fprintf(f,
+		"usage: heapview [OPTIONS] PID\n"
+		"       heapview [OPTIONS] -- COMMAND [ARGS...]\n"
+		"       heapview [OPTIONS] --experiment EXPERIMENT [-- ARGS...]\n"
+		"       heapview --once [--json] PID\n"
+		"       heapview --record DIR [--interval MS] [--duration S] PID\n\n"
+		"Reads a process's glibc heap from outside, read-only (/proc/PID/maps, smaps,\n"
+		"pagemap, process_vm_readv: nothing is stopped, written or faulted in), and\n"
+		"draws it live: RSS against live bytes, what glibc holds back and what it has\n"
+		"released, and a map of the heap, one cell per page or per 2^k pages:\n"
+		"  # used  o free, held back (resident)  . free, released\n"
+		"  = top, held back  _ top, released\n\n"
+		"  PID                 watch a running process (it keeps running after q)\n"
+		"  -- COMMAND ARGS     start COMMAND and watch it (its output goes to a log\n"
+		"                      file named on exit; q ends it)\n"
+		"  --experiment EXP    run an experiment under `heaplab run` (a run directory\n"
+		"                      is written as usual) and watch it, phases named as\n"
+		"                      they happen; each phase is held 2 s unless ARGS say\n"
+		"                      --hold_ms=N\n\n"
+		"options:\n"
+		"  --interval MS       refresh every MS milliseconds (default 500); the walk\n"
+		"                      itself is kept under 4%% of the time\n"
+		"  --trim-socket PATH  let t trim a process heapview did not start: one run\n"
+		"                      with LD_PRELOAD=libheaplab-trim.so and\n"
+		"                      HEAPLAB_TRIM_SOCKET=PATH\n"
+		"  --save-dir DIR      where s saves snapshots (default results/heapview)\n"
+		"  --no-color          glyphs only (so does NO_COLOR=1)\n\n"
+		"keys: q quit, space pause, +/- zoom, 0 fit, arrows/PgUp/PgDn scroll,\n"
+		"      a next arena, s save snapshot (JSON + PNG), t malloc_trim(0) in the\n"
+		"      target (processes heapview started, or --trim-socket), ? help\n\n"
+		"--once prints one snapshot (--json: as JSON) and exits.\n"
+		"--record samples the process every MS milliseconds (default 500) for S\n"
+		"seconds (default 10) into a new run directory DIR, with a heap walk at the\n"
+		"start and the end; heaplab plot DIR draws it.\n");
+}
+
+static int number(const char *opt, const char *val, long long *out)
+{
+	char *e;
+	long long v = strtoll(val, &e, 10);
+	if (*e || e == val || v <= 0 || v > 86400000) {
+		fprintf(stderr, "heapview: %s takes a positive whole number, got '%s'\n", opt, val);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -29,68 +64,86 @@ int main(int argc, char **argv)
 	bool once = false, json = false;
 	const char *pidarg = NULL, *record = NULL;
 	long long interval = 500, duration = 10;
+	hv_live_opts_t o;
+	memset(&o, 0, sizeof o);
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		const char *a = argv[i];
+		bool has = i + 1 < argc;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "--once")) {
+		} else if (!strcmp(a, "--once")) {
 			once = true;
-		} else if (!strcmp(argv[i], "--json")) {
+		} else if (!strcmp(a, "--json")) {
 			json = true;
-		} else if ((!strcmp(argv[i], "--record") || !strcmp(argv[i], "--interval") ||
-			    !strcmp(argv[i], "--duration")) &&
-			   i + 1 < argc) {
-			const char *opt = argv[i], *val = argv[++i];
-			if (!strcmp(opt, "--record")) {
-				record = val;
-				continue;
-			}
-			char *e;
-			long long v = strtoll(val, &e, 10);
-			if (*e || v <= 0 || v > 86400000) {
-				fprintf(stderr, "heapview: %s takes a positive whole number, got '%s'\n",
-					opt, val);
+		} else if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) {
+			o.no_colour = true;
+		} else if (!strcmp(a, "--record") && has) {
+			record = argv[++i];
+		} else if (!strcmp(a, "--trim-socket") && has) {
+			o.trim_socket = argv[++i];
+		} else if (!strcmp(a, "--save-dir") && has) {
+			o.save_base = argv[++i];
+		} else if (!strcmp(a, "--experiment") && has) {
+			o.experiment = argv[++i];
+		} else if ((!strcmp(a, "--interval") || !strcmp(a, "--duration")) && has) {
+			if (number(a, argv[i + 1], !strcmp(a, "--interval") ? &interval : &duration))
 				return 2;
+			i++;
+		} else if (!strcmp(a, "--")) {
+			if (o.experiment) {
+				o.exp_args = argv + i + 1;
+			} else {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "heapview: -- needs a command to run\n");
+					return 2;
+				}
+				o.argv = argv + i + 1;
 			}
-			if (!strcmp(opt, "--interval"))
-				interval = v;
-			else
-				duration = v;
-		} else if (argv[i][0] != '-' && !pidarg) {
-			pidarg = argv[i];
+			break;
+		} else if (a[0] != '-' && !pidarg) {
+			pidarg = a;
 		} else {
-			fprintf(stderr, "heapview: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
+			fprintf(stderr, "heapview: unknown argument '%s' (heapview --help lists them)\n",
+				a);
 			return 2;
 		}
 	}
-	if (!pidarg) {
-		usage(stderr);
+	o.interval_ms = interval;
+	int sources = !!pidarg + !!o.argv + !!o.experiment;
+	if (sources != 1) {
+		fprintf(stderr, sources ? "heapview: give one of PID, -- COMMAND or --experiment\n"
+					: "heapview: what to watch? a PID, -- COMMAND or --experiment "
+					  "EXP (heapview --help)\n");
 		return 2;
 	}
-	char *end;
-	long pid = strtol(pidarg, &end, 10);
-	if (*end || pid <= 0) {
-		fprintf(stderr, "heapview: '%s' is not a process id\n", pidarg);
+	if ((once || record) && !pidarg) {
+		fprintf(stderr, "heapview: --once and --record take a PID\n");
 		return 2;
+	}
+	if (pidarg) {
+		char *end;
+		long pid = strtol(pidarg, &end, 10);
+		if (*end || pid <= 0 || pid > 4194304) {
+			fprintf(stderr, "heapview: '%s' is not a process id\n", pidarg);
+			return 2;
+		}
+		o.pid = (pid_t)pid;
 	}
 	if (record) {
 		hl_error_t rerr = {0};
-		if (hv_record((pid_t)pid, record, interval, duration, &rerr)) {
+		if (hv_record(o.pid, record, interval, duration, &rerr)) {
 			fprintf(stderr, "heapview: %s\n", rerr.msg);
 			return 1;
 		}
 		printf("recorded %s; draw it with: heaplab plot %s\n", record, record);
 		return 0;
 	}
-	if (!once) {
-		fprintf(stderr, "heapview: the live view is not built yet; use heapview --once %ld\n",
-			pid);
-		return 2;
-	}
+	if (!once)
+		return hv_live(&o);
 	hv_snapshot_t s;
 	hl_error_t err = {0};
-	if (hv_snapshot_take((pid_t)pid, &s, &err)) {
+	if (hv_snapshot_take(o.pid, &s, &err)) {
 		fprintf(stderr, "heapview: %s\n", err.msg);
 		return 1;
 	}

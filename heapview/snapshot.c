@@ -12,6 +12,14 @@
 
 int hv_snapshot_take(pid_t pid, hv_snapshot_t *s, hl_error_t *err)
 {
+	hl_glibc_layout_t cache;
+	memset(&cache, 0, sizeof cache);
+	return hv_snapshot_take_opts(pid, &cache, 0, s, err);
+}
+
+int hv_snapshot_take_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hv_snapshot_t *s,
+			  hl_error_t *err)
+{
 	memset(s, 0, sizeof *s);
 	s->pid = pid;
 	hl_buf_t b = {0};
@@ -33,7 +41,7 @@ int hv_snapshot_take(pid_t pid, hv_snapshot_t *s, hl_error_t *err)
 		hl_region_classify(&s->regions, NULL, NULL);
 	}
 	hl_error_t werr = {0};
-	if (hl_walk_process(pid, &s->walk, &werr) == 0)
+	if (hl_walk_process_opts(pid, cache, flags, &s->walk, &werr) == 0)
 		s->walk_valid = true;
 	else
 		snprintf(s->walk_error, sizeof s->walk_error, "%s", werr.msg);

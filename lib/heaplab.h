@@ -184,6 +184,10 @@ void hl_peek_close(hl_peek_t *p);
 int hl_peek_present(hl_peek_t *p, uint64_t addr, uint64_t len, bool *present);
 /* Counts the resident bytes of whole pages in [addr, addr + len). */
 int hl_peek_resident(hl_peek_t *p, uint64_t addr, uint64_t len, int64_t *resident_bytes);
+/* *resident: whether the page holding addr is in RAM, from the same cached
+ * pagemap entries as hl_peek_resident (a count of that moment, not a gate
+ * for a read). */
+int hl_peek_page_resident(hl_peek_t *p, uint64_t addr, bool *resident);
 /* Reads len bytes at addr if all their pages are present: 0, or -EFAULT
  * (refused, nothing read) or another negative errno. */
 int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len);
@@ -494,6 +498,43 @@ typedef struct hl_walk_arena {
 	int nheaps;               /* heaps walked (the brk heap counts as one) */
 } hl_walk_arena_t;
 
+/* What a page of a heap holds, from the chunks over it. A page is free only
+ * when it lies wholly inside a free chunk past the words malloc keeps
+ * (header, fd, bk, fd_nextsize, bk_nextsize: 48 bytes; top: its 16-byte
+ * header), so that the free pages are exactly the ones held_back_bytes and
+ * released_bytes count. Tcache and fastbin chunks count as free here, as
+ * held_back does. */
+typedef enum hl_page_class {
+	HL_PAGE_USED,          /* holds some in-use chunk, header or malloc state */
+	HL_PAGE_FREE_RESIDENT, /* inside a free chunk, in RAM: held back */
+	HL_PAGE_FREE_RELEASED, /* inside a free chunk, not in RAM */
+	HL_PAGE_TOP_RESIDENT,  /* inside top, in RAM: held back */
+	HL_PAGE_TOP_RELEASED,  /* inside top, not in RAM */
+	HL_NPAGE_CLASSES
+} hl_page_class_t;
+
+/* One chunk as walked (kept when HL_WALK_CHUNKS is asked for). */
+typedef struct hl_walk_chunk {
+	uint64_t addr, size; /* chunk start (its prev_size word) and chunksize */
+	uint32_t arena;      /* index into hl_walk_t.arenas */
+	uint8_t cls;         /* hl_chunk_class_t */
+} hl_walk_chunk_t;
+
+/* One heap: the main arena's brk heap, or a heap_info heap of another
+ * arena; pages (when HL_WALK_PAGES is asked for) holds one hl_page_class_t
+ * per page of [start, end). */
+typedef struct hl_walk_heap {
+	uint64_t start, end; /* page-aligned */
+	uint32_t arena;
+	uint8_t *pages;
+	int64_t npages[HL_NPAGE_CLASSES];
+} hl_walk_heap_t;
+
+enum {
+	HL_WALK_CHUNKS = 1, /* keep every chunk in hl_walk_t.chunk */
+	HL_WALK_PAGES = 2,  /* class every page of every heap */
+};
+
 typedef struct hl_walk {
 	pid_t pid;
 	char method[360];         /* how main_arena and the layout were found */
@@ -513,6 +554,10 @@ typedef struct hl_walk {
 	bool complete;            /* false: a part was skipped; warning says why */
 	char warning[256];
 	int64_t reads, bytes_read; /* what the walk cost: process_vm_readv calls, bytes */
+	hl_walk_heap_t *heaps;     /* every heap walked, by arena then address */
+	size_t nheaps;
+	hl_walk_chunk_t *chunk;    /* with HL_WALK_CHUNKS: every chunk, in walk order */
+	size_t nchunk;
 } hl_walk_t;
 
 /* Walks process pid's glibc heap, read-only. 0 (check complete/warning),
@@ -522,6 +567,11 @@ int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err);
  * reading libc's DWARF costs ~50-90 ms, and it is reused as long as the
  * target's libc has the same build ID. */
 int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, hl_error_t *err);
+/* The same with HL_WALK_* flags: what to keep beyond the totals. */
+int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk_t *out,
+			 hl_error_t *err);
+const char *hl_page_class_name(hl_page_class_t c); /* "used", "free-resident", ... */
+const char *hl_chunk_class_name(hl_chunk_class_t c); /* "in-use", "tcache", ... */
 void hl_walk_free(hl_walk_t *w);
 /* The totals of w as a phase records them (run.json "walk"); the fields a
  * walk does not know (rss around it, its duration) are left as they are. */

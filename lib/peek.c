@@ -116,6 +116,14 @@ int hl_peek_resident(hl_peek_t *p, uint64_t addr, uint64_t len, int64_t *residen
 	return 0;
 }
 
+int hl_peek_page_resident(hl_peek_t *p, uint64_t addr, bool *resident)
+{
+	uint64_t e = 0;
+	int rc = entry(p, addr / (uint64_t)p->page_size, &e);
+	*resident = !rc && (e & PM_PRESENT) && !(e & PM_SWAPPED);
+	return rc;
+}
+
 int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len)
 {
 	if (!len)

@@ -36,6 +36,7 @@
 typedef struct chunk {
 	uint64_t addr;
 	uint64_t size; /* chunksize: flags masked */
+	uint32_t heap; /* index into out->heaps */
 	uint8_t cls;   /* hl_chunk_class_t */
 	bool next_prev_inuse;
 } chunk_t;
@@ -52,6 +53,7 @@ typedef struct walker {
 	addr_set_t fast, tcache;
 	chunk_t *chunks;
 	size_t nchunks, capchunks;
+	int flags; /* HL_WALK_* */
 } walker_t;
 
 static void warn(walker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -192,7 +194,8 @@ static int push_chunk(walker_t *w, uint64_t addr, uint64_t size)
 		w->chunks = v;
 		w->capchunks = cap;
 	}
-	w->chunks[w->nchunks++] = (chunk_t){addr, size, HL_CHUNK_IN_USE, true};
+	uint32_t heap = w->out->nheaps ? (uint32_t)(w->out->nheaps - 1) : 0;
+	w->chunks[w->nchunks++] = (chunk_t){addr, size, heap, HL_CHUNK_IN_USE, true};
 	return 0;
 }
 
@@ -264,6 +267,31 @@ static void walk_range(walker_t *w, hl_walk_arena_t *a, uint64_t first, uint64_t
 			}
 		}
 	}
+}
+
+/* Registers the heap [start, end) of arena ai; the chunks walked next
+ * belong to it. */
+static int add_heap(walker_t *w, uint64_t start, uint64_t end, size_t ai)
+{
+	hl_walk_t *out = w->out;
+	uint64_t ps = (uint64_t)w->pk.page_size;
+	hl_walk_heap_t *v = realloc(out->heaps, (out->nheaps + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	out->heaps = v;
+	hl_walk_heap_t *h = &v[out->nheaps++];
+	memset(h, 0, sizeof *h);
+	h->start = start / ps * ps;
+	h->end = (end + ps - 1) / ps * ps;
+	h->arena = (uint32_t)ai;
+	if (w->flags & HL_WALK_PAGES) {
+		size_t n = (size_t)((h->end - h->start) / ps);
+		h->pages = calloc(n ? n : 1, 1); /* HL_PAGE_USED is 0 */
+		if (!h->pages)
+			return -ENOMEM;
+		h->npages[HL_PAGE_USED] = (int64_t)n;
+	}
+	return 0;
 }
 
 /* A tcache_perthread_struct: counts[i] <= tcache_count, entries[i] set
@@ -345,8 +373,22 @@ static void account(walker_t *w, hl_walk_arena_t *a, const chunk_t *c, int64_t t
 	}
 	if (!len)
 		return;
-	hl_peek_resident(&w->pk, from, len, &res);
 	uint64_t ps = (uint64_t)w->pk.page_size;
+	hl_walk_heap_t *h = c->heap < w->out->nheaps ? &w->out->heaps[c->heap] : NULL;
+	bool top = c->cls == HL_CHUNK_TOP;
+	for (uint64_t pg = (from + ps - 1) / ps * ps; pg + ps <= from + len; pg += ps) {
+		bool in = false;
+		hl_peek_page_resident(&w->pk, pg, &in);
+		res += in ? (int64_t)ps : 0;
+		if (h && h->pages && pg >= h->start && pg < h->end) {
+			uint8_t pc = top ? (in ? HL_PAGE_TOP_RESIDENT : HL_PAGE_TOP_RELEASED)
+					 : (in ? HL_PAGE_FREE_RESIDENT : HL_PAGE_FREE_RELEASED);
+			uint8_t *slot = &h->pages[(pg - h->start) / ps];
+			h->npages[*slot]--;
+			h->npages[pc]++;
+			*slot = pc;
+		}
+	}
 	whole = (int64_t)(((from + len) / ps - (from + ps - 1) / ps) * ps);
 	if (whole < 0)
 		whole = 0;
@@ -361,8 +403,8 @@ static void account(walker_t *w, hl_walk_arena_t *a, const chunk_t *c, int64_t t
 	}
 }
 
-static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, uint64_t sbrk_base,
-		       const uint8_t *mp, hl_walk_t *out)
+static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, size_t ai,
+		       uint64_t sbrk_base, const uint8_t *mp, hl_walk_t *out)
 {
 	uint64_t top, sys;
 	memcpy(&top, ms + w->l.ms_top, 8);
@@ -384,6 +426,10 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, uint6
 	size_t first_chunk = w->nchunks;
 	if (a->main) {
 		a->nheaps = 1;
+		if (add_heap(w, sbrk_base, top + (uint64_t)a->top_bytes, ai)) {
+			warn(w, "out of memory");
+			return;
+		}
 		walk_range(w, a, (sbrk_base + 15) & ~15ULL, top + (uint64_t)a->top_bytes, top);
 	} else {
 		/* the heap holding top, then its prev chain */
@@ -400,6 +446,10 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, uint6
 			if (a->addr == first) /* the arena's first heap holds its malloc_state */
 				first += w->l.ms_size;
 			first = (first + 15) & ~15ULL;
+			if (add_heap(w, h, h + hi[2], ai)) {
+				warn(w, "out of memory");
+				break;
+			}
 			walk_range(w, a, first, h + hi[2], top);
 			a->nheaps++;
 			h = hi[1];
@@ -410,9 +460,8 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, uint6
 	(void)first_chunk;
 }
 
-static void classify(walker_t *w, hl_walk_t *out, int64_t top_pad, size_t *arena_of, size_t n)
+static void classify(walker_t *w, hl_walk_t *out, int64_t top_pad)
 {
-	(void)n;
 	for (size_t i = 0; i < w->nchunks; i++) {
 		chunk_t *c = &w->chunks[i];
 		if (c->cls == HL_CHUNK_TOP || c->cls == HL_CHUNK_META)
@@ -425,7 +474,7 @@ static void classify(walker_t *w, hl_walk_t *out, int64_t top_pad, size_t *arena
 			c->cls = HL_CHUNK_BIN;
 		else
 			c->cls = HL_CHUNK_IN_USE;
-		account(w, &out->arenas[arena_of[i]], c, top_pad);
+		account(w, &out->arenas[out->heaps[c->heap].arena], c, top_pad);
 	}
 }
 
@@ -438,12 +487,19 @@ int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
 
 int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, hl_error_t *err)
 {
+	return hl_walk_process_opts(pid, cache, 0, out, err);
+}
+
+int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk_t *out,
+			 hl_error_t *err)
+{
 	memset(out, 0, sizeof *out);
 	out->pid = pid;
 	out->complete = true;
 	walker_t w;
 	memset(&w, 0, sizeof w);
 	w.out = out;
+	w.flags = flags;
 	int rc = hl_peek_open(&w.pk, pid, err);
 	if (rc)
 		return rc;
@@ -453,7 +509,6 @@ int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, 
 	uint64_t base = 0, ma = 0, mpa = 0;
 	char libc[256];
 	uint8_t *ms = NULL, *mp = NULL;
-	size_t *arena_of = NULL;
 	rc = hl_procfs_read(pid, "maps", &b, err);
 	if (!rc)
 		rc = hl_maps_parse(b.data, b.len, &r, err);
@@ -527,14 +582,7 @@ int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, 
 		memset(ar, 0, sizeof *ar);
 		ar->addr = a;
 		ar->main = a == ma;
-		size_t from = w.nchunks;
-		walk_arena(&w, ms, ar, sbrk_base, mp, out);
-		size_t *ao = realloc(arena_of, (w.nchunks + 1) * sizeof *ao);
-		if (!ao)
-			break;
-		arena_of = ao;
-		for (size_t i = from; i < w.nchunks; i++)
-			arena_of[i] = out->narenas - 1;
+		walk_arena(&w, ms, ar, out->narenas - 1, sbrk_base, mp, out);
 		memcpy(&a, ms + w.l.ms_next, 8);
 	} while (a != ma && a && out->narenas < MAX_ARENAS);
 
@@ -553,7 +601,7 @@ int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, 
 	}
 	if (w.tcache.n)
 		qsort(w.tcache.v, w.tcache.n, sizeof *w.tcache.v, cmp_u64);
-	classify(&w, out, out->top_pad, arena_of, w.nchunks);
+	classify(&w, out, out->top_pad);
 	for (size_t i = 0; i < out->narenas; i++) {
 		hl_walk_arena_t *ar = &out->arenas[i];
 		ar->free_bytes = ar->top_bytes + ar->fastbin_bytes + ar->bin_bytes;
@@ -586,10 +634,21 @@ int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, 
 	m->hblkhd = out->mmapped_bytes;
 	out->reads = w.pk.reads;
 	out->bytes_read = w.pk.bytes_read;
+	if (flags & HL_WALK_CHUNKS) {
+		out->chunk = malloc((w.nchunks ? w.nchunks : 1) * sizeof *out->chunk);
+		if (!out->chunk) {
+			warn(&w, "out of memory for %zu chunks", w.nchunks);
+		} else {
+			for (size_t i = 0; i < w.nchunks; i++) {
+				const chunk_t *c = &w.chunks[i];
+				out->chunk[i] = (hl_walk_chunk_t){c->addr, c->size, out->heaps[c->heap].arena, c->cls};
+			}
+			out->nchunk = w.nchunks;
+		}
+	}
 out:
 	free(ms);
 	free(mp);
-	free(arena_of);
 	free(w.chunks);
 	free(w.fast.v);
 	free(w.tcache.v);
@@ -606,6 +665,28 @@ void hl_walk_free(hl_walk_t *w)
 	free(w->arenas);
 	w->arenas = NULL;
 	w->narenas = 0;
+	for (size_t i = 0; i < w->nheaps; i++)
+		free(w->heaps[i].pages);
+	free(w->heaps);
+	w->heaps = NULL;
+	w->nheaps = 0;
+	free(w->chunk);
+	w->chunk = NULL;
+	w->nchunk = 0;
+}
+
+const char *hl_page_class_name(hl_page_class_t c)
+{
+	static const char *const n[HL_NPAGE_CLASSES] = {"used", "free-resident", "free-released",
+							"top-resident", "top-released"};
+	return (unsigned)c < HL_NPAGE_CLASSES ? n[c] : "?";
+}
+
+const char *hl_chunk_class_name(hl_chunk_class_t c)
+{
+	static const char *const n[HL_NCHUNK_CLASSES] = {"in-use", "tcache", "fastbin",
+							 "bin",    "top",    "meta"};
+	return (unsigned)c < HL_NCHUNK_CLASSES ? n[c] : "?";
 }
 
 void hl_walk_summarize(const hl_walk_t *w, struct hl_walk_summary *s)

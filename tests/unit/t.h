@@ -25,19 +25,19 @@ static int t_n, t_failed;
 		}                                                                \
 	} while (0)
 
-#define T_EQ_INT(a, b, what)                                                     \
+#define T_EQ_INT(a, b, ...)                                                      \
 	do {                                                                     \
 		int64_t t_a_ = (int64_t)(a), t_b_ = (int64_t)(b);                \
-		T_OK(t_a_ == t_b_, "%s", what);                                  \
+		T_OK(t_a_ == t_b_, __VA_ARGS__);                                  \
 		if (t_a_ != t_b_)                                                \
 			printf("#   got %" PRId64 ", want %" PRId64 "\n", t_a_, t_b_); \
 	} while (0)
 
-#define T_EQ_STR(a, b, what)                                                     \
+#define T_EQ_STR(a, b, ...)                                                      \
 	do {                                                                     \
 		const char *t_a_ = (a), *t_b_ = (b);                             \
 		int t_same_ = t_a_ && t_b_ && strcmp(t_a_, t_b_) == 0;           \
-		T_OK(t_same_, "%s", what);                                       \
+		T_OK(t_same_, __VA_ARGS__);                                       \
 		if (!t_same_)                                                    \
 			printf("#   got \"%s\", want \"%s\"\n", t_a_ ? t_a_ : "(null)", \
 			       t_b_ ? t_b_ : "(null)");                          \

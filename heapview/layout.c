@@ -1,0 +1,387 @@
+/*
+ * layout.c — the live view as a grid of glyphs and styles, from the model
+ * alone (render.c draws the grid and knows nothing else). From the top:
+ *
+ *   title      heapview, pid, command, phase, running/paused/exited
+ *   figures    RSS, VSZ, live, held back, released, releasable
+ *              tcache, fastbins, top, arenas, thresholds, fragmentation
+ *   maps       the address space, one glyph per run of regions by class
+ *   history    RSS and live since the start, on one scale
+ *   map        the shown arena's heaps, one cell per 2^zoom pages, each row
+ *              led by the address of its first page
+ *   legend     the glyphs
+ *   status     the news, or the keys
+ *
+ * Glyphs alone tell every class apart (no colour needed); styles add colour
+ * where there is some.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapview.h"
+
+#define ADDR_W 13 /* "7f12a4c00000 " */
+
+int hv_screen_resize(hv_screen_t *s, int rows, int cols)
+{
+	if (rows < 1)
+		rows = 1;
+	if (cols < 1)
+		cols = 1;
+	hv_cell_t *c = realloc(s->cell, (size_t)rows * (size_t)cols * sizeof *c);
+	if (!c)
+		return -1;
+	s->cell = c;
+	s->rows = rows;
+	s->cols = cols;
+	return 0;
+}
+
+void hv_screen_free(hv_screen_t *s)
+{
+	free(s->cell);
+	s->cell = NULL;
+	s->rows = s->cols = 0;
+}
+
+void hv_screen_row(const hv_screen_t *s, int r, char *buf)
+{
+	int n = 0;
+	if (r >= 0 && r < s->rows)
+		for (; n < s->cols; n++)
+			buf[n] = s->cell[r * s->cols + n].ch;
+	buf[n] = '\0';
+}
+
+static void put(hv_screen_t *s, int r, int c, const char *text, int st)
+{
+	if (r < 0 || r >= s->rows)
+		return;
+	for (; *text && c < s->cols; text++, c++)
+		if (c >= 0) {
+			unsigned char ch = (unsigned char)*text;
+			s->cell[r * s->cols + c] = (hv_cell_t){ch >= 32 && ch < 127 ? (char)ch : '?',
+							       (uint8_t)st};
+		}
+}
+
+static void putf(hv_screen_t *s, int r, int c, int st, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void putf(hv_screen_t *s, int r, int c, int st, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	put(s, r, c, buf, st);
+}
+
+static void clear(hv_screen_t *s)
+{
+	for (int i = 0; i < s->rows * s->cols; i++)
+		s->cell[i] = (hv_cell_t){' ', HV_ST_NORMAL};
+}
+
+char hv_page_glyph(hl_page_class_t c)
+{
+	static const char g[HL_NPAGE_CLASSES] = {'#', 'o', '.', '=', '_'};
+	return (unsigned)c < HL_NPAGE_CLASSES ? g[c] : '?';
+}
+
+static const char region_glyph[HL_REGION_NCLASSES] = {'H', 'A', 'M', 'a', 'S', 'f', '*'};
+
+/* "1.5M"-style sizes for the dense lines (binary units) */
+static const char *sz(int64_t b, char *out, size_t n)
+{
+	static const char unit[] = "BKMGTPE";
+	if (b < 0) {
+		snprintf(out, n, "?");
+		return out;
+	}
+	double v = (double)b;
+	int u = 0;
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, n, "%lldB", (long long)b);
+	else
+		snprintf(out, n, "%.1f%c", v, unit[u]);
+	return out;
+}
+
+static int figures(hv_model_t *m, hv_screen_t *s, int r)
+{
+	const hv_snapshot_t *p = &m->snap;
+	const hl_walk_t *w = &p->walk;
+	char a[32], b[32], c[32], d[32], e[32], f[32];
+	if (!p->walk_valid) {
+		putf(s, r, 0, HV_ST_NORMAL, "RSS %s  VSZ %s", sz(p->status.vm_rss_bytes, a, sizeof a),
+		     sz(p->status.vm_size_bytes, b, sizeof b));
+		putf(s, r + 1, 0, HV_ST_WARN, "heap not walked: %s", p->walk_error);
+		putf(s, r + 2, 0, HV_ST_DIM, "only the maps-level view below");
+		return r + 3;
+	}
+	double frag = hl_figures_frag_ratio(p->status.vm_rss_bytes, w->live_bytes);
+	char fr[32];
+	if (frag < 0)
+		snprintf(fr, sizeof fr, "?");
+	else
+		snprintf(fr, sizeof fr, "%.1f", frag);
+	putf(s, r, 0, HV_ST_NORMAL, "RSS %s  VSZ %s  live %s  RSS/live %s  arenas %zu  walk %.0f ms",
+	     sz(p->status.vm_rss_bytes, a, sizeof a), sz(p->status.vm_size_bytes, b, sizeof b),
+	     sz(w->live_bytes, c, sizeof c), fr, w->narenas, m->walk_ms);
+	int col = 0;
+	putf(s, r + 1, col, HV_ST_FREE_HELD, "held back %s", sz(w->held_back_bytes, a, sizeof a));
+	col += 12 + (int)strlen(a);
+	putf(s, r + 1, col, HV_ST_FREE_RELEASED, "released %s", sz(w->released_bytes, b, sizeof b));
+	col += 11 + (int)strlen(b);
+	putf(s, r + 1, col, HV_ST_NORMAL, "releasable %s  tcache %s  fastbins %s",
+	     sz(w->releasable_bytes, c, sizeof c), sz(w->tcache_bytes, d, sizeof d),
+	     sz(w->fastbin_bytes, e, sizeof e));
+	putf(s, r + 2, 0, w->complete ? HV_ST_DIM : HV_ST_WARN,
+	     "top %s  mmap_threshold %s  trim_threshold %s  map %.1f s old%s%s",
+	     sz(w->top_bytes, a, sizeof a), sz(w->mmap_threshold, b, sizeof b),
+	     sz(w->trim_threshold, f, sizeof f), m->walk_age_s, w->complete ? "" : "  incomplete: ",
+	     w->complete ? "" : w->warning);
+	return r + 3;
+}
+
+/* The address space: runs of regions of one class in address order, each
+ * one cell plus its share of the mapped bytes in the cells left over. */
+static int strip(hv_model_t *m, hv_screen_t *s, int r)
+{
+	const hl_regions_t *g = &m->snap.regions;
+	put(s, r, 0, "maps", HV_ST_TITLE);
+	int x0 = 5, width = s->cols - x0;
+	uint64_t total = 0;
+	for (size_t i = 0; i < g->n; i++)
+		total += g->v[i].end - g->v[i].start;
+	int runs = 0;
+	for (size_t i = 0; i < g->n; i++)
+		runs += !i || g->v[i].cls != g->v[i - 1].cls;
+	int spare = width > runs ? width - runs : 0;
+	int x = x0;
+	for (size_t i = 0; i < g->n && x < s->cols;) {
+		int cls = (int)g->v[i].cls;
+		uint64_t bytes = 0;
+		size_t j = i;
+		for (; j < g->n && (int)g->v[j].cls == cls; j++)
+			bytes += g->v[j].end - g->v[j].start;
+		int cells = 1 + (total ? (int)((double)bytes / (double)total * spare) : 0);
+		char glyph[2] = {cls >= 0 && cls < HL_REGION_NCLASSES ? region_glyph[cls] : '?', 0};
+		for (int k = 0; k < cells && x < s->cols; k++, x++)
+			put(s, r, x, glyph, HV_ST_REGION + cls);
+		i = j;
+	}
+	if (x >= s->cols)
+		put(s, r, s->cols - 1, ">", HV_ST_DIM);
+	put(s, r + 1, x0, "H brk heap  A arena heap  M mmapped chunk  S stack  f file  a anon  * other",
+	    HV_ST_DIM);
+	return r + 2;
+}
+
+static const char ramp[] = " _.-=+*#@"; /* 9 heights */
+
+/* 0 for nothing (or unknown), else 1..8: anything above zero shows */
+static int level(int64_t v, int64_t max)
+{
+	if (v <= 0)
+		return 0;
+	int64_t l = (v * 8 + max / 2) / max;
+	return l < 1 ? 1 : l > 8 ? 8 : (int)l;
+}
+
+/* RSS and live since the start: each column the highest of its share of
+ * the history; both on RSS's scale, so the gap between them is visible. */
+static int sparks(hv_model_t *m, hv_screen_t *s, int r)
+{
+	int x0 = 6, width = s->cols - x0 - 11;
+	if (width < 8)
+		return r + 2;
+	int64_t max = 1;
+	for (size_t i = 0; i < m->nhist; i++) {
+		if (m->hist[i].rss > max)
+			max = m->hist[i].rss;
+		if (m->hist[i].live > max)
+			max = m->hist[i].live;
+	}
+	put(s, r, 0, "RSS", HV_ST_RSS);
+	put(s, r + 1, 0, "live", HV_ST_LIVE);
+	size_t n = m->nhist;
+	int cols = n < (size_t)width ? (int)n : width;
+	for (int c = 0; c < cols; c++) {
+		size_t from = (size_t)c * n / (size_t)cols, to = (size_t)(c + 1) * n / (size_t)cols;
+		int64_t rss = -1, live = -1;
+		for (size_t i = from; i < to; i++) {
+			if (m->hist[i].rss > rss)
+				rss = m->hist[i].rss;
+			if (m->hist[i].live > live)
+				live = m->hist[i].live;
+		}
+		char g[2] = {0, 0};
+		g[0] = ramp[level(rss, max)];
+		put(s, r, x0 + c, g, HV_ST_RSS);
+		g[0] = ramp[level(live, max)];
+		put(s, r + 1, x0 + c, g, HV_ST_LIVE);
+	}
+	char a[32];
+	if (n) {
+		putf(s, r, s->cols - 10, HV_ST_RSS, "%10s", sz(m->hist[n - 1].rss, a, sizeof a));
+		putf(s, r + 1, s->cols - 10, HV_ST_LIVE, "%10s", sz(m->hist[n - 1].live, a, sizeof a));
+	}
+	return r + 2;
+}
+
+/* Rows the arena's heaps take at the current zoom, cells per row w. */
+static int64_t map_rows(const hv_model_t *m, int w, int zoom)
+{
+	const hl_walk_t *wk = &m->snap.walk;
+	int64_t ps = hl_procfs_page_size(), rows = 0;
+	for (size_t i = 0; i < wk->nheaps; i++) {
+		if (wk->heaps[i].arena != m->arena)
+			continue;
+		int64_t pages = (int64_t)(wk->heaps[i].end - wk->heaps[i].start) / ps;
+		int64_t cells = (pages + ((int64_t)1 << zoom) - 1) >> zoom;
+		rows += (cells + w - 1) / w;
+	}
+	return rows;
+}
+
+static void map(hv_model_t *m, hv_screen_t *s, int r, int rows)
+{
+	const hl_walk_t *wk = &m->snap.walk;
+	int w = s->cols - ADDR_W;
+	if (m->auto_zoom) {
+		m->zoom = 0;
+		while (m->zoom < 24 && map_rows(m, w, m->zoom) > rows)
+			m->zoom++;
+	}
+	int64_t total = map_rows(m, w, m->zoom);
+	if (m->scroll > total - rows)
+		m->scroll = total - rows > 0 ? total - rows : 0;
+	m->map_rows = rows;
+	const hl_walk_arena_t *a = m->arena < wk->narenas ? &wk->arenas[m->arena] : NULL;
+	char sys[32], per[48];
+	int64_t ps = hl_procfs_page_size();
+	sz(((int64_t)1 << m->zoom) * ps, per, sizeof per);
+	putf(s, r, 0, HV_ST_TITLE, "arena %zu/%zu%s  %s  %d heap%s  cell %lld page%s (%s)  rows %lld-%lld/%lld",
+	     m->arena + 1, wk->narenas, a && a->main ? " main" : "",
+	     a ? sz(a->system_bytes, sys, sizeof sys) : "", a ? a->nheaps : 0,
+	     a && a->nheaps == 1 ? "" : "s", 1LL << m->zoom, m->zoom ? "s" : "", per,
+	     (long long)(total ? m->scroll + 1 : 0),
+	     (long long)(m->scroll + rows < total ? m->scroll + rows : total), (long long)total);
+	int64_t row = 0; /* rows of the map so far */
+	for (size_t i = 0; i < wk->nheaps; i++) {
+		const hl_walk_heap_t *h = &wk->heaps[i];
+		if (h->arena != m->arena)
+			continue;
+		int64_t pages = (int64_t)(h->end - h->start) / ps;
+		int64_t cells = (pages + ((int64_t)1 << m->zoom) - 1) >> m->zoom;
+		for (int64_t c0 = 0; c0 < cells; c0 += w, row++) {
+			int y = (int)(row - m->scroll) + r + 1;
+			if (row < m->scroll)
+				continue;
+			if (y > r + rows)
+				return;
+			uint64_t addr = h->start + (uint64_t)(c0 << m->zoom) * (uint64_t)ps;
+			putf(s, y, 0, HV_ST_DIM, "%12llx", (unsigned long long)addr);
+			for (int64_t c = c0; c < cells && c < c0 + w; c++) {
+				int cls = hv_model_cell(m, h, c);
+				char g[2] = {cls < 0 ? ' ' : hv_page_glyph((hl_page_class_t)cls), 0};
+				put(s, y, ADDR_W + (int)(c - c0), g,
+				    cls < 0 ? HV_ST_NORMAL : HV_ST_USED + cls);
+			}
+		}
+	}
+}
+
+static void legend(hv_screen_t *s, int r)
+{
+	static const char *const what[HL_NPAGE_CLASSES] = {"used", "free, held back",
+							   "free, released", "top, held back",
+							   "top, released"};
+	int x = 0;
+	for (int c = 0; c < HL_NPAGE_CLASSES; c++) {
+		char g[2] = {hv_page_glyph((hl_page_class_t)c), 0};
+		put(s, r, x, g, HV_ST_USED + c);
+		putf(s, r, x + 2, HV_ST_NORMAL, "%s", what[c]);
+		x += 2 + (int)strlen(what[c]) + 2;
+	}
+}
+
+static void help(hv_screen_t *s, int r0)
+{
+	static const char *const lines[] = {
+		"heapview keys",
+		"",
+		"q          quit (the target keeps running unless heapview started it)",
+		"space      pause / resume the refresh",
+		"+ / -      zoom in / out (pages per cell); 0 fits the arena",
+		"up/down    scroll the map a row; PgUp/PgDn a screen; Home/End",
+		"a / tab    the next arena",
+		"s          save the snapshot (JSON + PNG heap map) into results/",
+		"t          malloc_trim(0) in the target (needs heapview's trim agent)",
+		"?          this help; any key closes it",
+		"",
+		"held back = free but resident; released = free and given back to the kernel",
+	};
+	int n = (int)(sizeof lines / sizeof lines[0]), w = 76;
+	int x = (s->cols - w) / 2;
+	for (int i = -1; i <= n; i++) {
+		int y = r0 + i + 1;
+		for (int c = 0; c < w; c++)
+			put(s, y, x + c, " ", HV_ST_NORMAL);
+		if (i == -1 || i == n) {
+			for (int c = 0; c < w; c++)
+				put(s, y, x + c, "-", HV_ST_DIM);
+		} else {
+			put(s, y, x, "|", HV_ST_DIM);
+			put(s, y, x + w - 1, "|", HV_ST_DIM);
+			put(s, y, x + 2, lines[i], i == 0 ? HV_ST_TITLE : HV_ST_NORMAL);
+		}
+	}
+}
+
+void hv_layout(hv_model_t *m, hv_screen_t *s)
+{
+	clear(s);
+	if (s->cols < HV_MIN_COLS || s->rows < HV_MIN_ROWS) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "terminal too small: %dx%d, heapview needs %dx%d (q quits)",
+			 s->cols, s->rows, HV_MIN_COLS, HV_MIN_ROWS);
+		int len = (int)strlen(msg);
+		put(s, s->rows / 2, len < s->cols ? (s->cols - len) / 2 : 0, msg, HV_ST_WARN);
+		return;
+	}
+	putf(s, 0, 0, HV_ST_TITLE, "heapview  pid %d  %s", (int)m->pid, m->command);
+	char right[160];
+	snprintf(right, sizeof right, "%s%s%s  %s", m->phase[0] ? "phase " : "", m->phase,
+		 m->phase[0] ? "" : "", m->paused ? "paused" : m->state);
+	int rl = (int)strlen(right);
+	put(s, 0, s->cols - rl, right, m->exited ? HV_ST_WARN : HV_ST_TITLE);
+	if (!m->have) {
+		put(s, 2, 0, "waiting for the first snapshot...", HV_ST_DIM);
+		put(s, s->rows - 1, 0, m->message, HV_ST_WARN);
+		return;
+	}
+	int r = figures(m, s, 1);
+	r = strip(m, s, r);
+	r = sparks(m, s, r);
+	int rows = s->rows - 2 - r - 1; /* title row of the map, legend, status */
+	if (m->snap.walk_valid)
+		map(m, s, r, rows);
+	legend(s, s->rows - 2);
+	if (m->message[0])
+		put(s, s->rows - 1, 0, m->message, HV_ST_WARN);
+	else
+		put(s, s->rows - 1, 0,
+		    "q quit  space pause  +/- zoom  arrows/PgUp/PgDn scroll  a arena  s save  t trim  ? help",
+		    HV_ST_DIM);
+	if (m->help)
+		help(s, 3);
+}

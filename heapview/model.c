@@ -1,0 +1,178 @@
+/*
+ * model.c — the live view's state, pure of any terminal: the last snapshot
+ * (it owns it), the RSS/live history the sparklines draw, the phase, and
+ * what the keys change (pause, zoom, scroll, arena, help). live.c feeds it,
+ * layout.c draws it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapview.h"
+
+#define MAX_ZOOM 24 /* 1 << 24 pages per cell: 64 GiB */
+
+void hv_model_init(hv_model_t *m, pid_t pid, const char *command)
+{
+	memset(m, 0, sizeof *m);
+	m->pid = pid;
+	snprintf(m->command, sizeof m->command, "%s", command ? command : "");
+	snprintf(m->state, sizeof m->state, "running");
+	m->auto_zoom = true;
+}
+
+void hv_model_free(hv_model_t *m)
+{
+	if (m->have)
+		hv_snapshot_free(&m->snap);
+	free(m->hist);
+	m->hist = NULL;
+	m->have = false;
+}
+
+static void push(hv_model_t *m, hv_point_t p)
+{
+	if (m->nhist == m->caphist) {
+		size_t cap = m->caphist ? m->caphist * 2 : 256;
+		hv_point_t *v = realloc(m->hist, cap * sizeof *v);
+		if (!v)
+			return; /* the sparkline stops growing; nothing else depends on it */
+		m->hist = v;
+		m->caphist = cap;
+	}
+	m->hist[m->nhist++] = p;
+}
+
+void hv_model_update(hv_model_t *m, hv_snapshot_t *s, double t)
+{
+	if (m->have)
+		hv_snapshot_free(&m->snap);
+	m->snap = *s;
+	memset(s, 0, sizeof *s);
+	m->have = true;
+	if (m->arena >= m->snap.walk.narenas)
+		m->arena = 0;
+	if (!m->command[0])
+		snprintf(m->command, sizeof m->command, "%s", m->snap.status.name);
+	push(m, (hv_point_t){t, m->snap.status.vm_rss_bytes,
+			     m->snap.walk_valid ? m->snap.walk.live_bytes : -1});
+}
+
+void hv_model_point(hv_model_t *m, double t, int64_t rss)
+{
+	int64_t live = m->nhist ? m->hist[m->nhist - 1].live : -1;
+	push(m, (hv_point_t){t, rss, live});
+	if (m->have)
+		m->snap.status.vm_rss_bytes = rss;
+}
+
+void hv_model_message(hv_model_t *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->message, sizeof m->message, fmt, ap);
+	va_end(ap);
+}
+
+int hv_model_cell(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell)
+{
+	int64_t ps = hl_procfs_page_size();
+	int64_t npages = (int64_t)(h->end - h->start) / ps;
+	int64_t per = (int64_t)1 << m->zoom, first = cell * per;
+	if (first >= npages || !h->pages)
+		return -1;
+	int64_t last = first + per < npages ? first + per : npages;
+	int64_t n[HL_NPAGE_CLASSES] = {0};
+	for (int64_t i = first; i < last; i++)
+		if (h->pages[i] < HL_NPAGE_CLASSES)
+			n[h->pages[i]]++;
+	/* the class most of the cell's pages have; on a tie the one that
+	 * matters most here: held back, then released, then used */
+	static const hl_page_class_t order[] = {HL_PAGE_FREE_RESIDENT, HL_PAGE_TOP_RESIDENT,
+						HL_PAGE_FREE_RELEASED, HL_PAGE_TOP_RELEASED,
+						HL_PAGE_USED};
+	int best = order[0];
+	for (size_t i = 1; i < sizeof order / sizeof order[0]; i++)
+		if (n[order[i]] > n[best])
+			best = order[i];
+	return best;
+}
+
+hv_action_t hv_model_key(hv_model_t *m, int key)
+{
+	int page = m->map_rows > 1 ? m->map_rows - 1 : 1;
+	if (m->help && key != '?' && key != 'q' && key != 'Q') {
+		m->help = false; /* any key closes the help */
+		return HV_REDRAW;
+	}
+	switch (key) {
+	case 'q':
+	case 'Q':
+		return HV_QUIT;
+	case ' ':
+		m->paused = !m->paused;
+		hv_model_message(m, m->paused ? "paused: space resumes" : "resumed");
+		return HV_REDRAW;
+	case '+':
+	case '=':
+		m->auto_zoom = false;
+		if (m->zoom > 0)
+			m->zoom--;
+		m->scroll = 0;
+		hv_model_message(m, "zoom: %lld page%s per cell", 1LL << m->zoom,
+				 m->zoom ? "s" : "");
+		return HV_REDRAW;
+	case '-':
+	case '_':
+		m->auto_zoom = false;
+		if (m->zoom < MAX_ZOOM)
+			m->zoom++;
+		m->scroll = 0;
+		hv_model_message(m, "zoom: %lld pages per cell", 1LL << m->zoom);
+		return HV_REDRAW;
+	case '0':
+		m->auto_zoom = true;
+		m->scroll = 0;
+		hv_model_message(m, "zoom: fit the arena");
+		return HV_REDRAW;
+	case HV_KEY_UP:
+	case 'k':
+		m->scroll = m->scroll > 0 ? m->scroll - 1 : 0;
+		return HV_REDRAW;
+	case HV_KEY_DOWN:
+	case 'j':
+		m->scroll++; /* the layout clamps it */
+		return HV_REDRAW;
+	case HV_KEY_PGUP:
+		m->scroll = m->scroll > page ? m->scroll - page : 0;
+		return HV_REDRAW;
+	case HV_KEY_PGDN:
+		m->scroll += page;
+		return HV_REDRAW;
+	case HV_KEY_HOME:
+		m->scroll = 0;
+		return HV_REDRAW;
+	case HV_KEY_END:
+		m->scroll = INT32_MAX;
+		return HV_REDRAW;
+	case 'a':
+	case '\t': {
+		size_t n = m->have ? m->snap.walk.narenas : 0;
+		m->arena = n ? (m->arena + 1) % n : 0;
+		m->scroll = 0;
+		hv_model_message(m, "arena %zu of %zu", m->arena + 1, n ? n : 1);
+		return HV_REDRAW;
+	}
+	case 's':
+		return HV_SAVE;
+	case 't':
+		return HV_TRIM;
+	case '?':
+	case 'h':
+		m->help = !m->help;
+		return HV_REDRAW;
+	default:
+		return HV_NONE;
+	}
+}
