@@ -88,7 +88,7 @@ void hv_model_free(hv_model_t *m);
 /* Takes the snapshot (the model owns it from now on) taken at t seconds. */
 void hv_model_update(hv_model_t *m, hv_snapshot_t *s, double t);
 /* Adds an RSS reading between walks (live carried over from the last walk). */
-void hv_model_point(hv_model_t *m, double t, int64_t rss);
+void hv_model_point(hv_model_t *m, double t, int64_t rss, int64_t vsz);
 hv_action_t hv_model_key(hv_model_t *m, int key);
 void hv_model_message(hv_model_t *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The heaps of the shown arena, and the class of the cell at index cell
@@ -162,6 +162,7 @@ typedef struct hv_live_opts {
 	char **argv;            /* launch this command, or */
 	const char *experiment; /* run this experiment under heaplab run */
 	char **exp_args;        /* its arguments */
+	const char *out;        /* its run directory (heaplab run --out) */
 	int64_t interval_ms;
 	const char *trim_socket; /* a foreign PID's trim agent (explicit) */
 	const char *save_base;   /* default "results/heapview" */

@@ -380,7 +380,7 @@ void hv_layout(hv_model_t *m, hv_screen_t *s)
 		put(s, s->rows - 1, 0, m->message, HV_ST_WARN);
 	else
 		put(s, s->rows - 1, 0,
-		    "q quit  space pause  +/- zoom  arrows/PgUp/PgDn scroll  a arena  s save  t trim  ? help",
+		    "q quit  space pause  +/- zoom  arrows scroll  a arena  s save  t trim  ? help",
 		    HV_ST_DIM);
 	if (m->help)
 		help(s, 3);

@@ -279,7 +279,7 @@ static void refresh_target(live_t *L, double now)
 	hl_statm_t st;
 	if (hl_procfs_read(L->target, "statm", &b, NULL) == 0 &&
 	    hl_statm_parse(b.data, b.len, hl_procfs_page_size(), &st, NULL) == 0)
-		hv_model_point(&L->m, now - L->t0, st.rss_bytes);
+		hv_model_point(&L->m, now - L->t0, st.rss_bytes, st.vsz_bytes);
 	hl_buf_free(&b);
 	if (L->m.have)
 		L->m.walk_age_s = now - L->t0 - L->m.hist[L->m.nhist - 1].t;
@@ -445,6 +445,10 @@ static int setup(live_t *L)
 		args[n++] = envp;
 		args[n++] = (char *)"--env";
 		args[n++] = envs;
+		if (o->out) {
+			args[n++] = (char *)"--out";
+			args[n++] = (char *)o->out;
+		}
 		args[n++] = (char *)"--";
 		args[n++] = hold; /* the user's own --hold_ms comes later and wins */
 		for (char **a = o->exp_args; a && *a && n < 62; a++)
@@ -497,14 +501,17 @@ int hv_live(const hv_live_opts_t *o)
 	memset(&L, 0, sizeof L);
 	L.o = o;
 	L.out_fd = -1;
-	if (!isatty(0) || !isatty(1)) {
-		fprintf(stderr, "heapview: the live view needs a terminal; without one use "
-				"heapview --once PID or --record DIR PID\n");
-		return 2;
-	}
 	if (setup(&L)) {
 		cleanup_tmp(&L);
 		return 1;
+	}
+	if (!isatty(0) || !isatty(1)) {
+		fprintf(stderr, "heapview: the live view needs a terminal; without one use "
+				"heapview --once PID or --record DIR PID\n");
+		end_children(&L);
+		cleanup_tmp(&L);
+		hv_model_free(&L.m);
+		return 2;
 	}
 	L.m.can_trim = L.sock[0] != '\0';
 	struct sigaction sa;

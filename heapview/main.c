@@ -3,6 +3,7 @@
  * PID, a command it starts, or an experiment), one snapshot (--once), or a
  * recording (--record).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 		"  --experiment EXP    run an experiment under `heaplab run` (a run directory\n"
 		"                      is written as usual) and watch it, phases named as\n"
 		"                      they happen; each phase is held 2 s unless ARGS say\n"
-		"                      --hold_ms=N\n\n"
+		"                      --hold_ms=N; --out DIR names the run directory\n\n"
 		"options:\n"
 		"  --interval MS       refresh every MS milliseconds (default 500); the walk\n"
 		"                      itself is kept under 4%% of the time\n"
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 			record = argv[++i];
 		} else if (!strcmp(a, "--trim-socket") && has) {
 			o.trim_socket = argv[++i];
+		} else if (!strcmp(a, "--out") && has) {
+			o.out = argv[++i];
 		} else if (!strcmp(a, "--save-dir") && has) {
 			o.save_base = argv[++i];
 		} else if (!strcmp(a, "--experiment") && has) {
@@ -117,6 +120,10 @@ int main(int argc, char **argv)
 					  "EXP (heapview --help)\n");
 		return 2;
 	}
+	if (o.out && !o.experiment) {
+		fprintf(stderr, "heapview: --out is for --experiment (the run directory)\n");
+		return 2;
+	}
 	if ((once || record) && !pidarg) {
 		fprintf(stderr, "heapview: --once and --record take a PID\n");
 		return 2;
@@ -124,7 +131,7 @@ int main(int argc, char **argv)
 	if (pidarg) {
 		char *end;
 		long pid = strtol(pidarg, &end, 10);
-		if (*end || pid <= 0 || pid > 4194304) {
+		if (*end || pid <= 0 || pid > INT_MAX) {
 			fprintf(stderr, "heapview: '%s' is not a process id\n", pidarg);
 			return 2;
 		}

@@ -59,12 +59,14 @@ void hv_model_update(hv_model_t *m, hv_snapshot_t *s, double t)
 			     m->snap.walk_valid ? m->snap.walk.live_bytes : -1});
 }
 
-void hv_model_point(hv_model_t *m, double t, int64_t rss)
+void hv_model_point(hv_model_t *m, double t, int64_t rss, int64_t vsz)
 {
 	int64_t live = m->nhist ? m->hist[m->nhist - 1].live : -1;
 	push(m, (hv_point_t){t, rss, live});
-	if (m->have)
+	if (m->have) {
 		m->snap.status.vm_rss_bytes = rss;
+		m->snap.status.vm_size_bytes = vsz;
+	}
 }
 
 void hv_model_message(hv_model_t *m, const char *fmt, ...)

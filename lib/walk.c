@@ -27,6 +27,9 @@
 #include "heaplab.h"
 
 #define HEAP_MAX (64ULL << 20)
+/* a heap extent larger than this is taken for garbage read from a changing
+ * or corrupted target (1 TiB: the per-page map would be 256 MiB) */
+#define HEAP_SPAN_MAX (1ULL << 40)
 #define MAX_LIST 10000000
 #define MAX_CHUNKS 100000000
 #define MAX_ARENAS 1024
@@ -275,6 +278,8 @@ static int add_heap(walker_t *w, uint64_t start, uint64_t end, size_t ai)
 {
 	hl_walk_t *out = w->out;
 	uint64_t ps = (uint64_t)w->pk.page_size;
+	if (end < start || end - start > HEAP_SPAN_MAX)
+		return -ERANGE;
 	hl_walk_heap_t *v = realloc(out->heaps, (out->nheaps + 1) * sizeof *v);
 	if (!v)
 		return -ENOMEM;
@@ -425,12 +430,27 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, size_
 
 	size_t first_chunk = w->nchunks;
 	if (a->main) {
-		a->nheaps = 1;
-		if (add_heap(w, sbrk_base, top + (uint64_t)a->top_bytes, ai)) {
-			warn(w, "out of memory");
+		uint64_t end = top + (uint64_t)a->top_bytes;
+		if (!sbrk_base) {
+			/* glibc's malloc never grew the brk heap (a process that
+			 * has not allocated, or whose malloc is another's): top is
+			 * 0 or glibc's initial top inside the arena itself */
+			if (top && (top < a->addr || top >= a->addr + w->l.ms_size))
+				warn(w, "main arena: top %#llx but no brk heap",
+				     (unsigned long long)top);
+			a->top_bytes = 0;
 			return;
 		}
-		walk_range(w, a, (sbrk_base + 15) & ~15ULL, top + (uint64_t)a->top_bytes, top);
+		int rc = top < sbrk_base ? -ERANGE : add_heap(w, sbrk_base, end, ai);
+		if (rc == -ERANGE)
+			warn(w, "main arena: heap %#llx..%#llx not understood",
+			     (unsigned long long)sbrk_base, (unsigned long long)end);
+		else if (rc)
+			warn(w, "out of memory");
+		if (rc)
+			return;
+		a->nheaps = 1;
+		walk_range(w, a, (sbrk_base + 15) & ~15ULL, end, top);
 	} else {
 		/* the heap holding top, then its prev chain */
 		uint64_t h = top & ~(HEAP_MAX - 1);
@@ -446,10 +466,14 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, size_
 			if (a->addr == first) /* the arena's first heap holds its malloc_state */
 				first += w->l.ms_size;
 			first = (first + 15) & ~15ULL;
-			if (add_heap(w, h, h + hi[2], ai)) {
+			int rc = add_heap(w, h, h + hi[2], ai);
+			if (rc == -ERANGE)
+				warn(w, "arena %#llx: heap %#llx not understood",
+				     (unsigned long long)a->addr, (unsigned long long)h);
+			else if (rc)
 				warn(w, "out of memory");
+			if (rc)
 				break;
-			}
 			walk_range(w, a, first, h + hi[2], top);
 			a->nheaps++;
 			h = hi[1];

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "heaplab.h"
 #include "t.h"
@@ -47,6 +48,34 @@ static inline int live_sh(const char *cmd, hl_buf_t *out)
 			hl_buf_append(out, chunk, n);
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Starts prog [arg] with its stdout on a pipe, which *out reads (NULL: the
+ * pipe is closed after the first line); its first line goes into line. */
+static inline pid_t live_spawn(const char *prog, const char *arg, char *line, size_t linesz,
+			       FILE **out)
+{
+	int fds[2];
+	line[0] = '\0';
+	if (pipe(fds))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(prog, prog, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	FILE *f = fdopen(fds[0], "r");
+	if (f && !fgets(line, (int)linesz, f))
+		line[0] = '\0';
+	if (out)
+		*out = f;
+	else if (f)
+		fclose(f);
+	return pid;
 }
 
 /* Runs EXP with the harness options opts and the experiment's args; loads

@@ -13,28 +13,6 @@
 
 static char heapview[512];
 
-/* Starts a helper and reads its first line. */
-static pid_t spawn(const char *prog, const char *arg, char *line, size_t linesz)
-{
-	int fds[2];
-	if (pipe(fds))
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execl(prog, prog, arg, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	FILE *f = fdopen(fds[0], "r");
-	if (!f || !fgets(line, (int)linesz, f))
-		line[0] = '\0';
-	if (f)
-		fclose(f);
-	return pid;
-}
-
 static int64_t num(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItem(o, k);
@@ -56,7 +34,7 @@ int main(void)
 	const char *build = getenv("HEAPLAB_BUILD");
 	snprintf(heapview, sizeof heapview, "%s/heapview", build ? build : "build");
 	char line[512], cmd[700];
-	pid_t pid = spawn("build/tests/helpers/hold_heap", "3", line, sizeof line);
+	pid_t pid = live_spawn("build/tests/helpers/hold_heap", "3", line, sizeof line, NULL);
 	unsigned long long arena, ordblks, smblks, hblks, hblkhd, uord, ford, keep;
 	T_OK(sscanf(line, "mallinfo2 %llu %llu %llu %llu %llu %llu %llu %llu", &arena, &ordblks,
 		    &smblks, &hblks, &hblkhd, &uord, &ford, &keep) == 8,
@@ -155,7 +133,7 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "%s --once abc 2>&1", heapview);
 	T_EQ_INT(live_sh(cmd, &out), 2, "not a PID: exit 2");
 	hl_buf_free(&out);
-	pid = spawn("build/tests/helpers/pause_static", NULL, line, sizeof line);
+	pid = live_spawn("build/tests/helpers/pause_static", NULL, line, sizeof line, NULL);
 	snprintf(cmd, sizeof cmd, "%s --once %d 2>&1", heapview, (int)pid);
 	T_EQ_INT(live_sh(cmd, &out), 1, "a static binary: exit 1");
 	T_OK(out.data && strstr(out.data, "no glibc mapped") && strstr(out.data, "RSS"),

@@ -6,7 +6,6 @@
  * heap where malloc_trim released the inside of a free chunk, those pages
  * are free-released; before the trim, free-resident.
  */
-#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,40 +13,6 @@
 #include "live.h"
 
 #define BLOCKS 2000
-
-/* A child with BLOCKS x 4 KiB freed below a pin (one big free chunk), which
- * trims when told (a byte on its pipe), then waits. */
-static pid_t child(int *go, int *ready)
-{
-	int a[2], b[2];
-	if (pipe(a) || pipe(b))
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		static void *blk[BLOCKS];
-		for (int i = 0; i < BLOCKS; i++) {
-			blk[i] = malloc(4096);
-			memset(blk[i], 1, 4096);
-		}
-		void *volatile pin = malloc(100);
-		memset(pin, 2, 100);
-		for (int i = 0; i < BLOCKS; i++)
-			free(blk[i]);
-		char c;
-		if (write(b[1], "r", 1) != 1 || read(a[0], &c, 1) != 1)
-			_exit(1);
-		malloc_trim(0);
-		if (write(b[1], "t", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(a[0]);
-	close(b[1]);
-	*go = a[1];
-	*ready = b[0];
-	return pid;
-}
 
 static void check(const hl_walk_t *w, const char *when)
 {
@@ -97,10 +62,12 @@ static void check(const hl_walk_t *w, const char *when)
 
 int main(void)
 {
-	int go = -1, ready = -1;
-	char c;
-	pid_t pid = child(&go, &ready);
-	T_OK(pid > 0 && read(ready, &c, 1) == 1, "the child built its heap");
+	/* a helper built without sanitizers: glibc's malloc is the one used */
+	char line[128], arg[16];
+	FILE *from = NULL;
+	snprintf(arg, sizeof arg, "%d", BLOCKS);
+	pid_t pid = live_spawn("build/tests/helpers/hold_freed", arg, line, sizeof line, &from);
+	T_OK(pid > 0 && !strncmp(line, "ready", 5), "the helper built its heap (%s)", line);
 	hl_glibc_layout_t cache;
 	memset(&cache, 0, sizeof cache);
 	hl_walk_t w;
@@ -116,7 +83,9 @@ int main(void)
 	hl_walk_free(&w);
 	T_OK(w.heaps == NULL && w.chunk == NULL && w.nheaps == 0, "hl_walk_free empties it");
 
-	T_OK(write(go, "t", 1) == 1 && read(ready, &c, 1) == 1, "the child trimmed");
+	kill(pid, SIGUSR1);
+	T_OK(from && fgets(line, sizeof line, from) && !strcmp(line, "trimmed 1\n"),
+	     "the helper trimmed (%s)", line);
 	T_EQ_INT(hl_walk_process_opts(pid, &cache, HL_WALK_PAGES | HL_WALK_CHUNKS, &w, NULL), 0,
 		 "walked again");
 	check(&w, "trimmed");
