@@ -166,9 +166,21 @@ const char *hl_region_class_name(hl_region_class_t c); /* "brk-heap", ... */
  * up in /proc/PID/pagemap first, and a page that is not present in RAM
  * (never touched, released, or swapped out) is never read, because reading
  * it would fault it in and raise the target's RSS. */
+/* A piece of a memory image, read by a peek made with hl_peek_image
+ * instead of a process (tests and fuzzing of the walker): len bytes at addr;
+ * absent, when not NULL, holds one byte per page (pages counted from
+ * addr / page size), nonzero for a page that is not resident. */
+typedef struct hl_peek_seg {
+	uint64_t addr, len;
+	const uint8_t *bytes;
+	const uint8_t *absent;
+} hl_peek_seg_t;
+
 typedef struct hl_peek {
 	pid_t pid;
 	int pagemap_fd;     /* /proc/PID/pagemap, -1 when closed */
+	const hl_peek_seg_t *segs; /* an image instead of a process, or NULL */
+	size_t nsegs;
 	long page_size;
 	uint64_t cache_first; /* first page number held in cache */
 	size_t cache_n;       /* pagemap entries held */
@@ -179,6 +191,9 @@ typedef struct hl_peek {
 } hl_peek_t;
 
 int hl_peek_open(hl_peek_t *p, pid_t pid, hl_error_t *err);
+/* A peek on an image: reads, residency and pagemap come from segs (kept by
+ * the caller), with the same refusals as on a process. */
+void hl_peek_image(hl_peek_t *p, const hl_peek_seg_t *segs, size_t nsegs);
 void hl_peek_close(hl_peek_t *p);
 /* *present: whether every page of [addr, addr + len) is in RAM. */
 int hl_peek_present(hl_peek_t *p, uint64_t addr, uint64_t len, bool *present);
@@ -570,6 +585,11 @@ int hl_walk_process_cached(pid_t pid, hl_glibc_layout_t *cache, hl_walk_t *out, 
 /* The same with HL_WALK_* flags: what to keep beyond the totals. */
 int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk_t *out,
 			 hl_error_t *err);
+/* Walks a memory image instead of a process (tests, fuzzing): segs hold
+ * main_arena at ma, mp_ at mp and the heaps, laid out as l says. The same
+ * checks and results as a process walk; method says "image". */
+int hl_walk_image(const hl_peek_seg_t *segs, size_t nsegs, const hl_glibc_layout_t *l,
+		  uint64_t ma, uint64_t mp, int flags, hl_walk_t *out, hl_error_t *err);
 const char *hl_page_class_name(hl_page_class_t c); /* "used", "free-resident", ... */
 const char *hl_chunk_class_name(hl_chunk_class_t c); /* "in-use", "tcache", ... */
 void hl_walk_free(hl_walk_t *w);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -46,6 +47,69 @@ int hl_peek_open(hl_peek_t *p, pid_t pid, hl_error_t *err)
 	return 0;
 }
 
+void hl_peek_image(hl_peek_t *p, const hl_peek_seg_t *segs, size_t nsegs)
+{
+	memset(p, 0, sizeof *p);
+	p->pagemap_fd = -1;
+	p->page_size = hl_procfs_page_size();
+	p->segs = segs;
+	p->nsegs = nsegs;
+}
+
+/* The image's segment holding [addr, addr + len), or NULL. */
+static const hl_peek_seg_t *seg_of(const hl_peek_t *p, uint64_t addr, uint64_t len)
+{
+	for (size_t i = 0; i < p->nsegs; i++) {
+		const hl_peek_seg_t *s = &p->segs[i];
+		if (addr >= s->addr && addr - s->addr <= s->len && len <= s->len - (addr - s->addr))
+			return s;
+	}
+	return NULL;
+}
+
+/* n pagemap entries from page first on: from the kernel, or made up from the
+ * image (present where a segment holds the page and does not mark it absent).
+ * Returns the bytes filled, like pread. */
+static ssize_t pagemap_read(hl_peek_t *p, uint64_t *e, size_t n, uint64_t first)
+{
+	if (!p->segs) {
+		if (first > (uint64_t)INT64_MAX / 8)
+			return 0;
+		return pread(p->pagemap_fd, e, n * 8, (off_t)(first * 8));
+	}
+	uint64_t ps = (uint64_t)p->page_size;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pg = first + i;
+		const hl_peek_seg_t *s = pg <= UINT64_MAX / ps ? seg_of(p, pg * ps, ps) : NULL;
+		e[i] = s && !(s->absent && s->absent[pg - s->addr / ps]) ? PM_PRESENT : 0;
+	}
+	return (ssize_t)(n * 8);
+}
+
+/* Copies the k remote pieces like process_vm_readv: the bytes copied, up to
+ * the first piece that cannot be read. */
+static ssize_t mem_read(hl_peek_t *p, const struct iovec *local, const struct iovec *remote,
+			size_t k)
+{
+	if (!p->segs)
+		return process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
+	ssize_t n = 0;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t a = (uint64_t)(uintptr_t)remote[i].iov_base;
+		const hl_peek_seg_t *s = seg_of(p, a, remote[i].iov_len);
+		if (!s) {
+			if (!n) {
+				errno = EFAULT;
+				return -1;
+			}
+			break;
+		}
+		memcpy(local[i].iov_base, s->bytes + (a - s->addr), remote[i].iov_len);
+		n += (ssize_t)remote[i].iov_len;
+	}
+	return n;
+}
+
 void hl_peek_close(hl_peek_t *p)
 {
 	if (p->pagemap_fd >= 0)
@@ -57,7 +121,7 @@ static int entry(hl_peek_t *p, uint64_t page, uint64_t *out)
 {
 	if (page < p->cache_first || page >= p->cache_first + p->cache_n) {
 		uint64_t first = page & ~(uint64_t)511;
-		ssize_t n = pread(p->pagemap_fd, p->cache, sizeof p->cache, (off_t)(first * 8));
+		ssize_t n = pagemap_read(p, p->cache, 512, first);
 		if (n < 8)
 			return n < 0 ? -errno : -EFAULT;
 		p->cache_first = first;
@@ -83,7 +147,7 @@ static int pages_present(hl_peek_t *p, uint64_t addr, uint64_t len, bool *presen
 	uint64_t e[64];
 	for (uint64_t pg = first; pg <= last; pg += 64) {
 		uint64_t n = last - pg + 1 < 64 ? last - pg + 1 : 64;
-		ssize_t got = pread(p->pagemap_fd, e, n * 8, (off_t)(pg * 8));
+		ssize_t got = pagemap_read(p, e, n, pg);
 		if (got != (ssize_t)(n * 8))
 			return got < 0 ? -errno : -EFAULT;
 		for (uint64_t i = 0; i < n; i++)
@@ -140,7 +204,7 @@ int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len)
 	 * window is a few microseconds and cannot be closed without stopping
 	 * the target, which we never do. */
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
-	ssize_t n = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
+	ssize_t n = mem_read(p, &local, &remote, 1);
 	p->reads++;
 	if (n < 0)
 		return errno == ESRCH ? -ESRCH : -errno;
@@ -167,7 +231,7 @@ int hl_peek_read_many(hl_peek_t *p, const uint64_t *addr, size_t n, size_t len, 
 	uint64_t last = (addr[n - 1] + len - 1) / ps;
 	static __thread uint64_t e[MANY_SPAN_PAGES];
 	size_t ne = (size_t)(last - first + 1);
-	ssize_t got = pread(p->pagemap_fd, e, ne * 8, (off_t)(first * 8));
+	ssize_t got = pagemap_read(p, e, ne, first);
 	if (got != (ssize_t)(ne * 8))
 		return got < 0 ? -errno : -EFAULT;
 	struct iovec local[MANY_MAX], remote[MANY_MAX];
@@ -186,7 +250,7 @@ int hl_peek_read_many(hl_peek_t *p, const uint64_t *addr, size_t n, size_t len, 
 	}
 	if (!k)
 		return 0;
-	ssize_t r = process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
+	ssize_t r = mem_read(p, local, remote, k);
 	p->reads++;
 	if (r < 0)
 		return errno == ESRCH ? -ESRCH : -errno;

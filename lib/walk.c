@@ -165,15 +165,40 @@ static int heuristic(walker_t *w, const hl_regions_t *r, const char *libc, uint6
 
 /* ------------------------------------------------------ lists */
 
+/* Brent's cycle finder over a singly linked list: step() with each node;
+ * it says true once a node has come round again. No memory per node, and
+ * a cycle is seen within twice its length after it is entered. */
+typedef struct cycle {
+	uint64_t saved;
+	uint64_t power, steps;
+} cycle_t;
+
+static bool cycle_step(cycle_t *c, uint64_t node)
+{
+	if (c->power && node == c->saved)
+		return true;
+	if (++c->steps >= c->power) {
+		c->saved = node;
+		c->power = c->power ? c->power * 2 : 1;
+		c->steps = 0;
+	}
+	return false;
+}
+
 static void walk_fastbins(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a)
 {
 	for (int i = 0; i < w->l.nfastbins; i++) {
 		uint64_t p;
 		memcpy(&p, ms + w->l.ms_fastbins + (size_t)i * 8, 8);
+		cycle_t cy = {0, 0, 0};
 		for (long n = 0; p && n < MAX_LIST; n++) {
 			uint64_t hdr[3]; /* prev_size, size, fd */
 			if (p & 15 || hl_peek_read(&w->pk, p, hdr, sizeof hdr)) {
 				warn(w, "fastbin %d: unreadable chunk %#llx", i, (unsigned long long)p);
+				break;
+			}
+			if (cycle_step(&cy, p)) {
+				warn(w, "fastbin %d: its list loops (at %#llx)", i, (unsigned long long)p);
 				break;
 			}
 			a->fastbin_chunks++;
@@ -219,6 +244,7 @@ static void walk_range(walker_t *w, hl_walk_arena_t *a, uint64_t first, uint64_t
 	size_t nb = 0, at = 0; /* hdrs[at..nb) are read-ahead headers */
 	uint64_t pos = first;
 	size_t before = w->nchunks;
+	int fenceposts = 0; /* in a row */
 	for (long n = 0; pos + CHUNK_HDR <= end && n < MAX_CHUNKS; n++) {
 		uint64_t hdr[2];
 		if (at < nb && addr[at] == pos) {
@@ -237,16 +263,32 @@ static void walk_range(walker_t *w, hl_walk_arena_t *a, uint64_t first, uint64_t
 		if (w->nchunks > before)
 			w->chunks[w->nchunks - 1].next_prev_inuse = hdr[1] & 1;
 		if (pos == top) {
-			push_chunk(w, pos, size);
-			w->chunks[w->nchunks - 1].cls = HL_CHUNK_TOP;
+			if (size > end - pos || size & 15)
+				warn(w, "top chunk at %#llx: size %#llx runs past its heap",
+				     (unsigned long long)pos, (unsigned long long)size);
+			else if (push_chunk(w, pos, size) == 0)
+				w->chunks[w->nchunks - 1].cls = HL_CHUNK_TOP;
 			return;
 		}
-		if (size == CHUNK_HDR) { /* a fencepost at the end of an old heap */
-			push_chunk(w, pos, size);
+		/* Fenceposts close a heap that top left (sysmalloc): a non-main
+		 * heap ends in a 16-byte chunk and a 0-size header in its last 16
+		 * bytes; a non-contiguous brk heap in two 16-byte chunks. */
+		if (size == 0 && pos + CHUNK_HDR == end && fenceposts == 1) {
+			if (push_chunk(w, pos, CHUNK_HDR) == 0)
+				w->chunks[w->nchunks - 1].cls = HL_CHUNK_META;
+			return;
+		}
+		if (size == CHUNK_HDR && fenceposts < 2) {
+			if (push_chunk(w, pos, size)) {
+				warn(w, "out of memory after %zu chunks", w->nchunks);
+				break;
+			}
 			w->chunks[w->nchunks - 1].cls = HL_CHUNK_META;
 			pos += size;
+			fenceposts++;
 			continue;
 		}
+		fenceposts = 0;
 		if (size < MINSIZE || size & 15 || size > end - pos) {
 			warn(w, "bad chunk size %#llx at %#llx (heap changing or corrupt)",
 			     (unsigned long long)size, (unsigned long long)pos);
@@ -331,10 +373,16 @@ static void walk_tcache(walker_t *w, uint64_t chunk, hl_walk_t *out)
 		uint64_t e;
 		memcpy(&c, buf + 2 * i, 2);
 		memcpy(&e, buf + w->l.tcache_entries + 8 * (size_t)i, 8);
+		cycle_t cy = {0, 0, 0};
 		for (int k = 0; k < c && e; k++) {
 			uint64_t next;
 			if (e & 15 || rd64(w, e, &next)) {
 				warn(w, "tcache bin %d: unreadable entry", i);
+				break;
+			}
+			if (cycle_step(&cy, e)) {
+				warn(w, "tcache bin %d: its list loops (at %#llx)", i,
+				     (unsigned long long)e);
 				break;
 			}
 			set_add(&w->tcache, e - CHUNK_HDR);
@@ -441,7 +489,11 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, size_
 			a->top_bytes = 0;
 			return;
 		}
-		int rc = top < sbrk_base ? -ERANGE : add_heap(w, sbrk_base, end, ai);
+		/* the brk heap is all of system_mem (foreign sbrk included), less
+		 * while it grows under us: more is garbage */
+		bool sane = top >= sbrk_base && end >= top && sys <= HEAP_SPAN_MAX &&
+			    end - sbrk_base <= sys + HEAP_MAX;
+		int rc = sane ? add_heap(w, sbrk_base, end, ai) : -ERANGE;
 		if (rc == -ERANGE)
 			warn(w, "main arena: heap %#llx..%#llx not understood",
 			     (unsigned long long)sbrk_base, (unsigned long long)end);
@@ -459,6 +511,14 @@ static void walk_arena(walker_t *w, const uint8_t *ms, hl_walk_arena_t *a, size_
 			if (hl_peek_read(&w->pk, h, hi, sizeof hi) || hi[0] != a->addr ||
 			    hi[2] > HEAP_MAX) {
 				warn(w, "arena %#llx: heap_info at %#llx not understood",
+				     (unsigned long long)a->addr, (unsigned long long)h);
+				break;
+			}
+			bool seen = false;
+			for (size_t j = 0; j < out->nheaps; j++)
+				seen |= out->heaps[j].start == h;
+			if (seen) {
+				warn(w, "arena %#llx: heap %#llx comes round again",
 				     (unsigned long long)a->addr, (unsigned long long)h);
 				break;
 			}
@@ -502,6 +562,134 @@ static void classify(walker_t *w, hl_walk_t *out, int64_t top_pad)
 	}
 }
 
+/* Everything after main_arena and mp_ are found: the arenas, their heaps,
+ * the tcaches, the classes and the totals, into w->out. */
+static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
+{
+	hl_walk_t *out = w->out;
+	int rc = 0;
+	uint8_t *ms = malloc(w->l.ms_size), *mp = malloc(w->l.mp_size);
+	if (!ms || !mp) {
+		rc = hl_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (hl_peek_read(&w->pk, mpa, mp, w->l.mp_size)) {
+		rc = hl_error_set(err, -EFAULT, "cannot read mp_ at %#llx", (unsigned long long)mpa);
+		goto out;
+	}
+	uint64_t v;
+	int iv;
+	memcpy(&v, mp + w->l.mp_mmap_threshold, 8);
+	out->mmap_threshold = (int64_t)v;
+	memcpy(&v, mp + w->l.mp_trim_threshold, 8);
+	out->trim_threshold = (int64_t)v;
+	memcpy(&v, mp + w->l.mp_top_pad, 8);
+	out->top_pad = (int64_t)v;
+	memcpy(&iv, mp + w->l.mp_n_mmaps, 4);
+	out->mmapped_chunks = iv;
+	memcpy(&v, mp + w->l.mp_mmapped_mem, 8);
+	out->mmapped_bytes = (int64_t)v;
+	memcpy(&v, mp + w->l.mp_tcache_count, 8);
+	out->tcache_count = (int64_t)v;
+	uint64_t sbrk_base;
+	memcpy(&sbrk_base, mp + w->l.mp_sbrk_base, 8);
+
+	/* the arenas, main first, in the order of their next pointers */
+	uint64_t a = ma;
+	do {
+		if (hl_peek_read(&w->pk, a, ms, w->l.ms_size)) {
+			warn(w, "arena %#llx unreadable", (unsigned long long)a);
+			break;
+		}
+		bool seen = false;
+		for (size_t j = 0; j < out->narenas; j++)
+			seen |= out->arenas[j].addr == a;
+		if (seen) {
+			warn(w, "arena list comes round to %#llx again, not to main_arena",
+			     (unsigned long long)a);
+			break;
+		}
+		hl_walk_arena_t *na = realloc(out->arenas, (out->narenas + 1) * sizeof *na);
+		if (!na)
+			break;
+		out->arenas = na;
+		hl_walk_arena_t *ar = &out->arenas[out->narenas++];
+		memset(ar, 0, sizeof *ar);
+		ar->addr = a;
+		ar->main = a == ma;
+		walk_arena(w, ms, ar, out->narenas - 1, sbrk_base, mp, out);
+		memcpy(&a, ms + w->l.ms_next, 8);
+	} while (a != ma && a && out->narenas < MAX_ARENAS);
+
+	/* the threads' tcaches: in-use chunks shaped like a
+	 * tcache_perthread_struct, each arena's first chunk usually */
+	if (w->fast.n)
+		qsort(w->fast.v, w->fast.n, sizeof *w->fast.v, cmp_u64);
+	for (size_t i = 0; i < w->nchunks; i++) {
+		chunk_t *c = &w->chunks[i];
+		if (c->size == w->l.tcache_size + CHUNK_HDR && c->next_prev_inuse && c->cls != HL_CHUNK_TOP &&
+		    !set_has(&w->fast, c->addr) && is_tcache(w, c->addr, (uint64_t)out->tcache_count)) {
+			c->cls = HL_CHUNK_META;
+			out->tcache_structs++;
+			walk_tcache(w, c->addr, out);
+		}
+	}
+	if (w->tcache.n)
+		qsort(w->tcache.v, w->tcache.n, sizeof *w->tcache.v, cmp_u64);
+	classify(w, out, out->top_pad);
+	for (size_t i = 0; i < out->narenas; i++) {
+		hl_walk_arena_t *ar = &out->arenas[i];
+		ar->free_bytes = ar->top_bytes + ar->fastbin_bytes + ar->bin_bytes;
+		ar->in_use_bytes = ar->system_bytes - ar->free_bytes;
+	}
+
+	/* totals as mallinfo2 defines them */
+	hl_mallinfo_t *m = &out->mallinfo2;
+	m->valid = true;
+	for (size_t i = 0; i < out->narenas; i++) {
+		const hl_walk_arena_t *ar = &out->arenas[i];
+		m->arena += ar->system_bytes;
+		m->ordblks += ar->free_chunks;
+		m->smblks += ar->fastbin_chunks;
+		m->fsmblks += ar->fastbin_bytes;
+		m->fordblks += ar->free_bytes;
+		m->uordblks += ar->in_use_bytes;
+		out->live_bytes += ar->live_bytes;
+		out->tcache_bytes += ar->tcache_bytes;
+		out->fastbin_bytes += ar->fastbin_bytes;
+		out->top_bytes += ar->top_bytes;
+		out->held_back_bytes += ar->held_back_bytes;
+		out->released_bytes += ar->released_bytes;
+		out->releasable_bytes += ar->releasable_bytes;
+		out->chunks += ar->chunks;
+		if (ar->main)
+			m->keepcost = ar->top_bytes;
+	}
+	m->hblks = out->mmapped_chunks;
+	m->hblkhd = out->mmapped_bytes;
+	out->reads = w->pk.reads;
+	out->bytes_read = w->pk.bytes_read;
+	if (w->flags & HL_WALK_CHUNKS) {
+		out->chunk = malloc((w->nchunks ? w->nchunks : 1) * sizeof *out->chunk);
+		if (!out->chunk) {
+			warn(w, "out of memory for %zu chunks", w->nchunks);
+		} else {
+			for (size_t i = 0; i < w->nchunks; i++) {
+				const chunk_t *c = &w->chunks[i];
+				out->chunk[i] = (hl_walk_chunk_t){c->addr, c->size, out->heaps[c->heap].arena, c->cls};
+			}
+			out->nchunk = w->nchunks;
+		}
+	}
+out:
+	free(ms);
+	free(mp);
+	free(w->chunks);
+	free(w->fast.v);
+	free(w->tcache.v);
+	return rc;
+}
+
 int hl_walk_process(pid_t pid, hl_walk_t *out, hl_error_t *err)
 {
 	hl_glibc_layout_t cache;
@@ -532,7 +720,6 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
 	hl_regions_t r = {0};
 	uint64_t base = 0, ma = 0, mpa = 0;
 	char libc[256];
-	uint8_t *ms = NULL, *mp = NULL;
 	rc = hl_procfs_read(pid, "maps", &b, err);
 	if (!rc)
 		rc = hl_maps_parse(b.data, b.len, &r, err);
@@ -564,121 +751,29 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
 			 "heuristic: the arena whose next leads back to itself (%s)", why.msg);
 	}
 
-	ms = malloc(w.l.ms_size);
-	mp = malloc(w.l.mp_size);
-	if (!ms || !mp) {
-		rc = hl_error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (hl_peek_read(&w.pk, mpa, mp, w.l.mp_size)) {
-		rc = hl_error_set(err, -EFAULT, "cannot read mp_ at %#llx", (unsigned long long)mpa);
-		goto out;
-	}
-	uint64_t v;
-	int iv;
-	memcpy(&v, mp + w.l.mp_mmap_threshold, 8);
-	out->mmap_threshold = (int64_t)v;
-	memcpy(&v, mp + w.l.mp_trim_threshold, 8);
-	out->trim_threshold = (int64_t)v;
-	memcpy(&v, mp + w.l.mp_top_pad, 8);
-	out->top_pad = (int64_t)v;
-	memcpy(&iv, mp + w.l.mp_n_mmaps, 4);
-	out->mmapped_chunks = iv;
-	memcpy(&v, mp + w.l.mp_mmapped_mem, 8);
-	out->mmapped_bytes = (int64_t)v;
-	memcpy(&v, mp + w.l.mp_tcache_count, 8);
-	out->tcache_count = (int64_t)v;
-	uint64_t sbrk_base;
-	memcpy(&sbrk_base, mp + w.l.mp_sbrk_base, 8);
-
-	/* the arenas, main first, in the order of their next pointers */
-	uint64_t a = ma;
-	do {
-		if (hl_peek_read(&w.pk, a, ms, w.l.ms_size)) {
-			warn(&w, "arena %#llx unreadable", (unsigned long long)a);
-			break;
-		}
-		hl_walk_arena_t *na = realloc(out->arenas, (out->narenas + 1) * sizeof *na);
-		if (!na)
-			break;
-		out->arenas = na;
-		hl_walk_arena_t *ar = &out->arenas[out->narenas++];
-		memset(ar, 0, sizeof *ar);
-		ar->addr = a;
-		ar->main = a == ma;
-		walk_arena(&w, ms, ar, out->narenas - 1, sbrk_base, mp, out);
-		memcpy(&a, ms + w.l.ms_next, 8);
-	} while (a != ma && a && out->narenas < MAX_ARENAS);
-
-	/* the threads' tcaches: in-use chunks shaped like a
-	 * tcache_perthread_struct, each arena's first chunk usually */
-	if (w.fast.n)
-		qsort(w.fast.v, w.fast.n, sizeof *w.fast.v, cmp_u64);
-	for (size_t i = 0; i < w.nchunks; i++) {
-		chunk_t *c = &w.chunks[i];
-		if (c->size == w.l.tcache_size + CHUNK_HDR && c->next_prev_inuse && c->cls != HL_CHUNK_TOP &&
-		    !set_has(&w.fast, c->addr) && is_tcache(&w, c->addr, (uint64_t)out->tcache_count)) {
-			c->cls = HL_CHUNK_META;
-			out->tcache_structs++;
-			walk_tcache(&w, c->addr, out);
-		}
-	}
-	if (w.tcache.n)
-		qsort(w.tcache.v, w.tcache.n, sizeof *w.tcache.v, cmp_u64);
-	classify(&w, out, out->top_pad);
-	for (size_t i = 0; i < out->narenas; i++) {
-		hl_walk_arena_t *ar = &out->arenas[i];
-		ar->free_bytes = ar->top_bytes + ar->fastbin_bytes + ar->bin_bytes;
-		ar->in_use_bytes = ar->system_bytes - ar->free_bytes;
-	}
-
-	/* totals as mallinfo2 defines them */
-	hl_mallinfo_t *m = &out->mallinfo2;
-	m->valid = true;
-	for (size_t i = 0; i < out->narenas; i++) {
-		const hl_walk_arena_t *ar = &out->arenas[i];
-		m->arena += ar->system_bytes;
-		m->ordblks += ar->free_chunks;
-		m->smblks += ar->fastbin_chunks;
-		m->fsmblks += ar->fastbin_bytes;
-		m->fordblks += ar->free_bytes;
-		m->uordblks += ar->in_use_bytes;
-		out->live_bytes += ar->live_bytes;
-		out->tcache_bytes += ar->tcache_bytes;
-		out->fastbin_bytes += ar->fastbin_bytes;
-		out->top_bytes += ar->top_bytes;
-		out->held_back_bytes += ar->held_back_bytes;
-		out->released_bytes += ar->released_bytes;
-		out->releasable_bytes += ar->releasable_bytes;
-		out->chunks += ar->chunks;
-		if (ar->main)
-			m->keepcost = ar->top_bytes;
-	}
-	m->hblks = out->mmapped_chunks;
-	m->hblkhd = out->mmapped_bytes;
-	out->reads = w.pk.reads;
-	out->bytes_read = w.pk.bytes_read;
-	if (flags & HL_WALK_CHUNKS) {
-		out->chunk = malloc((w.nchunks ? w.nchunks : 1) * sizeof *out->chunk);
-		if (!out->chunk) {
-			warn(&w, "out of memory for %zu chunks", w.nchunks);
-		} else {
-			for (size_t i = 0; i < w.nchunks; i++) {
-				const chunk_t *c = &w.chunks[i];
-				out->chunk[i] = (hl_walk_chunk_t){c->addr, c->size, out->heaps[c->heap].arena, c->cls};
-			}
-			out->nchunk = w.nchunks;
-		}
-	}
+	rc = walk_from(&w, ma, mpa, err);
 out:
-	free(ms);
-	free(mp);
-	free(w.chunks);
-	free(w.fast.v);
-	free(w.tcache.v);
 	hl_regions_free(&r);
 	hl_buf_free(&b);
 	hl_peek_close(&w.pk);
+	if (rc)
+		hl_walk_free(out);
+	return rc;
+}
+
+int hl_walk_image(const hl_peek_seg_t *segs, size_t nsegs, const hl_glibc_layout_t *l,
+		  uint64_t ma, uint64_t mp, int flags, hl_walk_t *out, hl_error_t *err)
+{
+	memset(out, 0, sizeof *out);
+	out->complete = true;
+	snprintf(out->method, sizeof out->method, "image");
+	walker_t w;
+	memset(&w, 0, sizeof w);
+	w.out = out;
+	w.flags = flags;
+	w.l = *l;
+	hl_peek_image(&w.pk, segs, nsegs);
+	int rc = walk_from(&w, ma, mp, err);
 	if (rc)
 		hl_walk_free(out);
 	return rc;
