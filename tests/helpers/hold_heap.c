@@ -4,6 +4,10 @@
  * arena and in --threads more arenas, prints its own mallinfo2 as one line
  * ("mallinfo2 arena ordblks smblks hblks hblkhd uordblks fordblks keepcost"),
  * then waits, untouched, until killed.
+ *
+ * usage: hold_heap [THREADS [MIB]]: with MIB, the first thread keeps MIB
+ * MiB in 1000-byte chunks (every 7th freed), so its arena spans several
+ * heaps.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -34,8 +38,24 @@ static void churn(void)
 		free(f[i]);
 }
 
+static long grow_mib; /* the first thread keeps this many MiB in small chunks */
+
 static void *thread_main(void *arg)
 {
+	if (arg) {
+		/* more than one 64 MiB heap: its arena grows a second heap, and
+		 * sysmalloc closes the first with fenceposts */
+		size_t n = (size_t)grow_mib * 1024;
+		char **keep = malloc(n * sizeof *keep);
+		for (size_t i = 0; keep && i < n; i++) {
+			keep[i] = malloc(1000);
+			if (keep[i])
+				memset(keep[i], 4, 1000);
+		}
+		for (size_t i = 0; keep && i < n; i += 7)
+			free(keep[i]);
+		lab_keep(keep);
+	}
 	churn();
 	pthread_barrier_wait(&made);
 	pthread_barrier_wait(&done); /* alive, so its tcache is live too */
@@ -48,8 +68,9 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&made, NULL, (unsigned)threads + 1);
 	pthread_barrier_init(&done, NULL, (unsigned)threads + 1);
 	pthread_t t[64];
+	grow_mib = argc > 2 ? atol(argv[2]) : 0;
 	for (int i = 0; i < threads && i < 64; i++)
-		pthread_create(&t[i], NULL, thread_main, NULL);
+		pthread_create(&t[i], NULL, thread_main, i == 0 && grow_mib > 0 ? &grow_mib : NULL);
 	churn();
 	char *big = malloc(1 << 20);
 	memset(big, 3, 1 << 20);

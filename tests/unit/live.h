@@ -50,10 +50,11 @@ static inline int live_sh(const char *cmd, hl_buf_t *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-/* Starts prog [arg] with its stdout on a pipe, which *out reads (NULL: the
- * pipe is closed after the first line); its first line goes into line. */
-static inline pid_t live_spawn(const char *prog, const char *arg, char *line, size_t linesz,
-			       FILE **out)
+/* Starts prog [arg [arg2]] with its stdout on a pipe, which *out reads
+ * (NULL: the pipe is closed after the first line); its first line goes into
+ * line. */
+static inline pid_t live_spawn(const char *prog, const char *arg, const char *arg2, char *line,
+			       size_t linesz, FILE **out)
 {
 	int fds[2];
 	line[0] = '\0';
@@ -64,7 +65,7 @@ static inline pid_t live_spawn(const char *prog, const char *arg, char *line, si
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execl(prog, prog, arg, (char *)NULL);
+		execl(prog, prog, arg, arg2, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);

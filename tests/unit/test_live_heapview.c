@@ -34,7 +34,7 @@ int main(void)
 	const char *build = getenv("HEAPLAB_BUILD");
 	snprintf(heapview, sizeof heapview, "%s/heapview", build ? build : "build");
 	char line[512], cmd[700];
-	pid_t pid = live_spawn("build/tests/helpers/hold_heap", "3", line, sizeof line, NULL);
+	pid_t pid = live_spawn("build/tests/helpers/hold_heap", "3", NULL, line, sizeof line, NULL);
 	unsigned long long arena, ordblks, smblks, hblks, hblkhd, uord, ford, keep;
 	T_OK(sscanf(line, "mallinfo2 %llu %llu %llu %llu %llu %llu %llu %llu", &arena, &ordblks,
 		    &smblks, &hblks, &hblkhd, &uord, &ford, &keep) == 8,
@@ -125,6 +125,36 @@ int main(void)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
+	/* an arena of three heaps: the old ones closed by fenceposts */
+	pid = live_spawn("build/tests/helpers/hold_heap", "1", "150", line, sizeof line, NULL);
+	T_EQ_INT(sscanf(line, "mallinfo2 %llu %llu %llu %llu %llu %llu %llu %llu", &arena, &ordblks,
+			&smblks, &hblks, &hblkhd, &uord, &ford, &keep),
+		 8, "a thread kept 150 MiB in small chunks");
+	snprintf(cmd, sizeof cmd, "%s --once --json %d", heapview, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 0, "heapview --once --json on it");
+	j = cJSON_Parse(out.data ? out.data : "");
+	arenas = cJSON_GetObjectItem(j, "arenas");
+	sys = use = fr = freec = 0;
+	int64_t heaps = 0;
+	cJSON_ArrayForEach(a, arenas)
+	{
+		sys += num(a, "system_bytes");
+		use += num(a, "in_use_bytes");
+		fr += num(a, "free_bytes");
+		freec += num(a, "free_chunks");
+		heaps += num(a, "heaps");
+	}
+	T_OK(cJSON_IsTrue(cJSON_GetObjectItem(j, "complete")), "the walk is complete");
+	T_EQ_INT(heaps, 4, "4 heaps: the brk heap and the thread arena's 3");
+	T_OK(sys == (int64_t)arena && use == (int64_t)uord && fr == (int64_t)ford &&
+		     freec == (int64_t)ordblks,
+	     "system/in-use/free bytes and free chunks == mallinfo2 (%lld %lld %lld %lld)",
+	     (long long)sys, (long long)use, (long long)fr, (long long)freec);
+	cJSON_Delete(j);
+	hl_buf_free(&out);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
 	/* bad input */
 	snprintf(cmd, sizeof cmd, "%s --once 999999999 2>&1", heapview);
 	T_EQ_INT(live_sh(cmd, &out), 1, "no such PID: exit 1");
@@ -133,7 +163,7 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "%s --once abc 2>&1", heapview);
 	T_EQ_INT(live_sh(cmd, &out), 2, "not a PID: exit 2");
 	hl_buf_free(&out);
-	pid = live_spawn("build/tests/helpers/pause_static", NULL, line, sizeof line, NULL);
+	pid = live_spawn("build/tests/helpers/pause_static", NULL, NULL, line, sizeof line, NULL);
 	snprintf(cmd, sizeof cmd, "%s --once %d 2>&1", heapview, (int)pid);
 	T_EQ_INT(live_sh(cmd, &out), 1, "a static binary: exit 1");
 	T_OK(out.data && strstr(out.data, "no glibc mapped") && strstr(out.data, "RSS"),

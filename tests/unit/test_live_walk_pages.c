@@ -66,7 +66,7 @@ int main(void)
 	char line[128], arg[16];
 	FILE *from = NULL;
 	snprintf(arg, sizeof arg, "%d", BLOCKS);
-	pid_t pid = live_spawn("build/tests/helpers/hold_freed", arg, line, sizeof line, &from);
+	pid_t pid = live_spawn("build/tests/helpers/hold_freed", arg, NULL, line, sizeof line, &from);
 	T_OK(pid > 0 && !strncmp(line, "ready", 5), "the helper built its heap (%s)", line);
 	hl_glibc_layout_t cache;
 	memset(&cache, 0, sizeof cache);
