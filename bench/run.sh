@@ -44,3 +44,40 @@ echo
 echo "== heap walk against a full copy of the heap (goal: walk <= 25% of the copy, walker < 64 MiB)"
 build/bench/walk brk_pin | sed 's/^/  /'
 build/bench/walk swiss_cheese | sed 's/^/  /'
+echo
+echo "== heapview's own CPU, live view at --interval 500 on a 1 GiB heap (goal: under 5% of one core)"
+# hold_freed: 262,144 x 4 KiB and a pin, either freed (1 GiB held back, one
+# free chunk) or kept in use (262,146 chunks to walk). heapview runs in a
+# real terminal (tmux); its utime+stime is read from /proc over three 10 s
+# windows after a 3 s warm-up (the first walk reads libc's DWARF).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+for mode in freed used; do
+	rm -f "$tmp/ready" "$tmp/hv"
+	mkfifo "$tmp/ready"
+	build/tests/helpers/hold_freed 262144 "$mode" >"$tmp/ready" &
+	hold=$!
+	read -r _ tpid <"$tmp/ready"
+	TM="tmux -L heaplab-bench-$$ -f /dev/null"
+	$TM new-session -d -x 120 -y 40 "build/heapview --interval 500 $tpid"
+	sleep 3
+	hv=$(pgrep -n -f "build/heapview --interval 500 $tpid" || true)
+	if [ -n "$hv" ]; then
+		for i in 1 2 3; do
+			a=$(ticks "$hv")
+			s=$(date +%s%N)
+			sleep 10
+			b=$(ticks "$hv")
+			e=$(date +%s%N)
+			awk -v t=$((b - a)) -v hz="$hz" -v ns=$((e - s)) \
+				'BEGIN { printf "%.2f\n", t / hz / (ns / 1e9) * 100 }' >>"$tmp/hv"
+		done
+		sort -n "$tmp/hv" | awk -v m="$mode" '{v[NR]=$1} END {
+			printf "  1 GiB %s: heapview CPU median %.2f%% of one core (windows %s..%s%%)\n", m, v[2], v[1], v[3] }'
+	else
+		echo "  1 GiB $mode: heapview did not start"
+	fi
+	$TM kill-server 2>/dev/null || true
+	kill "$hold" 2>/dev/null || true
+	wait "$hold" 2>/dev/null || true
+done

@@ -5,10 +5,12 @@
  * until killed. malloc_trim(0) from heapview's trim agent releases it; so
  * does SIGUSR1, after which it prints "trimmed 1" (or 0: nothing released).
  *
- * usage: hold_freed [N]
+ * usage: hold_freed [N [used]]: with "used", the blocks are kept in use (N
+ * chunks for a walker to read, nothing held back).
  */
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +37,8 @@ int main(int argc, char **argv)
 	void *pin = malloc(64);
 	memset(pin, 2, 64);
 	lab_keep(pin);
-	for (long i = 0; i < n; i++)
+	bool used = argc > 2 && !strcmp(argv[2], "used");
+	for (long i = 0; i < n && !used; i++)
 		free(b[i]);
 	sigset_t usr1;
 	sigemptyset(&usr1);
