@@ -47,6 +47,7 @@ static struct lab_state {
 	char line[8192];        /* one message line, formatted with snprintf */
 	char copy[65536];       /* memfd -> pipe copy buffer */
 	char info_buf[BUFSIZ];  /* info_file's stdio buffer */
+	char stay_at[64];       /* HEAPLAB_STAY_AT: the phase to stay in (alone) */
 } lab = {.to_harness = -1, .from_harness = -1, .info_fd = -1, .stats_fd = -1};
 
 static void lab_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -142,6 +143,9 @@ static void parse_args(const lab_experiment_t *e, int argc, char **argv, int *ch
 
 static void open_protocol(void)
 {
+	const char *stay = getenv("HEAPLAB_STAY_AT");
+	if (stay)
+		snprintf(lab.stay_at, sizeof lab.stay_at, "%s", stay);
 	const char *fds = getenv("HEAPLAB_PHASE_FDS");
 	if (!fds)
 		return;
@@ -342,6 +346,9 @@ void lab_phase(const char *name)
 	if (lab.to_harness < 0) {
 		phase_alone(name);
 		lab.nobs = 0;
+		/* a test holds the process in one phase until it kills it */
+		while (!strcmp(name, lab.stay_at))
+			pause();
 		hold();
 		return;
 	}

@@ -100,4 +100,8 @@ int cmd_run(int argc, char **argv);
 
 int cmd_sweep(int argc, char **argv);
 
+/* ----------------------------------------------------------- cmd_diagnose.c */
+
+int cmd_diagnose(int argc, char **argv);
+
 #endif

@@ -597,6 +597,84 @@ void hl_walk_free(hl_walk_t *w);
  * walk does not know (rss around it, its duration) are left as they are. */
 void hl_walk_summarize(const hl_walk_t *w, struct hl_walk_summary *s);
 
+/* --------------------------------------------------------------- diagnose.c */
+
+typedef enum hl_part {
+	HL_PART_LIVE,          /* live_heap: usable bytes of in-use chunks */
+	HL_PART_OVERHEAD,      /* chunk_overhead: size fields, malloc's own structs */
+	HL_PART_TCACHE,        /* tcache_held */
+	HL_PART_FASTBIN,       /* fastbin_held */
+	HL_PART_BIN,           /* bin_held: free chunks in the bins */
+	HL_PART_TOP,           /* top */
+	HL_PART_MMAP,          /* mmapped_chunks */
+	HL_PART_ANON,          /* other_anon: anonymous memory not malloc's */
+	HL_PART_FILE,          /* file */
+	HL_PART_STACK,         /* stacks: [stack] */
+	HL_PART_OTHER,         /* other: [vdso], [vvar] */
+	HL_PART_HEAP_UNWALKED, /* heap_not_walked: heap RSS when no walk was possible */
+	HL_NPARTS
+} hl_part_t;
+
+const char *hl_part_name(hl_part_t p); /* "live_heap", ... as in --json */
+
+typedef struct hl_diag_arena {
+	bool main;
+	int64_t system_bytes, live_bytes, held_back_bytes, releasable_bytes;
+	int64_t parts[HL_NPARTS]; /* its resident bytes by heap part */
+	int nheaps;
+} hl_diag_arena_t;
+
+typedef struct hl_diag_rec {
+	char action[64];
+	int64_t bytes; /* what it would give back */
+	char why[400];
+} hl_diag_rec_t;
+
+#define HL_DIAG_MAX_RECS 8
+
+typedef struct hl_diagnosis {
+	pid_t pid;
+	char command[64];
+	int64_t threads;
+	int64_t rss_bytes;        /* the sum of smaps Rss: what the parts split */
+	int64_t status_rss_bytes; /* VmRSS, read at the same time */
+	int64_t parts[HL_NPARTS];
+	int64_t remainder_bytes;  /* rss_bytes - the parts */
+	int64_t heap_rss_smaps;   /* smaps Rss of the heap regions */
+	int64_t heap_rss_walked;  /* resident bytes of the heaps walked (pagemap) */
+	hl_regions_t regions;
+	bool walk_valid;
+	char walk_error[512];
+	hl_walk_t walk;           /* with every chunk */
+	int64_t *chunk_resident;  /* per walk.chunk[i]: its resident bytes */
+	hl_diag_arena_t *arenas;  /* per walk.arenas[i] */
+	size_t narenas;
+	hl_diag_rec_t recs[HL_DIAG_MAX_RECS]; /* biggest first */
+	int nrecs;
+} hl_diagnosis_t;
+
+/* Reads pid (read-only) and explains its RSS. 0, or -ESRCH / -EACCES with
+ * err set; a process whose heap cannot be walked still gets the smaps parts
+ * (walk_valid false, walk_error says why). */
+int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error_t *err);
+void hl_diagnosis_free(hl_diagnosis_t *d);
+
+typedef struct hl_diag_sample {
+	double t_s;
+	int64_t rss_bytes, live_bytes;
+} hl_diag_sample_t;
+
+typedef struct hl_diag_verdict {
+	char kind[16]; /* "leak", "retention", "steady", "unknown" */
+	char text[400];
+} hl_diag_verdict_t;
+
+/* Live bytes over time: growing in most intervals by more than 5% (at
+ * least 1 MiB) is a leak; steady while more than a quarter of RSS is held
+ * back is retention; otherwise steady. Fewer than 2 samples: unknown. */
+void hl_diag_verdict(const hl_diag_sample_t *s, size_t n, int64_t held_back,
+		     hl_diag_verdict_t *v);
+
 /* ------------------------------------------------------------------ sweep.c */
 
 /* One configuration of a sweep (one run), and the sweep's own files. */

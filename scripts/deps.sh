@@ -17,6 +17,8 @@ file:/usr/share/fonts/truetype/dejavu|fonts-dejavu-core|readable text in PNG plo
 cmd:pkg-config|pkg-config|finding the libraries above
 cmd:cc|gcc|the C compiler
 cmd:tmux|tmux|terminal UI tests
+cmd:gdb|gdb|heaplab diagnose --trim (calls malloc_trim inside a process)
+cmd:perl|perl|diagnosing a program not written for heaplab (tests)
 file:/usr/lib/debug/.build-id|libc6-dbg|main_arena and struct offsets from glibc debug info
 lib:libjemalloc.so.2|libjemalloc2|--allocator jemalloc
 lib:libtcmalloc_minimal.so.4|libtcmalloc-minimal4|--allocator tcmalloc

@@ -1,0 +1,392 @@
+/*
+ * cmd_diagnose.c — `heaplab diagnose PID`: where the process's RSS is and
+ * what would give it back (lib/diagnose.c), as text or JSON, optionally
+ * watched over time for the leak-or-retention verdict, optionally saved as
+ * DIR/diagnosis.json, and with --trim, malloc_trim(0) called inside the
+ * process through gdb, the RSS measured before and after and set against
+ * the prediction. Everything but --trim is read-only.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+typedef struct opts {
+	pid_t pid;
+	bool json, trim;
+	long watch_s;
+	const char *out;
+} opts_t;
+
+typedef struct trim_result {
+	bool done;
+	int64_t predicted, rss_before, rss_after;
+} trim_result_t;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: heaplab diagnose [--json] [--watch S] [--trim] [--out DIR] PID\n\n"
+		"Explains PID's RSS, read-only: the parts add up to RSS (the remainder is\n"
+		"stated): the heap's live bytes, chunk overhead, tcache, fastbins, bins and\n"
+		"top (resident bytes, per arena, from a walk of the heap), mmapped chunks,\n"
+		"other anonymous memory, files and the stack; then what would give memory\n"
+		"back, each with its bytes: malloc_trim(0), MALLOC_ARENA_MAX, a fixed mmap\n"
+		"threshold, another allocator.\n\n"
+		"  --json      the same as JSON\n"
+		"  --watch S   sample live bytes and RSS every second for S seconds and say\n"
+		"              whether live bytes grow (leak) or glibc holds memory\n"
+		"              (retention); one snapshot cannot tell them apart\n"
+		"  --trim      call malloc_trim(0) inside PID (through gdb, which attaches\n"
+		"              for a moment) and measure RSS before and after against the\n"
+		"              prediction; the only option that changes the process\n"
+		"  --out DIR   also write DIR/diagnosis.json (DIR new or empty), which\n"
+		"              heaplab report DIR turns into a document\n");
+}
+
+static int parse(int argc, char **argv, opts_t *o)
+{
+	memset(o, 0, sizeof *o);
+	const char *pidarg = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has = i + 1 < argc;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 1;
+		} else if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "--trim")) {
+			o->trim = true;
+		} else if (!strcmp(a, "--watch") && has) {
+			char *e;
+			o->watch_s = strtol(argv[++i], &e, 10);
+			if (*e || o->watch_s < 1 || o->watch_s > 86400) {
+				say_error("--watch takes seconds from 1 to 86400, got '%s'", argv[i]);
+				return -1;
+			}
+		} else if (!strcmp(a, "--out") && has) {
+			o->out = argv[++i];
+		} else if (a[0] == '-') {
+			say_error("unknown option %s (heaplab diagnose --help)", a);
+			return -1;
+		} else if (!pidarg) {
+			pidarg = a;
+		} else {
+			say_error("one PID only, got '%s' too", a);
+			return -1;
+		}
+	}
+	if (!pidarg) {
+		say_error("diagnose needs a PID (heaplab diagnose --help)");
+		return -1;
+	}
+	char *e;
+	long pid = strtol(pidarg, &e, 10);
+	if (*e || pid <= 0 || pid > INT_MAX) {
+		say_error("'%s' is not a process id", pidarg);
+		return -1;
+	}
+	o->pid = (pid_t)pid;
+	return 0;
+}
+
+static int64_t statm_rss(pid_t pid)
+{
+	hl_buf_t b = {0};
+	hl_statm_t st;
+	int64_t rss = -1;
+	if (hl_procfs_read(pid, "statm", &b, NULL) == 0 &&
+	    hl_statm_parse(b.data, b.len, hl_procfs_page_size(), &st, NULL) == 0)
+		rss = st.rss_bytes;
+	hl_buf_free(&b);
+	return rss;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Samples every second for watch_s seconds; progress on stderr. */
+static size_t watch(pid_t pid, hl_glibc_layout_t *cache, long watch_s, hl_diag_sample_t *s,
+		    const hl_diagnosis_t *d, bool quiet)
+{
+	size_t n = 0;
+	double t0 = now_s();
+	s[n++] = (hl_diag_sample_t){0, d->status_rss_bytes, d->walk.live_bytes};
+	for (long k = 1; k <= watch_s; k++) {
+		double due = t0 + (double)k;
+		while (now_s() < due)
+			usleep(20000);
+		hl_walk_t w;
+		if (hl_walk_process_cached(pid, cache, &w, NULL))
+			break; /* it exited: judge what was seen */
+		s[n++] = (hl_diag_sample_t){now_s() - t0, statm_rss(pid), w.live_bytes};
+		hl_walk_free(&w);
+		if (!quiet) {
+			char a[32], b[32];
+			fprintf(stderr, "\rheaplab: watching %ld/%ld s: live %s, RSS %s   ", k, watch_s,
+				hl_units_bytes(s[n - 1].live_bytes, a, sizeof a),
+				hl_units_bytes(s[n - 1].rss_bytes, b, sizeof b));
+		}
+	}
+	if (!quiet)
+		fprintf(stderr, "\n");
+	return n;
+}
+
+/* gdb attaches, calls malloc_trim(0) in the process and detaches. */
+static int gdb_trim(pid_t pid, hl_error_t *err)
+{
+	if (system("command -v gdb >/dev/null 2>&1") != 0)
+		return hl_error_set(err, -ENOENT,
+				    "--trim needs gdb to call malloc_trim(0) inside the process "
+				    "(apt-get install gdb)");
+	char cmd[256];
+	snprintf(cmd, sizeof cmd,
+		 "gdb -p %d -batch -nx -ex 'call (int) malloc_trim(0)' >/dev/null 2>&1 </dev/null",
+		 (int)pid);
+	int st = system(cmd);
+	if (st != 0)
+		return hl_error_set(err, -EPERM,
+				    "gdb could not attach to %d and call malloc_trim(0) (exit %d): it "
+				    "needs the same user and ptrace permission "
+				    "(/proc/sys/kernel/yama/ptrace_scope), or root",
+				    (int)pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}
+
+static void print_text(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
+		       const trim_result_t *t)
+{
+	char a[32], b[32], c[32];
+	printf("pid %d (%s): %lld thread%s, %zu arena%s\n", (int)d->pid, d->command,
+	       (long long)d->threads, d->threads == 1 ? "" : "s", d->narenas,
+	       d->narenas == 1 ? "" : "s");
+	printf("RSS %s (smaps; VmRSS %s), by part:\n", hl_units_bytes(d->rss_bytes, a, sizeof a),
+	       hl_units_bytes(d->status_rss_bytes, b, sizeof b));
+	for (int p = 0; p < HL_NPARTS; p++) {
+		if (p == HL_PART_HEAP_UNWALKED && !d->parts[p])
+			continue;
+		printf("  %-16s %12s  %5.1f%%\n", hl_part_name((hl_part_t)p),
+		       hl_units_bytes(d->parts[p], a, sizeof a),
+		       d->rss_bytes ? 100.0 * (double)d->parts[p] / (double)d->rss_bytes : 0.0);
+	}
+	printf("  %-16s %12s  %5.1f%%\n", "remainder", hl_units_bytes(d->remainder_bytes, a, sizeof a),
+	       d->rss_bytes ? 100.0 * (double)d->remainder_bytes / (double)d->rss_bytes : 0.0);
+	if (!d->walk_valid) {
+		printf("heap not walked: %s\n", d->walk_error);
+	} else {
+		for (size_t i = 0; i < d->narenas; i++) {
+			const hl_diag_arena_t *ar = &d->arenas[i];
+			char e[32];
+			printf("arena %zu%s: system %s, live %s, held back %s, releasable %s, %d heap%s\n",
+			       i, ar->main ? " (main)" : "", hl_units_bytes(ar->system_bytes, a, sizeof a),
+			       hl_units_bytes(ar->live_bytes, b, sizeof b),
+			       hl_units_bytes(ar->held_back_bytes, c, sizeof c),
+			       hl_units_bytes(ar->releasable_bytes, e, sizeof e), ar->nheaps,
+			       ar->nheaps == 1 ? "" : "s");
+		}
+		printf("mmap_threshold %s (glibc's default 128 KiB), trim_threshold %s\n",
+		       hl_units_bytes(d->walk.mmap_threshold, a, sizeof a),
+		       hl_units_bytes(d->walk.trim_threshold, b, sizeof b));
+		if (!d->walk.complete)
+			printf("walk incomplete: %s\n", d->walk.warning);
+	}
+	printf("verdict: %s\n", v->text);
+	if (d->nrecs)
+		printf("what would give memory back (biggest first):\n");
+	for (int i = 0; i < d->nrecs; i++)
+		printf("  %-24s %10s  %s\n", d->recs[i].action,
+		       hl_units_bytes(d->recs[i].bytes, a, sizeof a), d->recs[i].why);
+	if (t->done) {
+		int64_t got = t->rss_before - t->rss_after;
+		char e[32];
+		printf("malloc_trim(0) done: predicted %s, RSS fell by %s (%s to %s)",
+		       hl_units_bytes(t->predicted, a, sizeof a), hl_units_bytes(got, b, sizeof b),
+		       hl_units_bytes(t->rss_before, c, sizeof c),
+		       hl_units_bytes(t->rss_after, e, sizeof e));
+		if (t->predicted > 0)
+			printf(", %.1f%% of the prediction", 100.0 * (double)got / (double)t->predicted);
+		printf("\n");
+	}
+}
+
+static cJSON *to_json(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
+		      const hl_diag_sample_t *s, size_t ns, const trim_result_t *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "heaplab-diagnosis");
+	cJSON_AddNumberToObject(o, "version", 1);
+	cJSON_AddNumberToObject(o, "pid", d->pid);
+	cJSON_AddStringToObject(o, "command", d->command);
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	cJSON_AddStringToObject(o, "time", when);
+	struct utsname u;
+	if (uname(&u) == 0)
+		cJSON_AddStringToObject(o, "kernel", u.release);
+	cJSON_AddStringToObject(o, "method", d->walk_valid ? d->walk.method : "");
+	cJSON_AddNumberToObject(o, "rss_bytes", (double)d->rss_bytes);
+	cJSON_AddNumberToObject(o, "vmrss_bytes", (double)d->status_rss_bytes);
+	cJSON *parts = cJSON_AddObjectToObject(o, "parts");
+	for (int p = 0; p < HL_NPARTS; p++)
+		cJSON_AddNumberToObject(parts, hl_part_name((hl_part_t)p), (double)d->parts[p]);
+	cJSON_AddNumberToObject(o, "remainder_bytes", (double)d->remainder_bytes);
+	cJSON_AddNumberToObject(o, "threads", (double)d->threads);
+	cJSON_AddBoolToObject(o, "walked", d->walk_valid);
+	if (!d->walk_valid)
+		cJSON_AddStringToObject(o, "walk_error", d->walk_error);
+	else
+		cJSON_AddBoolToObject(o, "walk_complete", d->walk.complete);
+	cJSON_AddNumberToObject(o, "mmap_threshold", (double)d->walk.mmap_threshold);
+	cJSON_AddNumberToObject(o, "trim_threshold", (double)d->walk.trim_threshold);
+	cJSON_AddNumberToObject(o, "releasable_bytes", (double)d->walk.releasable_bytes);
+	cJSON *arenas = cJSON_AddArrayToObject(o, "arenas");
+	for (size_t i = 0; i < d->narenas; i++) {
+		const hl_diag_arena_t *ar = &d->arenas[i];
+		const hl_walk_arena_t *wa = &d->walk.arenas[i];
+		cJSON *a = cJSON_CreateObject();
+		cJSON_AddNumberToObject(a, "index", (double)i);
+		cJSON_AddBoolToObject(a, "main", ar->main);
+		cJSON_AddNumberToObject(a, "system_bytes", (double)ar->system_bytes);
+		cJSON_AddNumberToObject(a, "live_bytes", (double)ar->live_bytes);
+		cJSON_AddNumberToObject(a, "held_back_bytes", (double)ar->held_back_bytes);
+		cJSON_AddNumberToObject(a, "releasable_bytes", (double)ar->releasable_bytes);
+		cJSON_AddNumberToObject(a, "tcache_bytes", (double)wa->tcache_bytes);
+		cJSON_AddNumberToObject(a, "fastbin_bytes", (double)wa->fastbin_bytes);
+		cJSON_AddNumberToObject(a, "bin_bytes", (double)wa->bin_bytes);
+		cJSON_AddNumberToObject(a, "top_bytes", (double)wa->top_bytes);
+		cJSON_AddNumberToObject(a, "heaps", ar->nheaps);
+		cJSON *ap = cJSON_AddObjectToObject(a, "parts");
+		for (int p = HL_PART_LIVE; p <= HL_PART_TOP; p++)
+			cJSON_AddNumberToObject(ap, hl_part_name((hl_part_t)p), (double)ar->parts[p]);
+		cJSON_AddItemToArray(arenas, a);
+	}
+	cJSON *vo = cJSON_AddObjectToObject(o, "verdict");
+	cJSON_AddStringToObject(vo, "kind", v->kind);
+	cJSON_AddStringToObject(vo, "text", v->text);
+	if (ns > 1) {
+		cJSON *wa = cJSON_AddArrayToObject(o, "watch");
+		for (size_t i = 0; i < ns; i++) {
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddNumberToObject(x, "t_s", s[i].t_s);
+			cJSON_AddNumberToObject(x, "rss_bytes", (double)s[i].rss_bytes);
+			cJSON_AddNumberToObject(x, "live_bytes", (double)s[i].live_bytes);
+			cJSON_AddItemToArray(wa, x);
+		}
+	}
+	cJSON *recs = cJSON_AddArrayToObject(o, "recommendations");
+	for (int i = 0; i < d->nrecs; i++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "action", d->recs[i].action);
+		cJSON_AddNumberToObject(r, "bytes", (double)d->recs[i].bytes);
+		cJSON_AddStringToObject(r, "why", d->recs[i].why);
+		cJSON_AddItemToArray(recs, r);
+	}
+	if (t->done) {
+		cJSON *to = cJSON_AddObjectToObject(o, "trim");
+		cJSON_AddNumberToObject(to, "predicted_bytes", (double)t->predicted);
+		cJSON_AddNumberToObject(to, "rss_before", (double)t->rss_before);
+		cJSON_AddNumberToObject(to, "rss_after", (double)t->rss_after);
+	}
+	return o;
+}
+
+static int write_out(const char *dir, const char *text, hl_error_t *err)
+{
+	int fd = outdir_claim(dir, "diagnosis.json", err);
+	if (fd < 0)
+		return fd;
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n <= 0) {
+			int e = errno;
+			close(fd);
+			return hl_error_set(err, -e, "cannot write %s/diagnosis.json: %s", dir,
+					    strerror(e));
+		}
+		off += (size_t)n;
+	}
+	if (write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+		close(fd);
+		return hl_error_set(err, -EIO, "cannot write %s/diagnosis.json", dir);
+	}
+	close(fd);
+	return 0;
+}
+
+int cmd_diagnose(int argc, char **argv)
+{
+	opts_t o;
+	int rc = parse(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	hl_glibc_layout_t cache;
+	memset(&cache, 0, sizeof cache);
+	hl_diagnosis_t d;
+	hl_error_t err = {0};
+	if (hl_diagnose(o.pid, &cache, &d, &err)) {
+		say_error("%s", err.msg);
+		return 1;
+	}
+	size_t ns = 1;
+	hl_diag_sample_t *s = calloc((size_t)o.watch_s + 1, sizeof *s);
+	if (!s) {
+		hl_diagnosis_free(&d);
+		say_error("out of memory");
+		return 1;
+	}
+	s[0] = (hl_diag_sample_t){0, d.status_rss_bytes, d.walk.live_bytes};
+	if (o.watch_s && d.walk_valid)
+		ns = watch(o.pid, &cache, o.watch_s, s, &d, false);
+	hl_diag_verdict_t v;
+	hl_diag_verdict(s, ns, d.walk.held_back_bytes, &v);
+
+	trim_result_t t = {0};
+	int status = 0;
+	if (o.trim) {
+		t.predicted = d.walk.releasable_bytes;
+		t.rss_before = statm_rss(o.pid);
+		if (gdb_trim(o.pid, &err)) {
+			say_error("%s", err.msg);
+			status = 1;
+		} else {
+			t.rss_after = statm_rss(o.pid);
+			t.done = true;
+		}
+	}
+	cJSON *j = to_json(&d, &v, s, ns, &t);
+	char *text = j ? cJSON_Print(j) : NULL;
+	if (o.json)
+		printf("%s\n", text ? text : "null");
+	else
+		print_text(&d, &v, &t);
+	if (o.out) {
+		if (!text || write_out(o.out, text, &err)) {
+			say_error("%s (nothing was changed there)", text ? err.msg : "out of memory");
+			status = 1;
+		} else if (!o.json) {
+			printf("written: %s/diagnosis.json\n", o.out);
+		}
+	}
+	free(text);
+	cJSON_Delete(j);
+	free(s);
+	hl_diagnosis_free(&d);
+	return status;
+}

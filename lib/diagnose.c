@@ -1,0 +1,307 @@
+/*
+ * diagnose.c — where every byte of a process's RSS is, and what would give
+ * it back: `heaplab diagnose PID`.
+ *
+ * RSS is split into parts that add up to it: the heap's resident bytes by
+ * what the walker says each chunk is (live, chunk overhead, tcache, fastbin,
+ * bin, top), then, from smaps, mmapped chunks, other anonymous memory, files,
+ * the stack and the rest ([vdso], [vvar]). The heap parts are counted byte
+ * by byte over resident pages (pagemap): a chunk's bytes on a page that is
+ * not resident are not RSS. What the parts do not explain (the target moved
+ * between the reads, counters the kernel updates lazily) is the remainder,
+ * stated, never hidden in a part.
+ *
+ * The recommendations come from the same walk: malloc_trim(0) gives back
+ * the releasable bytes (resident whole pages inside bin and fastbin chunks
+ * and top above top_pad; tcache is never trimmed); MALLOC_ARENA_MAX from the
+ * bytes the thread arenas hold back; a fixed mmap threshold when it drifted
+ * from 128 KiB; another allocator for whatever glibc holds back.
+ *
+ * Read-only: smaps, status, pagemap and the walker's process_vm_readv.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heaplab.h"
+
+#define MMAP_THRESHOLD_DEFAULT (128 * 1024)
+
+const char *hl_part_name(hl_part_t p)
+{
+	static const char *const n[HL_NPARTS] = {
+		"live_heap", "chunk_overhead", "tcache_held", "fastbin_held",
+		"bin_held",  "top",	       "mmapped_chunks", "other_anon",
+		"file",	     "stacks",	       "other",	     "heap_not_walked"};
+	return (unsigned)p < HL_NPARTS ? n[p] : "?";
+}
+
+/* The bytes of [addr, addr + len) that lie on resident pages. */
+static int64_t resident_bytes(hl_peek_t *pk, uint64_t addr, uint64_t len)
+{
+	uint64_t ps = (uint64_t)pk->page_size, end = addr + len;
+	int64_t n = 0;
+	for (uint64_t pg = addr / ps * ps; pg < end; pg += ps) {
+		bool in = false;
+		hl_peek_page_resident(pk, pg, &in);
+		if (!in)
+			continue;
+		uint64_t a = pg > addr ? pg : addr, b = pg + ps < end ? pg + ps : end;
+		n += (int64_t)(b - a);
+	}
+	return n;
+}
+
+/* The heap parts of RSS, per arena, chunk by chunk. */
+static void heap_parts(hl_diagnosis_t *d, hl_peek_t *pk)
+{
+	const hl_walk_t *w = &d->walk;
+	int64_t covered = 0, heaps = 0;
+	for (size_t i = 0; i < w->nchunk; i++) {
+		const hl_walk_chunk_t *c = &w->chunk[i];
+		int64_t r = d->chunk_resident[i];
+		hl_diag_arena_t *a = c->arena < d->narenas ? &d->arenas[c->arena] : NULL;
+		int64_t part[HL_NPARTS] = {0};
+		switch (c->cls) {
+		case HL_CHUNK_IN_USE: /* its size field is malloc's, the rest the program's */
+			part[HL_PART_OVERHEAD] = r < 8 ? r : 8;
+			part[HL_PART_LIVE] = r - part[HL_PART_OVERHEAD];
+			break;
+		case HL_CHUNK_TCACHE: part[HL_PART_TCACHE] = r; break;
+		case HL_CHUNK_FASTBIN: part[HL_PART_FASTBIN] = r; break;
+		case HL_CHUNK_BIN: part[HL_PART_BIN] = r; break;
+		case HL_CHUNK_TOP: part[HL_PART_TOP] = r; break;
+		default: part[HL_PART_OVERHEAD] = r; break; /* tcache structs, fenceposts */
+		}
+		for (int p = 0; p < HL_NPARTS; p++) {
+			d->parts[p] += part[p];
+			if (a)
+				a->parts[p] += part[p];
+		}
+		covered += r;
+	}
+	/* what no chunk covers: heap_info and malloc_state at the start of a
+	 * thread arena's heap, alignment at the brk heap's start */
+	for (size_t i = 0; i < w->nheaps; i++)
+		heaps += resident_bytes(pk, w->heaps[i].start, w->heaps[i].end - w->heaps[i].start);
+	if (heaps > covered)
+		d->parts[HL_PART_OVERHEAD] += heaps - covered;
+	d->heap_rss_walked = heaps;
+}
+
+static void add_rec(hl_diagnosis_t *d, int64_t bytes, const char *action, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void add_rec(hl_diagnosis_t *d, int64_t bytes, const char *action, const char *fmt, ...)
+{
+	if (d->nrecs >= HL_DIAG_MAX_RECS)
+		return;
+	hl_diag_rec_t *r = &d->recs[d->nrecs++];
+	r->bytes = bytes;
+	snprintf(r->action, sizeof r->action, "%s", action);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof r->why, fmt, ap);
+	va_end(ap);
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	int64_t x = ((const hl_diag_rec_t *)a)->bytes, y = ((const hl_diag_rec_t *)b)->bytes;
+	return (x < y) - (x > y);
+}
+
+static void recommend(hl_diagnosis_t *d)
+{
+	const hl_walk_t *w = &d->walk;
+	char a[32], b[32], c[32];
+	if (w->releasable_bytes > 0)
+		add_rec(d, w->releasable_bytes, "malloc_trim(0)",
+			"%s of free chunks and top is resident; malloc_trim(0) returns the whole "
+			"pages inside them (the %s in tcache stays)",
+			hl_units_bytes(w->held_back_bytes, a, sizeof a),
+			hl_units_bytes(w->tcache_bytes, b, sizeof b));
+	if (d->narenas > 2) {
+		/* with two arenas, main and one the threads share, the threads'
+		 * free memory is reused among them: at most what the thread arena
+		 * holding most holds back would remain held */
+		int64_t held = 0, most = 0;
+		for (size_t i = 0; i < d->narenas; i++) {
+			if (d->arenas[i].main)
+				continue;
+			held += d->arenas[i].held_back_bytes;
+			if (d->arenas[i].held_back_bytes > most)
+				most = d->arenas[i].held_back_bytes;
+		}
+		if (held - most > 0)
+			add_rec(d, held - most, "MALLOC_ARENA_MAX=2",
+				"%zu arenas for %lld threads, and the %zu thread arenas hold back %s, "
+				"each for its own threads; with 2 (main and one shared) that memory "
+				"is reused and at most %s stays (GLIBC_TUNABLES="
+				"glibc.malloc.arena_max=2 before the program starts)",
+				d->narenas, (long long)d->threads, d->narenas - 1,
+				hl_units_bytes(held, a, sizeof a), hl_units_bytes(most, b, sizeof b));
+	}
+	if (w->mmap_threshold > MMAP_THRESHOLD_DEFAULT) {
+		int64_t big = 0;
+		for (size_t i = 0; i < w->nchunk; i++)
+			if (w->chunk[i].cls == HL_CHUNK_BIN &&
+			    w->chunk[i].size >= MMAP_THRESHOLD_DEFAULT)
+				big += d->chunk_resident ? d->chunk_resident[i] : 0;
+		add_rec(d, big, "M_MMAP_THRESHOLD=131072",
+			"the mmap threshold drifted from 128 KiB to %s (a freed mmapped block "
+			"raised it): blocks below it now come from the heap and stay when freed; "
+			"free chunks of 128 KiB or more hold %s resident (set "
+			"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 or mallopt)",
+			hl_units_bytes(w->mmap_threshold, b, sizeof b),
+			hl_units_bytes(big, c, sizeof c));
+	}
+	if (w->held_back_bytes > 0)
+		add_rec(d, w->held_back_bytes, "another allocator",
+			"glibc holds back %s in free memory it keeps; compare allocators on "
+			"this program: heaplab run PROGRAM --allocator jemalloc (or tcmalloc, "
+			"mimalloc), or heaplab sweep",
+			hl_units_bytes(w->held_back_bytes, a, sizeof a));
+	qsort(d->recs, (size_t)d->nrecs, sizeof *d->recs, cmp_rec);
+}
+
+int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error_t *err)
+{
+	memset(d, 0, sizeof *d);
+	d->pid = pid;
+	hl_buf_t b = {0};
+	hl_status_t st;
+	int rc = hl_procfs_read(pid, "status", &b, err);
+	if (!rc)
+		rc = hl_status_parse(b.data, b.len, &st, err);
+	if (!rc)
+		rc = hl_procfs_read(pid, "smaps", &b, err);
+	if (!rc)
+		rc = hl_smaps_parse(b.data, b.len, &d->regions, err);
+	hl_buf_free(&b);
+	if (rc)
+		return rc;
+	snprintf(d->command, sizeof d->command, "%s", st.name);
+	d->threads = st.threads;
+	hl_peek_t pk;
+	rc = hl_peek_open(&pk, pid, err);
+	if (rc) {
+		hl_regions_free(&d->regions);
+		return rc;
+	}
+	hl_region_classify(&d->regions, hl_peek_read16, &pk);
+
+	hl_error_t werr = {0};
+	if (hl_walk_process_opts(pid, cache, HL_WALK_CHUNKS, &d->walk, &werr) == 0) {
+		d->walk_valid = true;
+		d->narenas = d->walk.narenas;
+		d->arenas = calloc(d->narenas ? d->narenas : 1, sizeof *d->arenas);
+		d->chunk_resident = calloc(d->walk.nchunk ? d->walk.nchunk : 1, sizeof(int64_t));
+		if (!d->arenas || !d->chunk_resident) {
+			hl_peek_close(&pk);
+			hl_diagnosis_free(d);
+			return hl_error_set(err, -ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < d->narenas; i++) {
+			const hl_walk_arena_t *wa = &d->walk.arenas[i];
+			hl_diag_arena_t *a = &d->arenas[i];
+			a->main = wa->main;
+			a->system_bytes = wa->system_bytes;
+			a->live_bytes = wa->live_bytes;
+			a->held_back_bytes = wa->held_back_bytes;
+			a->releasable_bytes = wa->releasable_bytes;
+			a->nheaps = wa->nheaps;
+		}
+		for (size_t i = 0; i < d->walk.nchunk; i++)
+			d->chunk_resident[i] =
+				resident_bytes(&pk, d->walk.chunk[i].addr, d->walk.chunk[i].size);
+		heap_parts(d, &pk);
+	} else {
+		snprintf(d->walk_error, sizeof d->walk_error, "%s", werr.msg);
+	}
+	hl_peek_close(&pk);
+
+	/* the rest, from smaps; RSS itself from the same reading, so that the
+	 * remainder is what the heap's own count does not match */
+	for (size_t i = 0; i < d->regions.n; i++) {
+		const hl_region_t *r = &d->regions.v[i];
+		int64_t rss = r->rss_bytes > 0 ? r->rss_bytes : 0;
+		d->rss_bytes += rss;
+		switch (r->cls) {
+		case HL_REGION_BRK_HEAP:
+		case HL_REGION_ARENA_HEAP:
+			d->heap_rss_smaps += rss;
+			if (!d->walk_valid)
+				d->parts[HL_PART_HEAP_UNWALKED] += rss;
+			break;
+		case HL_REGION_MMAP_CHUNK: d->parts[HL_PART_MMAP] += rss; break;
+		case HL_REGION_ANON_OTHER: d->parts[HL_PART_ANON] += rss; break;
+		case HL_REGION_STACK: d->parts[HL_PART_STACK] += rss; break;
+		case HL_REGION_FILE: d->parts[HL_PART_FILE] += rss; break;
+		default: d->parts[HL_PART_OTHER] += rss; break;
+		}
+	}
+	d->status_rss_bytes = st.vm_rss_bytes;
+	int64_t sum = 0;
+	for (int p = 0; p < HL_NPARTS; p++)
+		sum += d->parts[p];
+	d->remainder_bytes = d->rss_bytes - sum;
+	if (d->walk_valid)
+		recommend(d);
+	return 0;
+}
+
+void hl_diagnosis_free(hl_diagnosis_t *d)
+{
+	hl_walk_free(&d->walk);
+	hl_regions_free(&d->regions);
+	free(d->arenas);
+	free(d->chunk_resident);
+	d->arenas = NULL;
+	d->chunk_resident = NULL;
+	d->narenas = 0;
+}
+
+void hl_diag_verdict(const hl_diag_sample_t *s, size_t n, int64_t held_back, hl_diag_verdict_t *v)
+{
+	char a[32], b[32], c[32];
+	memset(v, 0, sizeof *v);
+	if (n < 2) {
+		snprintf(v->kind, sizeof v->kind, "unknown");
+		snprintf(v->text, sizeof v->text,
+			 "one snapshot cannot tell a leak from retention: --watch S samples live "
+			 "bytes for S seconds");
+		return;
+	}
+	int64_t grow = s[n - 1].live_bytes - s[0].live_bytes;
+	size_t up = 0;
+	for (size_t i = 1; i < n; i++)
+		up += s[i].live_bytes > s[i - 1].live_bytes;
+	double secs = s[n - 1].t_s - s[0].t_s;
+	int64_t floor = s[0].live_bytes / 20 > (1 << 20) ? s[0].live_bytes / 20 : (1 << 20);
+	if (grow > floor && up * 4 >= (n - 1) * 3) {
+		snprintf(v->kind, sizeof v->kind, "leak");
+		snprintf(v->text, sizeof v->text,
+			 "leak-like: live bytes grew by %s in %.0f s (in %zu of %zu intervals), "
+			 "from %s to %s",
+			 hl_units_bytes(grow, a, sizeof a), secs, up, n - 1,
+			 hl_units_bytes(s[0].live_bytes, b, sizeof b),
+			 hl_units_bytes(s[n - 1].live_bytes, c, sizeof c));
+	} else if (held_back > s[n - 1].rss_bytes / 4) {
+		snprintf(v->kind, sizeof v->kind, "retention");
+		snprintf(v->text, sizeof v->text,
+			 "retention: live bytes steady (%s over %.0f s) while glibc holds back %s "
+			 "of the %s resident",
+			 hl_units_bytes(grow, a, sizeof a), secs,
+			 hl_units_bytes(held_back, b, sizeof b),
+			 hl_units_bytes(s[n - 1].rss_bytes, c, sizeof c));
+	} else {
+		snprintf(v->kind, sizeof v->kind, "steady");
+		snprintf(v->text, sizeof v->text,
+			 "steady: live bytes changed by %s over %.0f s and glibc holds back "
+			 "little (%s)",
+			 hl_units_bytes(grow, a, sizeof a), secs,
+			 hl_units_bytes(held_back, b, sizeof b));
+	}
+}
