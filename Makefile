@@ -54,6 +54,10 @@ HV_LIB := $(BUILD)/libheapview.a
 # the preload agent that runs malloc_trim(0) in a target on request; like
 # the experiments it is never sanitized (it lives inside the target)
 TRIM_AGENT := build/libheaplab-trim.so
+# the allocation recorder heaplab trace preloads: never sanitized (it runs
+# inside other programs), always optimized
+TRACER := build/libheaplab-trace.so
+TRACER_LINK := $(if $(filter build,$(BUILD)),,$(BUILD)/libheaplab-trace.so)
 
 # Experiments are shared by both builds and live in build/experiments.
 EXP_DIR := build/experiments
@@ -74,7 +78,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .PHONY: all deps demo run test test-plain bench fuzz clean format
 
-all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
+all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(TRACER) $(TRACER_LINK) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
 
 deps:
 	@sh scripts/deps.sh
@@ -103,6 +107,16 @@ $(HEAPVIEW): $(BUILD)/obj/heapview/main.o $(HV_LIB) $(LIB)
 
 $(TRIM_AGENT): heapview/agent/trim_agent.c | deps
 	$(CC) $(BASEFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -pthread
+
+$(TRACER): tracer/trace.c tracer/trace_format.h | deps
+	$(CC) $(BASEFLAGS) -O2 -fPIC -shared -fvisibility=hidden -fno-omit-frame-pointer -o $@ $< -pthread -ldl
+
+# the sanitized heaplab finds the recorder beside itself too
+ifneq ($(BUILD),build)
+$(TRACER_LINK): $(TRACER)
+	@mkdir -p $(@D)
+	ln -sfn ../build/libheaplab-trace.so $@
+endif
 
 build/experiments/lab.o: experiments/lab.c experiments/lab.h | deps
 	@mkdir -p $(@D)

@@ -100,6 +100,11 @@ int cmd_run(int argc, char **argv);
 
 int cmd_sweep(int argc, char **argv);
 
+/* -------------------------------------------------------------- cmd_trace.c */
+
+int cmd_trace(int argc, char **argv);
+int cmd_leaks(int argc, char **argv);
+
 /* ----------------------------------------------------------- cmd_diagnose.c */
 
 int cmd_diagnose(int argc, char **argv);

@@ -29,6 +29,8 @@ static const struct command {
 	{"explain", cmd_explain, "the lesson, phases, knobs and expected numbers of one experiment"},
 	{"plot", cmd_plot, "re-render a run directory's plots from its files"},
 	{"sweep", cmd_sweep, "run an experiment once per allocator, tunable and parameter value"},
+	{"trace", cmd_trace, "run a program with every allocation call recorded into a trace"},
+	{"leaks", cmd_leaks, "what a trace never freed, by call stack; double and invalid frees"},
 	{"diagnose", cmd_diagnose, "explain a live process's RSS part by part, and what would give it back"},
 };
 

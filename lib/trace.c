@@ -1,0 +1,551 @@
+/*
+ * trace.c — reads a heaplab trace (tracer/trace_format.h) into memory, finds
+ * what was never freed and what was freed wrongly, and names stack frames
+ * with libdw.
+ *
+ * Reading is forgiving: a trace cut short (the program was killed, the disk
+ * filled) or damaged is read up to its last whole record, and problem says
+ * where it stops and why. Events are decoded block by block (the deltas of
+ * time, pointer and stack start afresh in each) and then put in time order
+ * across threads; on equal times an allocation goes before a free, since a
+ * pointer cannot be freed before malloc returned it.
+ */
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace.h"
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	void *n = realloc(*v, c * elem);
+	if (!n)
+		return -ENOMEM;
+	*v = n;
+	*cap = c;
+	return 0;
+}
+
+/* One EVENTS payload. -1 when it does not decode. */
+static int events(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
+{
+	uint64_t thread, count;
+	if (hlt_get(&p, end, &thread) || hlt_get(&p, end, &count) || count > (uint64_t)(end - p))
+		return -1;
+	if (grow((void **)&t->ev, &t->capev, t->nev + count, sizeof *t->ev))
+		return -1;
+	uint64_t tsc = 0, ptr = 0, stack = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		if (p >= end)
+			return -1;
+		uint8_t tag = *p++;
+		hl_trace_event_t *e = &t->ev[t->nev + i];
+		memset(e, 0, sizeof *e);
+		e->op = tag & 15;
+		e->failed = (tag & HLT_TAG_FAILED) != 0;
+		e->thread = (uint16_t)thread;
+		uint64_t dt, v;
+		if (e->op < HLT_MALLOC || e->op > HLT_TRIM || hlt_get(&p, end, &dt))
+			return -1;
+		tsc += dt;
+		e->tsc = tsc;
+		if (!(tag & HLT_TAG_SAME_STACK) && hlt_get(&p, end, &stack))
+			return -1;
+		e->stack = (uint32_t)stack;
+#define PTR(dst)                                                     \
+	do {                                                         \
+		if (hlt_get(&p, end, &v))                            \
+			return -1;                                   \
+		ptr += (uint64_t)(hlt_unzz(v) * 16);                 \
+		dst = ptr;                                           \
+	} while (0)
+		switch (e->op) {
+		case HLT_FREE:
+			PTR(e->ptr);
+			break;
+		case HLT_REALLOC:
+			if (hlt_get(&p, end, &e->size))
+				return -1;
+			PTR(e->old);
+			if (!e->failed)
+				PTR(e->ptr);
+			break;
+		case HLT_TRIM:
+			if (hlt_get(&p, end, &e->size) || hlt_get(&p, end, &e->old))
+				return -1;
+			break;
+		default: /* malloc, calloc, memalign */
+			if (hlt_get(&p, end, &e->size) ||
+			    (e->op == HLT_MEMALIGN && hlt_get(&p, end, &e->old)))
+				return -1;
+			if (!e->failed)
+				PTR(e->ptr);
+			break;
+		}
+#undef PTR
+	}
+	if (p != end)
+		return -1;
+	t->nev += count;
+	if (thread + 1 > t->threads)
+		t->threads = (uint32_t)(thread + 1);
+	return 0;
+}
+
+static int stack_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
+{
+	uint64_t id, depth;
+	if (hlt_get(&p, end, &id) || hlt_get(&p, end, &depth) || id > 100000000 || depth > 64)
+		return -1;
+	if (id >= t->nstacks) {
+		size_t cap = t->nstacks;
+		if (grow((void **)&t->stacks, &cap, id + 1, sizeof *t->stacks))
+			return -1;
+		memset(t->stacks + t->nstacks, 0, (cap - t->nstacks) * sizeof *t->stacks);
+		t->nstacks = cap;
+	}
+	hl_trace_stack_t *s = &t->stacks[id];
+	free(s->frames);
+	s->frames = calloc(depth ? depth : 1, sizeof *s->frames);
+	if (!s->frames)
+		return -1;
+	s->depth = (uint32_t)depth;
+	uint64_t a = 0;
+	for (uint64_t k = 0; k < depth; k++) {
+		uint64_t v;
+		if (hlt_get(&p, end, &v))
+			return -1;
+		a = k ? a + (uint64_t)hlt_unzz(v) : v;
+		s->frames[k] = a;
+	}
+	return p == end ? 0 : -1;
+}
+
+static int point(hl_trace_point_t **v, size_t *n, const uint8_t *p, const uint8_t *end)
+{
+	uint64_t a, b;
+	size_t cap = *n;
+	if (hlt_get(&p, end, &a) || hlt_get(&p, end, &b) || grow((void **)v, &cap, *n + 1, sizeof **v))
+		return -1;
+	(*v)[(*n)++] = (hl_trace_point_t){a, (int64_t)b};
+	return 0;
+}
+
+static int cmp_event(const void *x, const void *y)
+{
+	const hl_trace_event_t *a = x, *b = y;
+	if (a->tsc != b->tsc)
+		return a->tsc < b->tsc ? -1 : 1;
+	int ra = a->op == HLT_FREE, rb = b->op == HLT_FREE;
+	if (ra != rb)
+		return ra - rb;
+	return 0;
+}
+
+/* Records may be cut anywhere: read what is whole. */
+static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
+{
+	const uint8_t *p = buf + sizeof(hlt_header_t), *end = buf + len;
+	while (p < end) {
+		const uint8_t *rec = p;
+		int kind = *p++;
+		uint64_t n;
+		if (hlt_get(&p, end, &n) || n > (uint64_t)(end - p)) {
+			snprintf(t->problem, sizeof t->problem, "cut short at byte %zu (a record of %s)",
+				 (size_t)(rec - buf), kind >= 1 && kind <= 7 ? "whole kind" : "unknown kind");
+			if (hlt_get(&p, end, &n) == 0 && kind >= 1 && kind <= 7)
+				snprintf(t->problem, sizeof t->problem,
+					 "cut short at byte %zu: a record of %llu bytes runs past the end",
+					 (size_t)(rec - buf), (unsigned long long)n);
+			return;
+		}
+		const uint8_t *q = p, *qe = p + n;
+		int bad = 0;
+		switch (kind) {
+		case HLT_REC_EVENTS: bad = events(t, q, qe); break;
+		case HLT_REC_STACK: bad = stack_rec(t, q, qe); break;
+		case HLT_REC_MODULE: {
+			uint64_t a, b, off;
+			size_t cap = t->nmodules;
+			if (hlt_get(&q, qe, &a) || hlt_get(&q, qe, &b) || hlt_get(&q, qe, &off) ||
+			    grow((void **)&t->modules, &cap, t->nmodules + 1, sizeof *t->modules)) {
+				bad = -1;
+				break;
+			}
+			char *path = strndup((const char *)q, (size_t)(qe - q));
+			if (!path) {
+				bad = -1;
+				break;
+			}
+			t->modules[t->nmodules++] = (hl_trace_module_t){a, b, off, path};
+			break;
+		}
+		case HLT_REC_RSS: bad = point(&t->rss, &t->nrss, q, qe); break;
+		case HLT_REC_CLOCK: bad = point(&t->clock, &t->nclock, q, qe); break;
+		case HLT_REC_THREAD: break;
+		case HLT_REC_END: {
+			uint64_t ev, how;
+			if (hlt_get(&q, qe, &ev) || hlt_get(&q, qe, &how)) {
+				bad = -1;
+				break;
+			}
+			t->ended = true;
+			t->end_events = ev;
+			t->end_kind = (int)how;
+			break;
+		}
+		default: bad = -1; break;
+		}
+		if (bad) {
+			snprintf(t->problem, sizeof t->problem,
+				 "damaged at byte %zu: a record of kind %d does not decode", (size_t)(rec - buf),
+				 kind);
+			return;
+		}
+		p = qe;
+		t->valid_bytes = (uint64_t)(p - buf);
+	}
+}
+
+int hl_trace_load(const char *path, hl_trace_t *t, hl_error_t *err)
+{
+	memset(t, 0, sizeof *t);
+	hl_buf_t b = {0};
+	int rc = hl_file_read(path, &b, err);
+	if (rc)
+		return rc;
+	t->file_bytes = b.len;
+	if (b.len < sizeof(hlt_header_t) || memcmp(b.data, HLT_MAGIC, 8)) {
+		hl_buf_free(&b);
+		return hl_error_set(err, -EINVAL,
+				    "%s is not a heaplab trace (it does not start with the trace "
+				    "header; heaplab trace -- CMD writes one)",
+				    path);
+	}
+	memcpy(&t->header, b.data, sizeof t->header);
+	if (t->header.version != HLT_VERSION) {
+		hl_buf_free(&b);
+		return hl_error_set(err, -EPROTO,
+				    "%s is a version %u trace; this heaplab reads version %d", path,
+				    t->header.version, HLT_VERSION);
+	}
+	t->valid_bytes = sizeof(hlt_header_t);
+	parse(t, (const uint8_t *)b.data, b.len);
+	hl_buf_free(&b);
+	if (!t->problem[0] && !t->ended)
+		snprintf(t->problem, sizeof t->problem,
+			 "no end record: the program was cut short (killed, or still running)");
+	else if (t->ended && t->end_kind == HLT_END_SIGNAL && !t->problem[0])
+		snprintf(t->problem, sizeof t->problem,
+			 "the program was killed by a signal; the trace holds every event up to it");
+	/* stable, so each thread's own order is kept on equal times */
+	hl_trace_event_t *tmp = malloc((t->nev ? t->nev : 1) * sizeof *tmp);
+	if (!tmp) {
+		hl_trace_free(t);
+		return hl_error_set(err, -ENOMEM, "out of memory for %zu events", t->nev);
+	}
+	/* merge sort (qsort is not stable) */
+	for (size_t width = 1; width < t->nev; width *= 2) {
+		for (size_t lo = 0; lo < t->nev; lo += 2 * width) {
+			size_t mid = lo + width < t->nev ? lo + width : t->nev;
+			size_t hi = lo + 2 * width < t->nev ? lo + 2 * width : t->nev;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				tmp[k++] = cmp_event(&t->ev[j], &t->ev[i]) < 0 ? t->ev[j++] : t->ev[i++];
+			while (i < mid)
+				tmp[k++] = t->ev[i++];
+			while (j < hi)
+				tmp[k++] = t->ev[j++];
+		}
+		memcpy(t->ev, tmp, t->nev * sizeof *tmp);
+	}
+	free(tmp);
+	return 0;
+}
+
+void hl_trace_free(hl_trace_t *t)
+{
+	free(t->ev);
+	for (size_t i = 0; i < t->nstacks; i++)
+		free(t->stacks[i].frames);
+	free(t->stacks);
+	for (size_t i = 0; i < t->nmodules; i++)
+		free(t->modules[i].path);
+	free(t->modules);
+	free(t->rss);
+	free(t->clock);
+	memset(t, 0, sizeof *t);
+}
+
+double hl_trace_ns(const hl_trace_t *t, uint64_t tsc16)
+{
+	if (t->nclock < 2 || !t->nev)
+		return 0;
+	const hl_trace_point_t *a = &t->clock[0], *b = &t->clock[t->nclock - 1];
+	if (b->tsc == a->tsc)
+		return 0;
+	double per = (double)(b->value - a->value) / (double)(b->tsc - a->tsc);
+	return ((double)(tsc16 << HLT_TSC_SHIFT) - (double)(t->ev[0].tsc << HLT_TSC_SHIFT)) * per;
+}
+
+/* ------------------------------------------------------------- leaks */
+
+/* An open-addressing map from pointer to event index. */
+typedef struct pmap {
+	uint64_t *key;
+	size_t *val;
+	size_t cap, n;
+} pmap_t;
+
+static size_t slot(const pmap_t *m, uint64_t k)
+{
+	size_t i = (size_t)((k >> 4) * 0x9e3779b97f4a7c15ULL) & (m->cap - 1);
+	while (m->key[i] && m->key[i] != k)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static int pm_put(pmap_t *m, uint64_t k, size_t v)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		pmap_t n = {0};
+		n.cap = m->cap ? m->cap * 2 : 1024;
+		n.key = calloc(n.cap, sizeof *n.key);
+		n.val = calloc(n.cap, sizeof *n.val);
+		if (!n.key || !n.val) {
+			free(n.key);
+			free(n.val);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->key[i]) {
+				size_t s = slot(&n, m->key[i]);
+				n.key[s] = m->key[i];
+				n.val[s] = m->val[i];
+				n.n++;
+			}
+		free(m->key);
+		free(m->val);
+		*m = n;
+	}
+	size_t s = slot(m, k);
+	m->n += !m->key[s];
+	m->key[s] = k;
+	m->val[s] = v;
+	return 0;
+}
+
+static bool pm_get(const pmap_t *m, uint64_t k, size_t *v)
+{
+	if (!m->cap)
+		return false;
+	size_t s = slot(m, k);
+	if (!m->key[s])
+		return false;
+	*v = m->val[s];
+	return true;
+}
+
+/* Removes k, re-placing the run after it (linear probing). */
+static void pm_del(pmap_t *m, uint64_t k)
+{
+	if (!m->cap)
+		return;
+	size_t s = slot(m, k);
+	if (!m->key[s])
+		return;
+	m->key[s] = 0;
+	m->n--;
+	for (size_t i = (s + 1) & (m->cap - 1); m->key[i]; i = (i + 1) & (m->cap - 1)) {
+		uint64_t kk = m->key[i];
+		size_t vv = m->val[i];
+		m->key[i] = 0;
+		m->n--;
+		size_t d = slot(m, kk);
+		m->key[d] = kk;
+		m->val[d] = vv;
+		m->n++;
+	}
+}
+
+static int cmp_group(const void *x, const void *y)
+{
+	const hl_leak_group_t *a = x, *b = y;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return (a->stack > b->stack) - (a->stack < b->stack);
+}
+
+static int add_bad(hl_leaks_t *l, size_t *cap, size_t fe, size_t ae, bool twice)
+{
+	if (grow((void **)&l->bad, cap, l->nbad + 1, sizeof *l->bad))
+		return -ENOMEM;
+	l->bad[l->nbad++] = (hl_bad_free_t){fe, ae, twice};
+	return 0;
+}
+
+int hl_leaks_compute(const hl_trace_t *t, hl_leaks_t *l, hl_error_t *err)
+{
+	memset(l, 0, sizeof *l);
+	pmap_t live = {0}, freed = {0};
+	int64_t cur = 0;
+	size_t badcap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < t->nev && !rc; i++) {
+		const hl_trace_event_t *e = &t->ev[i];
+		size_t a;
+		/* the freeing half (free, realloc's old pointer) */
+		uint64_t gone = e->op == HLT_FREE ? e->ptr : e->op == HLT_REALLOC && !e->failed ? e->old : 0;
+		if (e->op == HLT_FREE)
+			l->free_calls++;
+		if (gone) {
+			if (pm_get(&live, gone, &a)) {
+				cur -= (int64_t)t->ev[a].size;
+				pm_del(&live, gone);
+				rc = pm_put(&freed, gone, a);
+			} else if (pm_get(&freed, gone, &a)) {
+				rc = add_bad(l, &badcap, i, a, true);
+			} else {
+				rc = add_bad(l, &badcap, i, SIZE_MAX, false);
+			}
+		}
+		/* the allocating half */
+		bool alloc = (e->op == HLT_MALLOC || e->op == HLT_CALLOC || e->op == HLT_MEMALIGN ||
+			      e->op == HLT_REALLOC) &&
+			     !e->failed && e->ptr;
+		if (e->op == HLT_REALLOC)
+			l->realloc_calls++;
+		if (e->op == HLT_MALLOC || e->op == HLT_CALLOC || e->op == HLT_MEMALIGN ||
+		    (e->op == HLT_REALLOC && e->size))
+			l->alloc_calls++;
+		if (alloc && !rc) {
+			if (pm_get(&live, e->ptr, &a)) /* its free was not traced */
+				cur -= (int64_t)t->ev[a].size;
+			pm_del(&freed, e->ptr);
+			rc = pm_put(&live, e->ptr, i);
+			cur += (int64_t)e->size;
+			if (cur > l->peak_live_bytes)
+				l->peak_live_bytes = cur;
+		}
+	}
+	/* what is left, by stack */
+	size_t gcap = 0;
+	for (size_t s = 0; s < live.cap && !rc; s++) {
+		if (!live.key[s])
+			continue;
+		const hl_trace_event_t *e = &t->ev[live.val[s]];
+		l->leaked_bytes += (int64_t)e->size;
+		l->leaked_blocks++;
+		size_t g;
+		for (g = 0; g < l->ngroups && l->groups[g].stack != e->stack; g++)
+			;
+		if (g == l->ngroups) {
+			if (grow((void **)&l->groups, &gcap, l->ngroups + 1, sizeof *l->groups)) {
+				rc = -ENOMEM;
+				break;
+			}
+			l->groups[l->ngroups++] = (hl_leak_group_t){e->stack, 0, 0};
+		}
+		l->groups[g].bytes += (int64_t)e->size;
+		l->groups[g].blocks++;
+	}
+	if (l->ngroups)
+		qsort(l->groups, l->ngroups, sizeof *l->groups, cmp_group);
+	free(live.key);
+	free(live.val);
+	free(freed.key);
+	free(freed.val);
+	if (rc) {
+		hl_leaks_free(l);
+		return hl_error_set(err, rc, "out of memory while matching frees");
+	}
+	return 0;
+}
+
+void hl_leaks_free(hl_leaks_t *l)
+{
+	free(l->groups);
+	free(l->bad);
+	memset(l, 0, sizeof *l);
+}
+
+/* ------------------------------------------------------------- symbols */
+
+struct hl_symbolizer {
+	Dwfl *dwfl;
+	char *debuginfo_path;
+};
+
+hl_symbolizer_t *hl_symbolizer_new(const hl_trace_t *t)
+{
+	hl_symbolizer_t *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	static const Dwfl_Callbacks cb = {
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.debuginfo_path = NULL,
+	};
+	s->dwfl = dwfl_begin(&cb);
+	if (!s->dwfl) {
+		free(s);
+		return NULL;
+	}
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < t->nmodules; i++) {
+		const hl_trace_module_t *m = &t->modules[i];
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= !strcmp(t->modules[k].path, m->path);
+		if (seen)
+			continue;
+		/* the load bias: the executable mapping's address less its offset */
+		dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->start - m->offset, false);
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	return s;
+}
+
+void hl_symbolize(hl_symbolizer_t *s, uint64_t pc, hl_frame_info_t *out)
+{
+	memset(out, 0, sizeof *out);
+	out->pc = pc;
+	if (!s || pc < 1)
+		return;
+	Dwfl_Module *m = dwfl_addrmodule(s->dwfl, pc - 1);
+	if (!m)
+		return;
+	const char *mname = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (mname) {
+		const char *slash = strrchr(mname, '/');
+		snprintf(out->module, sizeof out->module, "%s", slash ? slash + 1 : mname);
+	}
+	const char *fn = dwfl_module_addrname(m, pc - 1);
+	if (fn)
+		snprintf(out->function, sizeof out->function, "%s", fn);
+	Dwfl_Line *ln = dwfl_module_getsrc(m, pc - 1);
+	if (ln) {
+		int line = 0;
+		const char *file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+		if (file)
+			snprintf(out->file, sizeof out->file, "%s", file);
+		out->line = line;
+	}
+}
+
+void hl_symbolizer_free(hl_symbolizer_t *s)
+{
+	if (!s)
+		return;
+	dwfl_end(s->dwfl);
+	free(s);
+}

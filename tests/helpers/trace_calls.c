@@ -1,0 +1,100 @@
+/*
+ * trace_calls — a target for heaplab trace's tests: makes exactly the calls
+ * below (and no stdio before they are done), so a trace of it can be
+ * checked call by call. The marked lines are what leaks must name.
+ *
+ * usage: trace_calls calls    the known calls; two blocks are left
+ *        trace_calls double   malloc, free, free: glibc aborts
+ *        trace_calls threads  4 threads x 500,000 malloc/free pairs, a fork in
+ *                             the middle (the child makes 1000 pairs and
+ *                             exits), then abort()
+ */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+
+static void calls(void)
+{
+	void *a = malloc(100); /* leak-a */
+	lab_keep(a);
+	void *b = calloc(10, 20);
+	lab_keep(b); /* or the compiler drops a malloc/free pair */
+	free(b);
+	void *volatile none = NULL; /* or the compiler makes realloc(NULL, n) a malloc */
+	void *c = realloc(none, 50);
+	lab_keep(c);
+	c = realloc(c, 5000);
+	lab_keep(c);
+	c = realloc(c, 10);
+	lab_keep(c);
+	c = realloc(c, 0);
+	lab_keep(c);
+	void *d = NULL;
+	if (posix_memalign(&d, 64, 300) == 0) /* leak-d */
+		lab_keep(d);
+	void *e = aligned_alloc(256, 512);
+	lab_keep(e);
+	free(e);
+	void *f = memalign(128, 1000);
+	lab_keep(f);
+	free(f);
+	free(NULL);
+	malloc_trim(0);
+}
+
+static void twice(void)
+{
+	void *p = malloc(40); /* double-alloc */
+	lab_keep(p);
+	void *volatile same = p; /* the compiler must not see the second free coming */
+	free(p);
+	free(same); /* double-free */
+}
+
+static void *worker(void *arg)
+{
+	for (int i = 0; i < 500000; i++) {
+		void *p = malloc(16 + (size_t)(i % 32) * 16);
+		lab_keep(p);
+		free(p);
+	}
+	return arg;
+}
+
+static void threads(void)
+{
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, worker, NULL);
+	usleep(20000);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 1000; i++) {
+			void *p = malloc(64);
+			lab_keep(p);
+			free(p);
+		}
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	abort();
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "calls";
+	if (!strcmp(mode, "double"))
+		twice();
+	else if (!strcmp(mode, "threads"))
+		threads();
+	else
+		calls();
+	return 0;
+}

@@ -1,0 +1,256 @@
+/*
+ * test_live_trace.c — heaplab trace and heaplab leaks on a program whose
+ * calls are known (tests/helpers/trace_calls.c): exactly those events, in
+ * order, with their sizes and pointers; leaks names exactly the blocks left,
+ * at the marked lines; a double free is recorded before glibc aborts and is
+ * reported with both stacks; 4 threads x 1M calls with a fork in the middle
+ * and an abort at the end lose nothing; bad traces and commands get clear
+ * messages.
+ */
+#include <cjson/cJSON.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "live.h"
+#include "trace.h"
+
+static char heaplab[512], dir[64];
+
+/* The line of the marker comment in the helper's source. */
+static int marked(const char *marker)
+{
+	hl_buf_t b = {0};
+	int line = 0;
+	if (hl_file_read("tests/helpers/trace_calls.c", &b, NULL) == 0) {
+		int n = 1;
+		for (const char *p = b.data; *p; p++) {
+			if (!strncmp(p, marker, strlen(marker))) {
+				line = n;
+				break;
+			}
+			n += *p == '\n';
+		}
+	}
+	hl_buf_free(&b);
+	return line;
+}
+
+static int trace(const char *mode, const char *name, char *path, size_t n)
+{
+	char cmd[1024];
+	snprintf(path, n, "%s/%s", dir, name);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/trace_calls %s 2>/dev/null",
+		 heaplab, path, mode);
+	return live_sh(cmd, NULL);
+}
+
+static cJSON *leaks(const char *path)
+{
+	char cmd[1024];
+	hl_buf_t out = {0};
+	snprintf(cmd, sizeof cmd, "%s leaks --json %s 2>/dev/null", heaplab, path);
+	int rc = live_sh(cmd, &out);
+	cJSON *j = rc == 0 ? cJSON_Parse(out.data ? out.data : "") : NULL;
+	hl_buf_free(&out);
+	return j;
+}
+
+static int64_t num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+static int frame_line(const cJSON *frames)
+{
+	const cJSON *f = cJSON_GetArrayItem(frames, 0);
+	const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(f, "file"));
+	return file && strstr(file, "trace_calls.c") ? (int)num(f, "line") : -1;
+}
+
+static void calls(void)
+{
+	char path[256];
+	T_EQ_INT(trace("calls", "calls.trace", path, sizeof path), 0, "trace: the program's exit 0");
+	hl_trace_t t;
+	hl_error_t err = {0};
+	T_EQ_INT(hl_trace_load(path, &t, &err), 0, "the trace loads (%s)", err.msg);
+	T_OK(t.ended && t.end_kind == HLT_END_EXIT && !t.problem[0], "complete, ended by exit");
+	T_EQ_INT(t.end_events, t.nev, "the END record counts every event read");
+	static const struct {
+		int op;
+		uint64_t size, old_or_align;
+	} want[] = {{HLT_MALLOC, 100, 0},  {HLT_CALLOC, 200, 0},      {HLT_FREE, 0, 0},
+		    {HLT_REALLOC, 50, 0},  {HLT_REALLOC, 5000, 1},    {HLT_REALLOC, 10, 1},
+		    {HLT_REALLOC, 0, 1},   {HLT_MEMALIGN, 300, 64},   {HLT_MEMALIGN, 512, 256},
+		    {HLT_FREE, 0, 0},      {HLT_MEMALIGN, 1000, 128}, {HLT_FREE, 0, 0},
+		    {HLT_TRIM, 0, 0}};
+	size_t n = sizeof want / sizeof want[0];
+	T_EQ_INT(t.nev, n, "exactly the %zu calls made", n);
+	bool same = t.nev == n;
+	for (size_t i = 0; same && i < n; i++) {
+		const hl_trace_event_t *e = &t.ev[i];
+		same = e->op == want[i].op && e->thread == 0 && !e->failed &&
+		       (e->op == HLT_FREE || e->size == want[i].size) &&
+		       (e->op != HLT_MEMALIGN || e->old == want[i].old_or_align);
+		if (!same)
+			printf("# event %zu: op %d size %llu\n", i, e->op, (unsigned long long)e->size);
+	}
+	T_OK(same, "each call's kind and size (and alignment) as made");
+	if (t.nev == n) {
+		T_OK(t.ev[2].ptr == t.ev[1].ptr, "free names calloc's pointer");
+		T_OK(t.ev[3].old == 0 && t.ev[4].old == t.ev[3].ptr && t.ev[5].old == t.ev[4].ptr &&
+			     t.ev[6].old == t.ev[5].ptr,
+		     "each realloc takes the pointer the last one returned");
+		T_OK(t.ev[7].ptr % 64 == 0 && t.ev[8].ptr % 256 == 0 && t.ev[10].ptr % 128 == 0,
+		     "the aligned pointers are aligned");
+		T_OK(t.ev[9].ptr == t.ev[8].ptr && t.ev[11].ptr == t.ev[10].ptr,
+		     "their frees name them");
+	}
+	hl_trace_free(&t);
+
+	cJSON *j = leaks(path);
+	T_OK(j != NULL, "leaks --json");
+	T_EQ_INT(num(j, "alloc_calls"), 8, "8 allocation calls (realloc to 0 frees)");
+	T_EQ_INT(num(j, "free_calls"), 3, "3 frees (free(NULL) is not a call that counts)");
+	T_EQ_INT(num(j, "leaked_bytes"), 400, "400 bytes left");
+	T_EQ_INT(num(j, "leaked_blocks"), 2, "in 2 blocks");
+	T_EQ_INT(num(j, "peak_live_bytes"), 100 + 5000, "peak live: 100 + the 5000-byte realloc");
+	const cJSON *g = cJSON_GetObjectItem(j, "groups");
+	T_EQ_INT(cJSON_GetArraySize(g), 2, "2 groups");
+	const cJSON *g0 = cJSON_GetArrayItem(g, 0), *g1 = cJSON_GetArrayItem(g, 1);
+	T_OK(num(g0, "bytes") == 300 && frame_line(cJSON_GetObjectItem(g0, "frames")) == marked("leak-d"),
+	     "the biggest: 300 bytes from posix_memalign at trace_calls.c:%d", marked("leak-d"));
+	T_OK(num(g1, "bytes") == 100 && frame_line(cJSON_GetObjectItem(g1, "frames")) == marked("leak-a"),
+	     "then 100 bytes from malloc at trace_calls.c:%d", marked("leak-a"));
+	T_EQ_STR(cJSON_GetStringValue(
+			 cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(g0, "frames"), 0),
+					     "function")),
+		 "main", "named by function");
+	T_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "double_frees")) +
+			 cJSON_GetArraySize(cJSON_GetObjectItem(j, "invalid_frees")),
+		 0, "no bad frees");
+	cJSON_Delete(j);
+
+	/* the text report */
+	char cmd[1024];
+	hl_buf_t out = {0};
+	snprintf(cmd, sizeof cmd, "%s leaks %s", heaplab, path);
+	T_EQ_INT(live_sh(cmd, &out), 0, "leaks (text): exit 0");
+	T_OK(out.data && strstr(out.data, "never freed: 400 B in 2 blocks") &&
+		     strstr(out.data, "trace_calls.c:"),
+	     "says what is left and where");
+	hl_buf_free(&out);
+}
+
+static void twice(void)
+{
+	char path[256];
+	int rc = trace("double", "double.trace", path, sizeof path);
+	T_OK(rc != 0, "a double free: glibc aborts the program (heaplab: %d)", rc);
+	hl_trace_t t;
+	T_EQ_INT(hl_trace_load(path, &t, NULL), 0, "its trace loads");
+	T_OK(t.ended && t.end_kind == HLT_END_SIGNAL, "ended by a signal, and says so");
+	T_EQ_INT(t.nev, 3, "malloc, free, free: all recorded before the abort");
+	hl_trace_free(&t);
+	cJSON *j = leaks(path);
+	const cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "double_frees"), 0);
+	T_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "double_frees")), 1, "one double free");
+	T_EQ_INT(frame_line(cJSON_GetObjectItem(d, "free_frames")), marked("double-free"),
+		 "with the stack of the second free");
+	T_EQ_INT(frame_line(cJSON_GetObjectItem(d, "alloc_frames")), marked("double-alloc"),
+		 "and of the allocation");
+	T_OK(cJSON_IsFalse(cJSON_GetObjectItem(j, "complete")), "the report says it was cut short");
+	cJSON_Delete(j);
+}
+
+static void threads(void)
+{
+	char path[256];
+	trace("threads", "threads.trace", path, sizeof path);
+	hl_trace_t t;
+	T_EQ_INT(hl_trace_load(path, &t, NULL), 0, "4 threads, a fork, an abort: the trace loads");
+	T_OK(t.ended && t.end_kind == HLT_END_SIGNAL, "ended by the abort");
+	T_EQ_INT(t.end_events, t.nev, "no event lost: the recorder wrote %zu, we read them all",
+		 t.nev);
+	int64_t per[8] = {0};
+	for (size_t i = 0; i < t.nev; i++)
+		if (t.ev[i].thread < 8)
+			per[t.ev[i].thread]++;
+	int full = 0;
+	for (int k = 1; k <= 4; k++)
+		full += per[k] == 1000000;
+	T_EQ_INT(full, 4, "each thread: exactly its 1,000,000 calls");
+	struct stat sb;
+	T_OK(stat(path, &sb) == 0 && (double)sb.st_size / (double)t.nev <= 8.0,
+	     "at most 8 bytes per event on disk (%.2f)", (double)sb.st_size / (double)(t.nev ? t.nev : 1));
+	hl_trace_free(&t);
+	/* the child's own trace, FILE.PID */
+	char cmd[600];
+	hl_buf_t out = {0};
+	snprintf(cmd, sizeof cmd, "ls %s/threads.trace.*", dir);
+	live_sh(cmd, &out);
+	char child[300] = "";
+	if (out.data)
+		sscanf(out.data, "%299s", child);
+	hl_buf_free(&out);
+	T_OK(child[0] && hl_trace_load(child, &t, NULL) == 0, "the forked child wrote %s", child);
+	T_OK(t.ended && t.nev == 2000 && t.end_events == 2000 && (t.header.flags & HLT_F_CHILD),
+	     "with exactly its 1000 malloc/free pairs, complete (%zu)", t.nev);
+	hl_trace_free(&t);
+}
+
+static void bad(void)
+{
+	char cmd[1200], path[300];
+	hl_buf_t out = {0};
+	snprintf(path, sizeof path, "%s/calls.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- true 2>&1", heaplab, path);
+	T_EQ_INT(live_sh(cmd, &out), 1, "--out onto an existing trace: exit 1");
+	T_OK(out.data && strstr(out.data, "never written over"), "and it is left as it was");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s/x.trace -- sh -c 'exit 7' 2>&1", heaplab, dir);
+	T_EQ_INT(live_sh(cmd, &out), 7, "the program's exit status passes through");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s/y.trace -- /no/such/cmd 2>&1", heaplab, dir);
+	T_EQ_INT(live_sh(cmd, &out), 127, "a command that is not there: exit 127");
+	T_OK(out.data && strstr(out.data, "cannot run /no/such/cmd"), "says so");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s leaks Makefile 2>&1", heaplab);
+	T_EQ_INT(live_sh(cmd, &out), 2, "leaks on a file that is not a trace: exit 2");
+	T_OK(out.data && strstr(out.data, "not a heaplab trace"), "says so");
+	hl_buf_free(&out);
+	/* a cut trace: what is whole is read, and where it stops is said */
+	snprintf(cmd, sizeof cmd, "head -c 400 %s > %s/cut.trace && %s leaks %s/cut.trace 2>&1", path,
+		 dir, heaplab, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a trace cut at byte 400: exit 0");
+	T_OK(out.data && strstr(out.data, "cut short") && strstr(out.data, "events"),
+	     "reads the whole records and says where it stops");
+	hl_buf_free(&out);
+	/* another version */
+	snprintf(cmd, sizeof cmd,
+		 "cp %s %s/v2.trace && printf '\\002' | dd of=%s/v2.trace bs=1 seek=8 conv=notrunc "
+		 "2>/dev/null && %s leaks %s/v2.trace 2>&1",
+		 path, dir, dir, heaplab, dir);
+	T_EQ_INT(live_sh(cmd, &out), 2, "a version 2 trace: exit 2");
+	T_OK(out.data && strstr(out.data, "version 2 trace"), "names the version");
+	hl_buf_free(&out);
+}
+
+int main(void)
+{
+	const char *build = getenv("HEAPLAB_BUILD");
+	snprintf(heaplab, sizeof heaplab, "%s/heaplab", build ? build : "build");
+	snprintf(dir, sizeof dir, "/tmp/heaplab-trace-XXXXXX");
+	if (!mkdtemp(dir))
+		return 2;
+	calls();
+	twice();
+	threads();
+	bad();
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return t_done();
+}
