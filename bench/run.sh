@@ -81,3 +81,35 @@ for mode in freed used; do
 	kill "$hold" 2>/dev/null || true
 	wait "$hold" 2>/dev/null || true
 done
+echo
+echo "== heaplab trace against bare and heaptrack: 20M malloc/free pairs, 16..512 B, window of 10,000"
+echo "   (goal: trace with stacks of depth 8 at most 3x bare, at most 8 bytes per event, at most +16 MiB peak RSS)"
+ah=build/bench/alloc_heavy
+for th in 1 2; do
+	for i in 1 2 3; do
+		$ah "$th" 20000000 >>"$tmp/ah-bare-$th"
+		rm -f "$tmp/ah.trace"
+		build/heaplab trace --out "$tmp/ah.trace" -- $ah "$th" 20000000 2>/dev/null >>"$tmp/ah-trace-$th"
+		stat -c %s "$tmp/ah.trace" >>"$tmp/ah-bytes-$th"
+		if command -v heaptrack >/dev/null 2>&1; then
+			rm -f "$tmp"/ht*
+			heaptrack -o "$tmp/ht" $ah "$th" 20000000 2>/dev/null | grep -E '^[0-9.]+ [0-9]+$' >>"$tmp/ah-ht-$th"
+		fi
+	done
+	med() { sort -n -k"$2" "$1" | awk -v c="$2" '{v[NR]=$c} END {print v[int((NR+1)/2)]}'; }
+	b=$(med "$tmp/ah-bare-$th" 1)
+	t=$(med "$tmp/ah-trace-$th" 1)
+	bk=$(med "$tmp/ah-bare-$th" 2)
+	tk=$(med "$tmp/ah-trace-$th" 2)
+	by=$(sort -n "$tmp/ah-bytes-$th" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+	awk -v th="$th" -v b="$b" -v t="$t" -v bk="$bk" -v tk="$tk" -v by="$by" 'BEGIN {
+		printf "  %d thread%s: bare %.1f ns/pair; heaplab trace %.1f ns/pair (%.2fx), %.2f bytes/event, peak RSS +%.1f MiB\n",
+			th, (th > 1 ? "s" : ""), b, t, t / b, by / 40000000, (tk - bk) / 1024 }'
+	if [ -s "$tmp/ah-ht-$th" ]; then
+		h=$(med "$tmp/ah-ht-$th" 1)
+		hk=$(med "$tmp/ah-ht-$th" 2)
+		awk -v b="$b" -v h="$h" -v t="$t" -v bk="$bk" -v hk="$hk" 'BEGIN {
+			printf "             heaptrack %.1f ns/pair (%.2fx), peak RSS +%.1f MiB; heaplab trace is %.1fx faster\n",
+				h, h / b, (hk - bk) / 1024, h / t }'
+	fi
+done

@@ -18,6 +18,7 @@ cmd:pkg-config|pkg-config|finding the libraries above
 cmd:cc|gcc|the C compiler
 cmd:tmux|tmux|terminal UI tests
 cmd:gdb|gdb|heaplab diagnose --trim (calls malloc_trim inside a process)
+cmd:heaptrack|heaptrack|the peer heaplab trace is checked and measured against
 cmd:perl|perl|diagnosing a program not written for heaplab (tests)
 file:/usr/lib/debug/.build-id|libc6-dbg|main_arena and struct offsets from glibc debug info
 lib:libjemalloc.so.2|libjemalloc2|--allocator jemalloc
