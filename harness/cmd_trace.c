@@ -23,7 +23,8 @@
 static void trace_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: heaplab trace [--out FILE] [--stack-depth N] [--fork child|none] -- CMD [ARGS...]\n\n"
+		"usage: heaplab trace [--out FILE] [--stack-depth N] [--fork child|none] -- CMD [ARGS...]\n"
+		"       heaplab trace --import-mtrace LOG --out FILE\n\n"
 		"Runs CMD with heaplab's allocation recorder preloaded (libheaplab-trace.so,\n"
 		"beside heaplab) and writes every malloc, free, calloc, realloc,\n"
 		"reallocarray, memalign, posix_memalign, aligned_alloc, valloc, pvalloc and\n"
@@ -34,8 +35,13 @@ static void trace_usage(FILE *f)
 		"  --stack-depth N   return addresses per stack, 0 to 32 (default 8); frame\n"
 		"                    pointers: code built without them gives short stacks\n"
 		"  --fork child|none a forked child writes FILE.PID (child, the default) or\n"
-		"                    nothing (none); an exec'd program writes FILE.PID\n");
+		"                    nothing (none); an exec'd program writes FILE.PID\n"
+		"  --import-mtrace LOG  convert a glibc mtrace log (MALLOC_TRACE=LOG with\n"
+		"                    libc_malloc_debug.so preloaded, mtrace() called) into a trace;\n"
+		"                    each call keeps its caller as a one-frame stack\n");
 }
+
+static int import_mtrace(const char *log, const char *out);
 
 static void exe_dir(char *out, size_t n)
 {
@@ -50,7 +56,7 @@ static void exe_dir(char *out, size_t n)
 
 int cmd_trace(int argc, char **argv)
 {
-	const char *out = NULL, *depth = "8", *fork_mode = "child";
+	const char *out = NULL, *depth = "8", *fork_mode = "child", *import = NULL;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -63,6 +69,8 @@ int cmd_trace(int argc, char **argv)
 			break;
 		} else if (!strcmp(a, "--out") && has) {
 			out = argv[++i];
+		} else if (!strcmp(a, "--import-mtrace") && has) {
+			import = argv[++i];
 		} else if (!strcmp(a, "--stack-depth") && has) {
 			depth = argv[++i];
 			char *e;
@@ -81,6 +89,13 @@ int cmd_trace(int argc, char **argv)
 			say_error("unknown option %s (heaplab trace --help)", a);
 			return EXIT_USAGE;
 		}
+	}
+	if (import) {
+		if (i < argc || !out) {
+			say_error("--import-mtrace LOG needs --out FILE and no command");
+			return EXIT_USAGE;
+		}
+		return import_mtrace(import, out);
 	}
 	if (i >= argc) {
 		say_error("trace needs a command: heaplab trace [OPTIONS] -- CMD [ARGS...]");
@@ -151,6 +166,234 @@ int cmd_trace(int argc, char **argv)
 		return 128 + sig;
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* ------------------------------------------------------- mtrace import */
+
+/* A trace being written from outside the recorder: one thread, events
+ * encoded as the recorder does, stacks of one frame (the caller mtrace
+ * names), each file mtrace names given a made-up load address. */
+typedef struct writer {
+	FILE *f;
+	uint8_t *buf;
+	size_t len, count;
+	uint64_t tsc, last_ptr, last_stack, events;
+	char *files[64];
+	size_t nfiles;
+	uint64_t *stack_pc;
+	size_t nstacks;
+} writer_t;
+
+static void w_record(writer_t *w, int kind, const uint8_t *p, size_t n)
+{
+	uint8_t h[12], *q = h;
+	*q++ = (uint8_t)kind;
+	q = hlt_put(q, n);
+	fwrite(h, 1, (size_t)(q - h), w->f);
+	fwrite(p, 1, n, w->f);
+}
+
+static void w_flush(writer_t *w)
+{
+	if (!w->count)
+		return;
+	uint8_t h[24], *q = h;
+	q = hlt_put(q, 0);
+	q = hlt_put(q, w->count);
+	uint8_t k[12], *kq = k;
+	*kq++ = HLT_REC_EVENTS;
+	kq = hlt_put(kq, (size_t)(q - h) + w->len);
+	fwrite(k, 1, (size_t)(kq - k), w->f);
+	fwrite(h, 1, (size_t)(q - h), w->f);
+	fwrite(w->buf, 1, w->len, w->f);
+	w->events += w->count;
+	w->len = w->count = 0;
+	w->tsc = w->last_ptr = w->last_stack = 0;
+}
+
+/* The stack id of one caller address, written on first sight. */
+static uint64_t w_stack(writer_t *w, uint64_t pc)
+{
+	for (size_t i = 0; i < w->nstacks; i++)
+		if (w->stack_pc[i] == pc)
+			return i + 1;
+	uint64_t *v = realloc(w->stack_pc, (w->nstacks + 1) * sizeof *v);
+	if (!v)
+		return 0;
+	w->stack_pc = v;
+	v[w->nstacks++] = pc;
+	uint8_t b[32], *q = b;
+	q = hlt_put(q, w->nstacks);
+	q = hlt_put(q, 1);
+	q = hlt_put(q, pc);
+	w_record(w, HLT_REC_STACK, b, (size_t)(q - b));
+	return w->nstacks;
+}
+
+static uint8_t *w_ptr(writer_t *w, uint8_t *p, uint64_t a)
+{
+	p = hlt_put(p, hlt_zz((int64_t)(a - w->last_ptr) >> 4));
+	w->last_ptr = a;
+	return p;
+}
+
+static void w_event(writer_t *w, int op, uint64_t stack, uint64_t size, uint64_t old, uint64_t ptr)
+{
+	uint8_t *p = w->buf + w->len;
+	*p++ = (uint8_t)(op | (stack == w->last_stack ? HLT_TAG_SAME_STACK : 0));
+	p = hlt_put(p, 1); /* mtrace has no time: one unit per call */
+	w->tsc++;
+	if (stack != w->last_stack)
+		p = hlt_put(p, stack);
+	w->last_stack = stack;
+	if (op != HLT_FREE)
+		p = hlt_put(p, size);
+	if (op == HLT_REALLOC)
+		p = w_ptr(w, p, old);
+	p = w_ptr(w, p, op == HLT_FREE ? old : ptr);
+	w->len = (size_t)(p - w->buf);
+	w->count++;
+	if (w->len > (1u << 20) - 64)
+		w_flush(w);
+}
+
+/* "@ FILE:[0xOFF] ", "@ FILE:(SYM+0xN)[0xOFF] " or "@ [0xADDR] ": the
+ * caller as an address in the made-up layout (file k at (k + 1) << 40). */
+static uint64_t mtrace_caller(writer_t *w, const char *s)
+{
+	const char *lb = strrchr(s, '[');
+	if (!lb)
+		return 0;
+	uint64_t a = strtoull(lb + 1, NULL, 16);
+	const char *colon = NULL;
+	for (const char *q = s; q < lb; q++)
+		if (*q == ':' && (q[1] == '[' || q[1] == '('))
+			colon = q;
+	if (!colon)
+		return a; /* absolute: no module known */
+	size_t n = (size_t)(colon - s);
+	size_t k;
+	for (k = 0; k < w->nfiles; k++)
+		if (strlen(w->files[k]) == n && !strncmp(w->files[k], s, n))
+			break;
+	if (k == w->nfiles && k < 64) {
+		w->files[k] = strndup(s, n);
+		if (!w->files[k])
+			return a;
+		w->nfiles++;
+	}
+	return k < 64 ? ((uint64_t)(k + 1) << 40) + a : a;
+}
+
+static int import_mtrace(const char *log, const char *out)
+{
+	FILE *in = fopen(log, "r");
+	if (!in) {
+		say_error("cannot open %s: %s", log, strerror(errno));
+		return 1;
+	}
+	if (access(out, F_OK) == 0) {
+		say_error("%s already exists: a trace is never written over (choose another --out)",
+			  out);
+		fclose(in);
+		return 1;
+	}
+	writer_t w = {0};
+	w.f = fopen(out, "wx");
+	w.buf = malloc(1u << 20);
+	if (!w.f || !w.buf) {
+		say_error("cannot write %s: %s", out, strerror(errno));
+		if (w.f)
+			fclose(w.f);
+		free(w.buf);
+		fclose(in);
+		return 1;
+	}
+	hlt_header_t h;
+	memset(&h, 0, sizeof h);
+	memcpy(h.magic, HLT_MAGIC, 8);
+	h.version = HLT_VERSION;
+	h.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	fwrite(&h, sizeof h, 1, w.f);
+	char line[4096];
+	long n = 0, bad = 0, first_bad = 0;
+	uint64_t pend_old = 0, pend_stack = 0;
+	bool pending = false, started = false;
+	while (fgets(line, sizeof line, in)) {
+		n++;
+		if (!strncmp(line, "= Start", 7)) {
+			started = true;
+			continue;
+		}
+		if (line[0] == '=' || line[0] == '\n')
+			continue;
+		char *sp = line[0] == '@' ? strchr(line, ']') : NULL;
+		char op;
+		unsigned long long a, b = 0;
+		int got = sp ? sscanf(sp + 1, " %c %llx %llx", &op, &a, &b) : 0;
+		if (got < 2 || !strchr("+-<>", op) || ((op == '+' || op == '>') && got < 3)) {
+			bad++;
+			if (!first_bad)
+				first_bad = n;
+			continue;
+		}
+		uint64_t stack = w_stack(&w, mtrace_caller(&w, line + 2));
+		if (pending && op != '>') { /* realloc(p, 0): freed, nothing returned */
+			w_event(&w, HLT_REALLOC, pend_stack, 0, pend_old, 0);
+			pending = false;
+		}
+		switch (op) {
+		case '+': w_event(&w, HLT_MALLOC, stack, b, 0, a); break;
+		case '-': w_event(&w, HLT_FREE, stack, 0, a, 0); break;
+		case '<':
+			pending = true;
+			pend_old = a;
+			pend_stack = stack;
+			break;
+		default:
+			w_event(&w, HLT_REALLOC, stack, b, pending ? pend_old : 0, a);
+			pending = false;
+			break;
+		}
+	}
+	if (pending)
+		w_event(&w, HLT_REALLOC, pend_stack, 0, pend_old, 0);
+	w_flush(&w);
+	for (size_t k = 0; k < w.nfiles; k++) {
+		uint8_t rec[4200], *q = rec;
+		uint64_t base = (uint64_t)(k + 1) << 40;
+		q = hlt_put(q, base);
+		q = hlt_put(q, base + (1ULL << 40) - 1);
+		q = hlt_put(q, 0);
+		size_t pl = strlen(w.files[k]) < 4096 ? strlen(w.files[k]) : 4096;
+		memcpy(q, w.files[k], pl);
+		w_record(&w, HLT_REC_MODULE, rec, (size_t)(q - rec) + pl);
+		free(w.files[k]);
+	}
+	uint8_t e[24], *q = e;
+	q = hlt_put(q, w.events);
+	q = hlt_put(q, HLT_END_EXIT);
+	w_record(&w, HLT_REC_END, e, (size_t)(q - e));
+	int rc = ferror(w.f) | fclose(w.f);
+	fclose(in);
+	free(w.buf);
+	free(w.stack_pc);
+	if (rc) {
+		say_error("writing %s failed (disk full?)", out);
+		return 1;
+	}
+	if (!started && !w.events) {
+		say_error("%s is not a glibc mtrace log (no '= Start' line, no events); %s holds "
+			  "nothing",
+			  log, out);
+		unlink(out);
+		return 2;
+	}
+	fprintf(stderr, "heaplab: %llu events from %s into %s", (unsigned long long)w.events, log, out);
+	if (bad)
+		fprintf(stderr, "; %ld lines not understood (the first: line %ld)", bad, first_bad);
+	fprintf(stderr, "\n");
+	return 0;
 }
 
 /* ------------------------------------------------------------- leaks */

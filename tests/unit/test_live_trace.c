@@ -16,12 +16,12 @@
 
 static char heaplab[512], dir[64];
 
-/* The line of the marker comment in the helper's source. */
-static int marked(const char *marker)
+/* The line of the marker comment in a helper's source. */
+static int marked_in(const char *src, const char *marker)
 {
 	hl_buf_t b = {0};
 	int line = 0;
-	if (hl_file_read("tests/helpers/trace_calls.c", &b, NULL) == 0) {
+	if (hl_file_read(src, &b, NULL) == 0) {
 		int n = 1;
 		for (const char *p = b.data; *p; p++) {
 			if (!strncmp(p, marker, strlen(marker))) {
@@ -33,6 +33,11 @@ static int marked(const char *marker)
 	}
 	hl_buf_free(&b);
 	return line;
+}
+
+static int marked(const char *marker)
+{
+	return marked_in("tests/helpers/trace_calls.c", marker);
 }
 
 static int trace(const char *mode, const char *name, char *path, size_t n)
@@ -237,6 +242,47 @@ static void bad(void)
 	hl_buf_free(&out);
 }
 
+/* A real mtrace log, made here, imported. */
+static void mtrace_log(void)
+{
+	const char *dbg = "/lib/x86_64-linux-gnu/libc_malloc_debug.so.0";
+	char cmd[1400], trace[300];
+	hl_buf_t out = {0};
+	snprintf(cmd, sizeof cmd,
+		 "MALLOC_TRACE=%s/m.log LD_PRELOAD=%s build/tests/helpers/mtrace_calls && "
+		 "grep -c '^@' %s/m.log",
+		 dir, dbg, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "glibc's mtrace wrote a log");
+	T_OK(out.data && atoi(out.data) == 7, "of 7 calls (malloc, malloc, free, calloc, realloc as < "
+					      "and >, free): %s",
+	     out.data ? out.data : "");
+	hl_buf_free(&out);
+	snprintf(trace, sizeof trace, "%s/m.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --import-mtrace %s/m.log --out %s 2>&1", heaplab, dir,
+		 trace);
+	T_EQ_INT(live_sh(cmd, &out), 0, "--import-mtrace: exit 0");
+	T_OK(out.data && strstr(out.data, "6 events"), "6 events (realloc's two lines are one)");
+	hl_buf_free(&out);
+	cJSON *j = leaks(trace);
+	T_EQ_INT(num(j, "alloc_calls"), 4, "leaks on it: 4 allocation calls");
+	T_EQ_INT(num(j, "free_calls"), 2, "2 frees");
+	T_EQ_INT(num(j, "leaked_bytes"), 100, "100 bytes left");
+	T_EQ_INT(num(j, "peak_live_bytes"), 100 + 4000, "peak live 4100");
+	const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(g, "frames"), 0);
+	const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(f, "file"));
+	T_OK(file && strstr(file, "mtrace_calls.c") &&
+		     num(f, "line") == marked_in("tests/helpers/mtrace_calls.c", "mtrace-leak"),
+	     "at mtrace_calls.c:%d, named from mtrace's caller",
+	     marked_in("tests/helpers/mtrace_calls.c", "mtrace-leak"));
+	cJSON_Delete(j);
+	snprintf(cmd, sizeof cmd, "%s trace --import-mtrace Makefile --out %s/no.trace 2>&1; test ! -e %s/no.trace",
+		 heaplab, dir, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a file that is not an mtrace log: refused, nothing left");
+	T_OK(out.data && strstr(out.data, "not a glibc mtrace log"), "says so");
+	hl_buf_free(&out);
+}
+
 int main(void)
 {
 	const char *build = getenv("HEAPLAB_BUILD");
@@ -248,6 +294,7 @@ int main(void)
 	twice();
 	threads();
 	bad();
+	mtrace_log();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
