@@ -2,7 +2,8 @@
  * cmd_run.c — `heaplab run`: starts an experiment (or any program), samples
  * it from /proc at an interval, answers its phase messages (DESIGN.md
  * section 4), and writes the run directory: run.json, samples.tsv,
- * malloc_info-PHASE.xml, malloc_stats-PHASE.txt, program.log and the plots.
+ * malloc_info-PHASE.xml, malloc_stats-PHASE.txt, with --walk heapmap-
+ * PHASE.tsv, program.log and the plots.
  *
  * What is recorded is never lost: run.json is rewritten (atomically) after
  * every phase, marked incomplete until the program has exited cleanly, so a
@@ -64,7 +65,8 @@ static void run_usage(FILE *f)
 		"  --env NAME=VALUE   an environment variable for the program (repeatable)\n"
 		"  --walk             also walk the heap from outside at every phase (read-only;\n"
 		"                     run.json gets each phase's \"walk\": chunk classes, held-back\n"
-		"                     and releasable bytes, mallinfo2 as the walker counts it)\n"
+		"                     and releasable bytes, mallinfo2 as the walker counts it;\n"
+		"                     and heapmap-PHASE.tsv gets the class of every heap page)\n"
 		"  --quiet            print only the verdict and the run directory\n\n"
 		"ARGS after -- go to the experiment, e.g.: heaplab run brk_pin -- --pin=0\n");
 }
@@ -244,8 +246,9 @@ static int64_t statm_rss(pid_t pid)
 }
 
 /* The child waits at its phase: walk its heap from outside, and record RSS
- * just before and after, which must not differ (the walk is read-only). */
-static void walk_phase(run_ctx_t *c, hl_phase_t *ph)
+ * just before and after, which must not differ (the walk is read-only).
+ * Every page is classed, for the phase's heap map (heapmap-BASE.tsv). */
+static void walk_phase(run_ctx_t *c, hl_phase_t *ph, const char *base)
 {
 	struct hl_walk_summary *s = &ph->walk;
 	hl_walk_t w;
@@ -254,7 +257,7 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph)
 	int64_t t0 = now_ms(&c->t0);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int rc = hl_walk_process_cached(c->pid, &c->layout, &w, &err);
+	int rc = hl_walk_process_opts(c->pid, &c->layout, HL_WALK_PAGES, &w, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	(void)t0;
 	s->rss_after_bytes = statm_rss(c->pid);
@@ -265,6 +268,11 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph)
 	ph->walk_valid = true;
 	hl_walk_summarize(&w, s);
 	s->duration_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+	char path[PATH_MAX];
+	hl_heapmap_t info;
+	snprintf(path, sizeof path, "%s/heapmap-%s.tsv", c->dir, base);
+	if (hl_heapmap_save(&w, path, &info, &err))
+		say_error("phase '%s': %s", ph->name, err.msg);
 	hl_walk_free(&w);
 }
 
@@ -293,12 +301,7 @@ static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 
 	/* A phase name can repeat; its files must not overwrite each other. */
 	char base[80];
-	snprintf(base, sizeof base, "%s", m->name);
-	int seen = 0;
-	for (size_t i = 0; i < c->run.nphases; i++)
-		seen += !strcmp(c->run.phases[i].name, m->name);
-	if (seen)
-		snprintf(base, sizeof base, "%s-%d", m->name, seen + 1);
+	hl_run_phase_base(&c->run, c->run.nphases, m->name, base, sizeof base);
 	char fname[128];
 	if (c->glibc_figures) {
 		ph.mallinfo2 = m->mallinfo2;
@@ -315,7 +318,7 @@ static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 	for (size_t i = 0; i < m->nobs; i++)
 		hl_phase_observe(&ph, m->obs[i].key, m->obs[i].value);
 	if (c->o->walk && c->glibc_figures)
-		walk_phase(c, &ph);
+		walk_phase(c, &ph, base);
 
 	hl_run_add_phase(&c->run, &ph);
 	const hl_phase_t *rec = &c->run.phases[c->run.nphases - 1];

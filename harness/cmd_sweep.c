@@ -48,7 +48,7 @@ typedef struct sweep_opts {
 static void sweep_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: heaplab sweep EXPERIMENT [--allocator A,B,...] [--tunable K=V1,V2,...]...\n"
+		"usage: heaplab sweep EXPERIMENT|PROGRAM [--allocator A,B,...] [--tunable K=V1,V2,...]...\n"
 		"                     [--param NAME=V1,V2,...]... [--env NAME=VALUE]...\n"
 		"                     [--out DIR] [--interval MS] [-- EXPERIMENT-ARGS]\n\n"
 		"Runs the experiment once per combination of the values given (their product),\n"
@@ -171,7 +171,13 @@ static int validate(const sweep_opts_t *o)
 {
 	hl_error_t err = {0};
 	exp_desc_t d;
-	if (catalogue_describe(o->exp, &d, &err)) {
+	memset(&d, 0, sizeof d);
+	bool program = strchr(o->exp, '/') != NULL; /* a program, as heaplab run takes one */
+	if (program && access(o->exp, X_OK)) {
+		say_error("%s: %s (a program to sweep must be executable)", o->exp, strerror(errno));
+		return -1;
+	}
+	if (!program && catalogue_describe(o->exp, &d, &err)) {
 		say_error("unknown experiment '%s'", o->exp);
 		fprintf(stderr, "experiments:\n");
 		catalogue_print_list(stderr);
@@ -188,6 +194,10 @@ static int validate(const sweep_opts_t *o)
 			snprintf(kv, sizeof kv, "%s=%s", dm->name, dm->values[v]);
 			if (dm->kind == DIM_TUNABLE && !allocator_valid_tunable(kv)) {
 				say_error("--tunable takes glibc.malloc.NAME=V1,V2,... (got '%s')", kv);
+				return -1;
+			}
+			if (dm->kind == DIM_PARAM && program) {
+				say_error("--param is for experiments; pass a program's arguments after --");
 				return -1;
 			}
 			if (dm->kind == DIM_PARAM) {
@@ -334,7 +344,8 @@ int cmd_sweep(int argc, char **argv)
 		snprintf(dir, sizeof dir, "%s", o.out);
 	} else {
 		char sub[160];
-		snprintf(sub, sizeof sub, "sweeps/%s", o.exp);
+		const char *base = strrchr(o.exp, '/');
+		snprintf(sub, sizeof sub, "sweeps/%s", base ? base + 1 : o.exp);
 		outdir_default(sub, dir, sizeof dir);
 	}
 	hl_error_t err = {0};

@@ -90,6 +90,11 @@ void table_row(FILE *f, const hl_phase_t *ph, const hl_phase_t *first);
 /* Writes dir/timeline.gp and runs gnuplot on it. Returns 0, or -ENOENT when
  * gnuplot is not installed (having said so), or another negative code. */
 int plot_render(const char *dir, const hl_run_t *run, bool quiet);
+/* Whether gnuplot is on PATH. */
+bool plot_have_gnuplot(void);
+/* Runs gnuplot on script in dir (quiet: its output to /dev/null). 0, or
+ * -ENOENT without gnuplot, -EIO when it failed. */
+int plot_gnuplot(const char *dir, const char *script, bool quiet);
 int cmd_plot(int argc, char **argv);
 
 /* ---------------------------------------------------------------- cmd_run.c */
@@ -108,5 +113,9 @@ int cmd_leaks(int argc, char **argv);
 /* ----------------------------------------------------------- cmd_diagnose.c */
 
 int cmd_diagnose(int argc, char **argv);
+
+/* ------------------------------------------------------------- cmd_report.c */
+
+int cmd_report(int argc, char **argv);
 
 #endif

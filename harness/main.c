@@ -32,6 +32,7 @@ static const struct command {
 	{"trace", cmd_trace, "run a program with every allocation call recorded into a trace"},
 	{"leaks", cmd_leaks, "what a trace never freed, by call stack; double and invalid frees"},
 	{"diagnose", cmd_diagnose, "explain a live process's RSS part by part, and what would give it back"},
+	{"report", cmd_report, "write report.html and report.md for a run, sweep or diagnosis directory"},
 };
 
 static void usage(FILE *f)

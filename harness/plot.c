@@ -6,6 +6,7 @@
  * a lost run: the data files are written before any plotting.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 
 #include "harness.h"
 
-static bool have_gnuplot(void)
+bool plot_have_gnuplot(void)
 {
 	const char *path = getenv("PATH");
 	if (!path)
@@ -28,6 +29,32 @@ static bool have_gnuplot(void)
 		path += n + (path[n] == ':');
 	}
 	return false;
+}
+
+int plot_gnuplot(const char *dir, const char *script, bool quiet)
+{
+	if (!plot_have_gnuplot())
+		return -ENOENT;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (chdir(dir) < 0)
+			_exit(126);
+		if (quiet) {
+			int devnull = open("/dev/null", O_WRONLY);
+			if (devnull >= 0) {
+				dup2(devnull, 1);
+				dup2(devnull, 2);
+			}
+		}
+		execlp("gnuplot", "gnuplot", script, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
 int plot_render(const char *dir, const hl_run_t *run, bool quiet)
@@ -51,29 +78,17 @@ int plot_render(const char *dir, const hl_run_t *run, bool quiet)
 	}
 	hl_buf_free(&script);
 
-	if (!have_gnuplot()) {
+	if (!plot_have_gnuplot()) {
 		say_error("gnuplot is not installed, so no timeline.png/svg was drawn (the data is "
 			  "all in %s). Install it with: apt-get install gnuplot-nox, then run: "
 			  "heaplab plot %s",
 			  dir, dir);
 		return -ENOENT;
 	}
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (chdir(dir) < 0)
-			_exit(126);
-		execlp("gnuplot", "gnuplot", "timeline.gp", (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		say_error("gnuplot failed on %s/timeline.gp (status %d)", dir,
-			  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-		return -EIO;
+	rc = plot_gnuplot(dir, "timeline.gp", false);
+	if (rc) {
+		say_error("gnuplot failed on %s/timeline.gp", dir);
+		return rc;
 	}
 	if (!quiet)
 		printf("plots: %s/timeline.png %s/timeline.svg\n", dir, dir);

@@ -79,26 +79,7 @@ void hv_model_message(hv_model_t *m, const char *fmt, ...)
 
 int hv_model_cell(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell)
 {
-	int64_t ps = hl_procfs_page_size();
-	int64_t npages = (int64_t)(h->end - h->start) / ps;
-	int64_t per = (int64_t)1 << m->zoom, first = cell * per;
-	if (first >= npages || !h->pages)
-		return -1;
-	int64_t last = first + per < npages ? first + per : npages;
-	int64_t n[HL_NPAGE_CLASSES] = {0};
-	for (int64_t i = first; i < last; i++)
-		if (h->pages[i] < HL_NPAGE_CLASSES)
-			n[h->pages[i]]++;
-	/* the class most of the cell's pages have; on a tie the one that
-	 * matters most here: held back, then released, then used */
-	static const hl_page_class_t order[] = {HL_PAGE_FREE_RESIDENT, HL_PAGE_TOP_RESIDENT,
-						HL_PAGE_FREE_RELEASED, HL_PAGE_TOP_RELEASED,
-						HL_PAGE_USED};
-	int best = order[0];
-	for (size_t i = 1; i < sizeof order / sizeof order[0]; i++)
-		if (n[order[i]] > n[best])
-			best = order[i];
-	return best;
+	return hl_heapmap_cell(h, m->zoom, cell, hl_procfs_page_size());
 }
 
 hv_action_t hv_model_key(hv_model_t *m, int key)

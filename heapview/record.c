@@ -3,7 +3,8 @@
  * a running process from outside into a run directory (run.json and
  * samples.tsv, as `heaplab run` writes them), so `heaplab plot DIR` draws
  * it. A walk of the heap at the start and at the end becomes the phases
- * 'start' and 'end' (mallinfo2 as the walker counts it, and the walk).
+ * 'start' and 'end' (mallinfo2 as the walker counts it, and the walk), each
+ * with its heap map (heapmap-start.tsv, heapmap-end.tsv).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +23,21 @@ static int64_t now_ms(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* A phase from a walk of the process (its figures from /proc and the walk). */
-static void walk_phase(pid_t pid, const char *name, int64_t t_ms, hl_sampler_t *sm,
-		       hl_glibc_layout_t *layout, hl_run_t *run)
+/* dir/heapmap-BASE.tsv from a walk with page classes (lib/heapmap.c). */
+static void write_heapmap(const char *dir, const hl_run_t *run, const char *name,
+			  const hl_walk_t *w)
+{
+	char base[80], path[600];
+	hl_run_phase_base(run, run->nphases, name, base, sizeof base);
+	snprintf(path, sizeof path, "%s/heapmap-%s.tsv", dir, base);
+	hl_heapmap_t info;
+	hl_heapmap_save(w, path, &info, NULL);
+}
+
+/* A phase from a walk of the process (its figures from /proc and the walk),
+ * and its heap map beside run.json. */
+static void walk_phase(pid_t pid, const char *dir, const char *name, int64_t t_ms,
+		       hl_sampler_t *sm, hl_glibc_layout_t *layout, hl_run_t *run)
 {
 	hl_phase_t ph;
 	memset(&ph, 0, sizeof ph);
@@ -40,13 +53,14 @@ static void walk_phase(pid_t pid, const char *name, int64_t t_ms, hl_sampler_t *
 		ph.rss_bytes = ph.vsz_bytes = ph.heap_bytes = ph.heap_rss_bytes = HL_UNKNOWN;
 	}
 	hl_walk_t w;
-	if (hl_walk_process_cached(pid, layout, &w, NULL) == 0) {
+	if (hl_walk_process_opts(pid, layout, HL_WALK_PAGES, &w, NULL) == 0) {
 		/* the walk's totals are mallinfo2's, so the plot and the verdict
 		 * can use them as the process's own */
 		ph.mallinfo2 = w.mallinfo2;
 		ph.walk_valid = true;
 		hl_walk_summarize(&w, &ph.walk);
 		ph.walk.rss_before_bytes = ph.walk.rss_after_bytes = HL_UNKNOWN;
+		write_heapmap(dir, run, name, &w);
 		hl_walk_free(&w);
 	}
 	hl_run_add_phase(run, &ph);
@@ -101,7 +115,7 @@ int hv_record(pid_t pid, const char *dir, int64_t interval_ms, int64_t duration_
 	memset(&layout, 0, sizeof layout);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	walk_phase(pid, "start", 0, &sm, &layout, &run);
+	walk_phase(pid, dir, "start", 0, &sm, &layout, &run);
 	hl_run_save(&run, dir, NULL);
 	hl_buf_t row = {0};
 	bool gone = false;
@@ -124,7 +138,7 @@ int hv_record(pid_t pid, const char *dir, int64_t interval_ms, int64_t duration_
 	fclose(f);
 	run.duration_ms = now_ms(&t0);
 	if (!gone)
-		walk_phase(pid, "end", run.duration_ms, &sm, &layout, &run);
+		walk_phase(pid, dir, "end", run.duration_ms, &sm, &layout, &run);
 	run.complete = !gone;
 	run.exit_code = 0;
 	snprintf(run.status, sizeof run.status, "%s",

@@ -1,9 +1,10 @@
 /*
  * save.c — the `s` key: the snapshot as it is on screen, into a new
  * directory under results/ (never an existing one): snapshot.json (what
- * heapview --once --json prints), heapmap.tsv (a matrix of page classes,
- * every heap of every arena, one cell per 2^k pages, 256 cells a row, -1
- * past a heap's end), heapmap.gp and heapmap.png drawn from it by gnuplot.
+ * heapview --once --json prints), heapmap.tsv (the heap map of lib/heapmap.c:
+ * page classes, every heap of every arena, one cell per 2^k pages, 256 cells
+ * a row, -1 past a heap's end), heapmap.gp and heapmap.png drawn from it by
+ * gnuplot.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +16,6 @@
 #include <unistd.h>
 
 #include "heapview.h"
-
-#define MAP_COLS 256
-#define MAP_MAX_ROWS 1024
 
 static int mkdirs(const char *path)
 {
@@ -72,66 +70,23 @@ int hv_save(const hv_model_t *m, const char *base, char *dir, size_t dirsz, hl_e
 	hv_snapshot_json(&m->snap, &b);
 	rc = write_file(dir, "snapshot.json", &b, err);
 
-	/* the page classes at a zoom that fits MAP_MAX_ROWS rows */
+	/* the page classes at a zoom that fits HL_HEAPMAP_MAX_ROWS rows */
 	const hl_walk_t *w = &m->snap.walk;
-	int64_t ps = hl_procfs_page_size(), pages = 0;
-	for (size_t i = 0; i < w->nheaps; i++)
-		pages += (int64_t)(w->heaps[i].end - w->heaps[i].start) / ps;
-	hv_model_t z = *m;
-	z.zoom = 0;
-	for (;;) {
-		int64_t rows = 0;
-		for (size_t i = 0; i < w->nheaps; i++) {
-			int64_t n = (int64_t)(w->heaps[i].end - w->heaps[i].start) / ps;
-			int64_t cells = (n + ((int64_t)1 << z.zoom) - 1) >> z.zoom;
-			rows += (cells + MAP_COLS - 1) / MAP_COLS;
-		}
-		if (rows <= MAP_MAX_ROWS || z.zoom >= 30)
-			break;
-		z.zoom++;
-	}
-	hl_buf_reset(&b);
-	int64_t rows = 0;
-	for (size_t i = 0; !rc && i < w->nheaps; i++) {
-		const hl_walk_heap_t *h = &w->heaps[i];
-		int64_t n = (int64_t)(h->end - h->start) / ps;
-		int64_t cells = (n + ((int64_t)1 << z.zoom) - 1) >> z.zoom;
-		for (int64_t c0 = 0; c0 < cells; c0 += MAP_COLS, rows++)
-			for (int64_t c = c0; c < c0 + MAP_COLS; c++)
-				hl_buf_printf(&b, "%d%c", c < cells ? hv_model_cell(&z, h, c) : -1,
-					      c + 1 < c0 + MAP_COLS ? '\t' : '\n');
-	}
+	hl_heapmap_t info = {0};
+	char path[700];
+	snprintf(path, sizeof path, "%s/heapmap.tsv", dir);
 	if (!rc)
-		rc = write_file(dir, "heapmap.tsv", &b, err);
-	hl_buf_reset(&b);
-	char per[32];
-	hl_units_bytes(((int64_t)1 << z.zoom) * ps, per, sizeof per);
-	hl_buf_printf(&b,
-		      "# heapview's heap map of pid %d (%s): every heap of every arena, in\n"
-		      "# walk order; a cell is %lld page(s) (%s), its class the one most of\n"
-		      "# them have. Draw with: gnuplot heapmap.gp\n"
-		      "set terminal pngcairo size 1400,%d font \"DejaVu Sans,11\"\n"
-		      "set output 'heapmap.png'\n"
-		      "set title \"pid %d: %lld pages in %zu heap(s), one cell = %s\" noenhanced\n"
-		      "unset key\nunset xtics\nunset ytics\n"
-		      "set yrange [*:*] reverse\n"
-		      "set rmargin 22\n"
-		      "# one flat colour per class: steps at the half-way values\n"
-		      "set palette defined (0 'white', 1 'white', 1 '#4c72b0', 2 '#4c72b0', "
-		      "2 '#c44e52', 3 '#c44e52', 3 '#55a868', 4 '#55a868', 4 '#dd8452', "
-		      "5 '#dd8452', 5 '#c7c7c7', 6 '#c7c7c7')\n"
-		      "set cbrange [-1.5:4.5]\n"
-		      "set cbtics ('outside' -1, 'used' 0, 'free, held back' 1, 'free, released' 2, "
-		      "'top, held back' 3, 'top, released' 4)\n"
-		      "plot 'heapmap.tsv' matrix with image\n",
-		      (int)m->pid, m->command, 1LL << z.zoom, per,
-		      rows > 200 ? 900 : 500, (int)m->pid, (long long)pages, w->nheaps, per);
+		rc = hl_heapmap_save(w, path, &info, err);
+	char title[320];
+	snprintf(title, sizeof title, "pid %d (%s)", (int)m->pid, m->command);
+	if (!rc && hl_heapmap_script(&info, title, "heapmap.tsv", "heapmap.png", &b))
+		rc = hl_error_set(err, -ENOMEM, "cannot make heapmap.gp: out of memory");
 	if (!rc)
 		rc = write_file(dir, "heapmap.gp", &b, err);
 	hl_buf_free(&b);
 	if (rc)
 		return rc;
-	if (!rows)
+	if (!info.rows)
 		return 0; /* no heap walked: nothing to draw */
 	pid_t pid = fork();
 	if (pid == 0) {

@@ -299,6 +299,10 @@ typedef struct hl_phase {
 		int64_t arenas, chunks;
 		int64_t live_bytes, tcache_bytes, fastbin_bytes, top_bytes;
 		int64_t held_back_bytes, released_bytes, releasable_bytes;
+		/* added after the first records: HL_UNKNOWN when a record lacks them */
+		int64_t overhead_bytes;     /* in-use chunks' size fields + malloc's own */
+		int64_t bin_bytes;          /* free chunks in the bins */
+		int64_t top_released_bytes; /* the part of released_bytes inside top */
 		int64_t mmap_threshold, trim_threshold;
 		int64_t rss_before_bytes, rss_after_bytes; /* statm around the walk */
 		int64_t reads, duration_us;
@@ -342,6 +346,11 @@ int hl_phase_observe(hl_phase_t *ph, const char *key, double value);
 /* Observation value, or false if the phase has no such key. */
 bool hl_phase_observation(const hl_phase_t *ph, const char *key, double *value);
 const hl_phase_t *hl_run_phase(const hl_run_t *run, const char *name);
+/* The name the files of a phase carry (malloc_info-BASE.xml, heapmap-
+ * BASE.tsv): its name, or NAME-K for its K-th occurrence among the first
+ * upto phases of run (names can repeat). */
+void hl_run_phase_base(const hl_run_t *run, size_t upto, const char *name, char *out,
+		       size_t outsz);
 
 int hl_run_to_json(const hl_run_t *run, hl_buf_t *out, hl_error_t *err);
 int hl_run_from_json(const char *buf, size_t len, hl_run_t *run, hl_error_t *err);
@@ -444,6 +453,9 @@ const char *hl_verdict_kind_name(hl_verdict_kind_t k);
 /* Writes the gnuplot script for the timeline of a run directory: it reads
  * samples.tsv beside it and draws png and svg. Phase marks come from run. */
 int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err);
+/* Appends s as a gnuplot double-quoted string: quotes and backslashes
+ * escaped, control characters (a newline in a name) as spaces. */
+int hl_plot_quote(hl_buf_t *b, const char *s);
 
 /* ----------------------------------------------------------- glibc_layout.c */
 
@@ -508,6 +520,7 @@ typedef struct hl_walk_arena {
 	int64_t overhead_bytes;   /* in-use chunks' size fields + malloc's own chunks */
 	int64_t held_back_bytes;  /* resident whole pages inside free chunks and top */
 	int64_t released_bytes;   /* whole pages inside free chunks and top not resident */
+	int64_t top_released_bytes; /* the part of released_bytes inside top */
 	int64_t releasable_bytes; /* what malloc_trim(0) would give back: resident pages
 				   * of bin and fastbin chunks, and of top above top_pad */
 	int nheaps;               /* heaps walked (the brk heap counts as one) */
@@ -566,6 +579,7 @@ typedef struct hl_walk {
 	hl_mallinfo_t mallinfo2;  /* the totals, as the target's mallinfo2 would say */
 	int64_t live_bytes, tcache_bytes, fastbin_bytes, top_bytes, chunks;
 	int64_t held_back_bytes, released_bytes, releasable_bytes;
+	int64_t overhead_bytes, bin_bytes, top_released_bytes; /* summed over arenas */
 	bool complete;            /* false: a part was skipped; warning says why */
 	char warning[256];
 	int64_t reads, bytes_read; /* what the walk cost: process_vm_readv calls, bytes */
@@ -698,6 +712,12 @@ int hl_sweep_tsv(const hl_sweep_config_t *c, size_t n, hl_buf_t *out);
 /* sweep-rss.tsv: one row per phase name (first seen first), one column of
  * RSS in MiB per config ("NA" where a config has no such phase). */
 int hl_sweep_rss_matrix(const hl_sweep_config_t *c, size_t n, hl_buf_t *out);
+/* sweep.json read back: the experiment, and per config its label, dir,
+ * allocator, tunables and params (run initialised, not loaded). *out is
+ * the caller's, for hl_sweep_free. */
+int hl_sweep_from_json(const char *buf, size_t len, char *experiment, size_t expsz,
+		       hl_sweep_config_t **out, size_t *n, hl_error_t *err);
+void hl_sweep_free(hl_sweep_config_t *c, size_t n); /* the runs, and the array */
 
 /* plot.c: the sweep's gnuplot script: sweep-rss.png/svg (RSS per phase,
  * bars grouped by phase, one per config) and sweep-timeline.png/svg (every
@@ -711,5 +731,256 @@ int hl_plot_sweep_script(const char *experiment, const hl_sweep_config_t *c, siz
 const char *hl_sysinfo_glibc(void);
 /* uname -r into out. */
 int hl_sysinfo_kernel(char *out, size_t outsz);
+
+/* ----------------------------------------------------------------- markup.c */
+
+/* Appends s escaped for HTML and SVG text and attributes. */
+int hl_markup_html(hl_buf_t *out, const char *s);
+/* Appends s escaped for a Markdown table cell. */
+int hl_markup_md(hl_buf_t *out, const char *s);
+
+/* -------------------------------------------------------------------- svg.c */
+
+/* A byte axis: ticks of step units of unit bytes, from 0 to max. */
+typedef struct hl_svg_axis {
+	int64_t unit;          /* 1, 1024, ... bytes */
+	const char *unit_name; /* "B", "KiB", ... */
+	int64_t step;          /* tick step, in units */
+	int64_t ticks;         /* ticks above 0 */
+	int64_t max;           /* bytes at the top tick */
+} hl_svg_axis_t;
+
+/* The axis for values up to max: a step of 1, 2 or 5 times a power of ten,
+ * at most 6 ticks. */
+void hl_svg_axis(int64_t max, hl_svg_axis_t *a);
+/* The pixel row of v on a vertical axis from y1 (0) up to y0 (a->max). */
+int64_t hl_svg_y(const hl_svg_axis_t *a, int64_t v, int64_t y0, int64_t y1);
+/* Grid lines with their labels, and the axis line at x0. */
+int hl_svg_grid(hl_buf_t *out, const hl_svg_axis_t *a, int64_t x0, int64_t x1, int64_t y0,
+		int64_t y1);
+
+/* ---------------------------------------------------------------- heapmap.c */
+
+/* The heap map: every page of every heap of a walk made with HL_WALK_PAGES,
+ * as a matrix of page classes (hl_page_class_t, -1 outside a heap), one
+ * cell per 2^k pages, HL_HEAPMAP_COLS cells a row, each heap from a new
+ * row. Its file (heapmap.tsv, heapmap-PHASE.tsv) starts with comment lines
+ * that say what a cell is. */
+#define HL_HEAPMAP_COLS 256
+#define HL_HEAPMAP_MAX_ROWS 1024 /* the zoom is chosen to fit this */
+
+typedef struct hl_heapmap {
+	int64_t rows;       /* rows of HL_HEAPMAP_COLS cells */
+	int8_t *cells;      /* rows * HL_HEAPMAP_COLS classes; NULL when only described */
+	int64_t cell_pages; /* pages per cell (a power of two) */
+	int64_t page_bytes;
+	int64_t pages;      /* pages of all heaps */
+	int64_t heaps;
+	int64_t ncells[HL_NPAGE_CLASSES]; /* cells of each class (parsed maps) */
+} hl_heapmap_t;
+
+/* The class of cell `cell` of heap h when a cell is 1 << zoom pages: the
+ * class most of its pages have (a tie goes to held back, then released,
+ * then used); -1 past the heap's end or when h has no page classes. */
+int hl_heapmap_cell(const hl_walk_heap_t *h, int zoom, int64_t cell, long page_size);
+/* The file for w, at the smallest zoom that fits max_rows rows; info
+ * describes it (cells NULL). */
+int hl_heapmap_tsv(const hl_walk_t *w, long page_size, int64_t max_rows, hl_buf_t *out,
+		   hl_heapmap_t *info);
+/* The file for w written to path, which must not exist yet. */
+int hl_heapmap_save(const hl_walk_t *w, const char *path, hl_heapmap_t *info, hl_error_t *err);
+/* Reads the file (figures its comments do not give are HL_UNKNOWN). */
+int hl_heapmap_parse(const char *buf, size_t len, hl_heapmap_t *out, hl_error_t *err);
+void hl_heapmap_free(hl_heapmap_t *m);
+/* A gnuplot script that draws the file tsv into png (names relative to the
+ * directory gnuplot runs in); title names what was mapped. */
+int hl_heapmap_script(const hl_heapmap_t *m, const char *title, const char *tsv,
+		      const char *png, hl_buf_t *out);
+/* The map as an inline SVG (one path per class; the legend is the caller's). */
+int hl_heapmap_svg(const hl_heapmap_t *m, hl_buf_t *out);
+const char *hl_heapmap_colour(int cls); /* "#4c72b0"; white for -1 */
+const char *hl_heapmap_label(int cls);  /* "free, held back", "outside a heap" */
+
+/* -------------------------------------------------------------- breakdown.c */
+
+/* What RSS is made of, as one stacked bar; segments in stacking order. */
+typedef enum hl_bd_seg {
+	HL_BD_LIVE,     /* live bytes */
+	HL_BD_OVERHEAD, /* chunk headers, malloc's own chunks */
+	HL_BD_TCACHE,
+	HL_BD_FASTBIN,
+	HL_BD_BIN,      /* bin chunks, their resident part */
+	HL_BD_TOP,      /* top, its resident part */
+	HL_BD_MMAP,     /* mmapped chunks */
+	HL_BD_IN_USE,   /* mallinfo2 in use (no walk) */
+	HL_BD_FREE,     /* mallinfo2 free, the part held back (no walk) */
+	HL_BD_HEAP,     /* heap RSS a diagnosis could not walk */
+	HL_BD_ANON,     /* other anonymous memory */
+	HL_BD_FILE,
+	HL_BD_STACK,
+	HL_BD_REST,     /* the rest of RSS */
+	HL_BD_RELEASED, /* released heap pages: not resident, drawn above RSS */
+	HL_BD_NSEGS
+} hl_bd_seg_t;
+
+typedef struct hl_breakdown {
+	char label[96];              /* the bar: a phase name, "now" */
+	int64_t rss_bytes;           /* HL_UNKNOWN when not known */
+	int64_t bytes[HL_BD_NSEGS];  /* HL_UNKNOWN: not split out by the source */
+	char basis[32];              /* "walk", "mallinfo2", ... */
+} hl_breakdown_t;
+
+void hl_breakdown_init(hl_breakdown_t *b, const char *label);
+/* A phase of a run: from its walk, else from mallinfo2 and the brk heap's
+ * RSS, else RSS alone (docs/report.md gives the arithmetic). */
+void hl_breakdown_phase(const hl_phase_t *ph, hl_breakdown_t *b);
+/* Adds a diagnosis part ("live_heap", "bin_held", ...) to its segment;
+ * parts this heaplab does not know go to HL_BD_REST. */
+hl_bd_seg_t hl_breakdown_add_part(hl_breakdown_t *b, const char *part, int64_t bytes);
+int64_t hl_breakdown_resident(const hl_breakdown_t *b); /* all but released */
+const char *hl_breakdown_key(hl_bd_seg_t s);    /* "bin_held": a TSV column */
+const char *hl_breakdown_label(hl_bd_seg_t s);  /* "bins, held back" */
+const char *hl_breakdown_colour(hl_bd_seg_t s); /* "#c44e52" */
+/* The bars as TSV (one row each, bytes, NA unknown), the gnuplot script
+ * that draws that file as stacked bars into png, and an inline SVG. */
+int hl_breakdown_tsv(const hl_breakdown_t *b, size_t n, hl_buf_t *out);
+int hl_breakdown_script(const hl_breakdown_t *b, size_t n, const char *title, const char *tsv,
+			const char *png, hl_buf_t *out);
+int hl_breakdown_svg(const hl_breakdown_t *b, size_t n, hl_buf_t *out);
+
+/* --------------------------------------------------------------- diagfile.c */
+
+/* diagnosis.json (written by `heaplab diagnose --out DIR`), as the report
+ * reads it. Figures absent from the file are HL_UNKNOWN. */
+typedef struct hl_diagfile_part {
+	char name[48]; /* "live_heap", "bin_held", ... as in the file */
+	int64_t bytes;
+} hl_diagfile_part_t;
+
+typedef struct hl_diagfile_arena {
+	int64_t index;
+	bool main;
+	int64_t system_bytes, live_bytes, held_back_bytes, tcache_bytes, fastbin_bytes,
+		bin_bytes, top_bytes, heaps;
+} hl_diagfile_arena_t;
+
+typedef struct hl_diagfile_sample {
+	int64_t t_ms; /* t_s in the file */
+	int64_t rss_bytes, live_bytes;
+} hl_diagfile_sample_t;
+
+typedef struct hl_diagfile_rec {
+	char *action; /* word for word */
+	int64_t bytes;
+	char *why;
+} hl_diagfile_rec_t;
+
+typedef struct hl_diagfile {
+	int64_t version;
+	int64_t pid;
+	char *command;
+	char time[40], glibc[32], kernel[128], method[360];
+	int64_t rss_bytes, remainder_bytes, threads;
+	int64_t mmap_threshold, trim_threshold, releasable_bytes;
+	hl_diagfile_part_t *parts; /* in the file's order */
+	size_t nparts;
+	hl_diagfile_arena_t *arenas;
+	size_t narenas;
+	char verdict_kind[16]; /* "leak", "retention", "steady", "unknown" */
+	char *verdict_text;
+	hl_diagfile_sample_t *watch; /* "watch": may be none */
+	size_t nwatch;
+	hl_diagfile_rec_t *recs;
+	size_t nrecs;
+	bool have_trim; /* "trim" is there */
+	int64_t trim_predicted_bytes, trim_rss_before, trim_rss_after;
+} hl_diagfile_t;
+
+/* HL_EPARSE for another format or a damaged file, HL_ESCHEMA for another
+ * version; on error *d is left empty. */
+int hl_diagfile_parse(const char *buf, size_t len, hl_diagfile_t *d, hl_error_t *err);
+int hl_diagfile_load(const char *dir, hl_diagfile_t *d, hl_error_t *err);
+void hl_diagfile_free(hl_diagfile_t *d);
+
+/* ----------------------------------------------------------------- report.c */
+
+/* `heaplab report DIR`: one HTML page and its Markdown twin for a run, a
+ * sweep or a diagnosis. The harness gathers the files into hl_report_t
+ * (and draws the PNGs); report.c writes the text and never reads a file. */
+typedef enum hl_report_kind {
+	HL_REPORT_RUN,       /* run.json: heaplab run, heapview --record */
+	HL_REPORT_SWEEP,     /* sweep.json: heaplab sweep */
+	HL_REPORT_DIAGNOSIS, /* diagnosis.json: heaplab diagnose --out */
+} hl_report_kind_t;
+
+/* A picture the report shows: an SVG to inline, a PNG for the Markdown. */
+typedef struct hl_report_figure {
+	char id[48];        /* the HTML id: "timeline", "sweep-rss" */
+	char title[128];
+	char *svg;          /* ready to inline (hl_report_inline_svg), or NULL */
+	char png[160];      /* a PNG in the directory, "" none */
+	char note[320];     /* said under it: where it came from, why it is missing */
+} hl_report_figure_t;
+
+/* A heap map of one phase. */
+typedef struct hl_report_map {
+	char id[96];      /* "heapmap-freed" */
+	char title[160];  /* "phase 'freed'" */
+	char tsv[256];    /* its file, relative to the directory */
+	bool valid;
+	hl_heapmap_t map;
+	char png[256];    /* its PNG, "" none */
+	char note[320];
+} hl_report_map_t;
+
+#define HL_REPORT_MAX_FIGS 4
+#define HL_REPORT_MAX_NOTES 32
+
+typedef struct hl_report {
+	hl_report_kind_t kind;
+	char dir[512];       /* as given */
+	char generated[32];  /* ISO 8601 UTC */
+	const hl_run_t *run; /* HL_REPORT_RUN */
+	const char *experiment; /* HL_REPORT_SWEEP */
+	const hl_sweep_config_t *configs;
+	size_t nconfigs;
+	const hl_diagfile_t *diag; /* HL_REPORT_DIAGNOSIS */
+	hl_report_figure_t figs[HL_REPORT_MAX_FIGS];
+	size_t nfigs;
+	hl_report_map_t *maps;
+	size_t nmaps;
+	char breakdown_png[64]; /* "" when not drawn */
+	char watch_png[64];     /* a diagnosis's RSS over time, "" none */
+	char notes[HL_REPORT_MAX_NOTES][320]; /* what is missing, said in the report */
+	size_t nnotes;
+	char (*files)[256]; /* the directory's files, for the list of links */
+	size_t nfiles;
+} hl_report_t;
+
+typedef struct hl_advice {
+	char action[200];
+	int64_t bytes; /* what it is about, HL_UNKNOWN none */
+	char why[720];
+} hl_advice_t;
+
+void hl_report_note(hl_report_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The bars of the RSS breakdown: one per phase (a run), per configuration
+ * and phase (a sweep), or the diagnosis's one. *out is the caller's. */
+int hl_report_breakdowns(const hl_report_t *r, hl_breakdown_t **out, size_t *n);
+/* What to do, with the bytes at stake, from the figures (a diagnosis's
+ * own recommendations are shown as they are, not through this). */
+size_t hl_report_advise(const hl_report_t *r, hl_advice_t *out, size_t max);
+/* The diagnosis's RSS and live bytes over time (its "watch") as TSV, a
+ * gnuplot script drawing it into png, and an inline SVG. */
+int hl_report_watch_tsv(const hl_diagfile_t *d, hl_buf_t *out);
+int hl_report_watch_script(const hl_diagfile_t *d, const char *tsv, const char *png,
+			   hl_buf_t *out);
+int hl_report_watch_svg(const hl_diagfile_t *d, hl_buf_t *out);
+/* An SVG file's text made fit to inline in HTML: the XML prolog, DOCTYPE
+ * and namespace declarations dropped. NULL (why says so) when it holds a
+ * script or a reference outside itself. The caller frees it. */
+char *hl_report_inline_svg(const char *svg, size_t len, char *why, size_t whysz);
+int hl_report_html(const hl_report_t *r, hl_buf_t *out);
+int hl_report_markdown(const hl_report_t *r, hl_buf_t *out);
 
 #endif /* HEAPLAB_H */

@@ -17,9 +17,7 @@
 
 #include "heaplab.h"
 
-/* s as a gnuplot double-quoted string: quotes and backslashes escaped,
- * control characters (a newline in a name) as spaces. */
-static int gp_str(hl_buf_t *b, const char *s)
+int hl_plot_quote(hl_buf_t *b, const char *s)
 {
 	int rc = hl_buf_append(b, "\"", 1);
 	for (; *s && !rc; s++) {
@@ -78,7 +76,7 @@ static int titles(hl_buf_t *b, const hl_run_t *run)
 		rc = hl_buf_printf(b, "set label 3 \"no samples and no phases were recorded\" at "
 				      "graph 0.5, graph 0.5 center font \",14\" tc rgb \"#777777\"\n");
 	rc = rc ? rc : hl_buf_printf(b, "set label 2 ");
-	rc = rc ? rc : gp_str(b, t);
+	rc = rc ? rc : hl_plot_quote(b, t);
 	rc = rc ? rc : hl_buf_printf(b, " at screen 0.5, screen 0.965 center font \",14\"\n");
 
 	/* "INCOMPLETE RUN · parameters · --env · kernel, date": about one line
@@ -106,7 +104,7 @@ static int titles(hl_buf_t *b, const hl_run_t *run)
 			break;
 	}
 	rc = rc ? rc : hl_buf_printf(b, "set label 1 ");
-	rc = rc ? rc : gp_str(b, sub);
+	rc = rc ? rc : hl_plot_quote(b, sub);
 	rc = rc ? rc : hl_buf_printf(b, " at screen 0.5, screen 0.925 center font \",10\"\n");
 	return rc;
 }
@@ -123,7 +121,7 @@ static int phase_marks(hl_buf_t *b, const hl_run_t *run)
 		if (p->t_ms < 0)
 			continue;
 		rc = hl_buf_printf(b, "%s", any ? ", " : "set x2tics scale 0 rotate by 35 left font \",10\" (");
-		rc = rc ? rc : gp_str(b, p->name);
+		rc = rc ? rc : hl_plot_quote(b, p->name);
 		rc = rc ? rc : hl_buf_printf(b, " ");
 		rc = rc ? rc : put_seconds(b, p->t_ms);
 		any = true;
@@ -243,13 +241,13 @@ int hl_plot_sweep_script(const char *experiment, const hl_sweep_config_t *c, siz
 		   "MiB = 1048576.0\nset grid ytics lc rgb \"#dddddd\"\nset yrange [0:*]\n"
 		   "set ylabel \"RSS (MiB)\"\nset key outside right top vertical Left reverse noenhanced\n"
 		   "set title ");
-	rc = rc ? rc : gp_str(b, title);
+	rc = rc ? rc : hl_plot_quote(b, title);
 	rc = rc ? rc : hl_buf_printf(b, " font \",14\" noenhanced\n");
 	/* config numbers in sweep-rss.tsv's header map to these titles */
 	rc = rc ? rc : hl_buf_printf(b, "array label[%zu]\n", n ? n : 1);
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = hl_buf_printf(b, "label[%zu] = ", i + 1);
-		rc = rc ? rc : gp_str(b, c[i].label);
+		rc = rc ? rc : hl_plot_quote(b, c[i].label);
 		rc = rc ? rc : hl_buf_printf(b, "\n");
 	}
 	rc = rc ? rc : hl_buf_printf(
@@ -267,7 +265,7 @@ int hl_plot_sweep_script(const char *experiment, const hl_sweep_config_t *c, siz
 	rc = rc ? rc : hl_buf_printf(b, "set style data lines\nset xlabel \"time (s)\"\nunset xtics\n"
 				     "set xtics\nset title ");
 	snprintf(title, sizeof title, "%s — RSS over time per configuration", experiment);
-	rc = rc ? rc : gp_str(b, title);
+	rc = rc ? rc : hl_plot_quote(b, title);
 	rc = rc ? rc : hl_buf_printf(b, " font \",14\" noenhanced\n");
 	for (int t = 0; t < 2 && !rc; t++) {
 		rc = hl_buf_printf(b, t == 0 ? "set terminal pngcairo size 1200,700 font \"DejaVu "
@@ -279,7 +277,7 @@ int hl_plot_sweep_script(const char *experiment, const hl_sweep_config_t *c, siz
 			rc = hl_buf_printf(b, "%s", i ? ", \\\n     " : "");
 			char path[200];
 			snprintf(path, sizeof path, "%s/samples.tsv", c[i].dir);
-			rc = rc ? rc : gp_str(b, path);
+			rc = rc ? rc : hl_plot_quote(b, path);
 			rc = rc ? rc : hl_buf_printf(b, " skip 1 using ($1/1000):($2/MiB) lw 2 title label[%zu]",
 						     i + 1);
 		}

@@ -214,6 +214,18 @@ bool hl_phase_observation(const hl_phase_t *ph, const char *key, double *value)
 	return false;
 }
 
+void hl_run_phase_base(const hl_run_t *run, size_t upto, const char *name, char *out,
+		       size_t outsz)
+{
+	int seen = 0;
+	for (size_t i = 0; i < upto && i < run->nphases; i++)
+		seen += !strcmp(run->phases[i].name, name);
+	if (seen)
+		snprintf(out, outsz, "%s-%d", name, seen + 1);
+	else
+		snprintf(out, outsz, "%s", name);
+}
+
 const hl_phase_t *hl_run_phase(const hl_run_t *run, const char *name)
 {
 	for (size_t i = 0; i < run->nphases; i++)
@@ -272,6 +284,14 @@ static const field_t walk_fields[] = {
 	F(fastbin_bytes),    F(top_bytes),      F(held_back_bytes), F(released_bytes),
 	F(releasable_bytes), F(mmap_threshold), F(trim_threshold),  F(rss_before_bytes),
 	F(rss_after_bytes),  F(reads),          F(duration_us),
+#undef F
+};
+
+/* Walk figures added after the first records: written always, read when
+ * present (HL_UNKNOWN when a record lacks them). */
+static const field_t walk_later_fields[] = {
+#define F(k) {#k, offsetof(struct hl_walk_summary, k)}
+	F(overhead_bytes), F(bin_bytes), F(top_released_bytes),
 #undef F
 };
 
@@ -430,6 +450,7 @@ static void put_walk(writer_t *w, cJSON *o, const struct hl_walk_summary *ws)
 	put_str(w, wo, "warning", ws->warning);
 	put_mallinfo(w, wo, "mallinfo2", &ws->mallinfo2);
 	put_fields(w, wo, ws, walk_fields, NFIELDS(walk_fields));
+	put_fields(w, wo, ws, walk_later_fields, NFIELDS(walk_later_fields));
 }
 
 static void put_phase(writer_t *w, cJSON *phases, const hl_phase_t *ph)
@@ -702,6 +723,12 @@ static void get_walk(reader_t *r, const cJSON *wo, struct hl_walk_summary *ws)
 	get_str(r, wo, "warning", ws->warning, sizeof ws->warning);
 	get_mallinfo(r, wo, "mallinfo2", &ws->mallinfo2);
 	get_fields(r, wo, ws, walk_fields, NFIELDS(walk_fields));
+	for (size_t k = 0; k < NFIELDS(walk_later_fields) && !r->rc; k++) {
+		const field_t *f = &walk_later_fields[k];
+		*field_at(ws, f) = cJSON_GetObjectItemCaseSensitive(wo, f->key)
+					   ? get_int(r, wo, f->key)
+					   : HL_UNKNOWN;
+	}
 }
 
 /* Fills *ph (zeroed first); on failure what it holds is for hl_phase_free. */

@@ -1,10 +1,13 @@
 /*
  * sweep.c — the files of a sweep (one experiment run once per allocator,
  * tunable and parameter value): sweep.json, sweep.tsv and the RSS matrix the
- * bar chart reads. It formats what the runs recorded; running them is the
- * harness's job and the plot script is plot.c's.
+ * bar chart reads, and sweep.json read back (for the report). It formats
+ * what the runs recorded; running them is the harness's job and the plot
+ * script is plot.c's.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_internal.h"
@@ -109,4 +112,57 @@ int hl_sweep_rss_matrix(const hl_sweep_config_t *c, size_t n, hl_buf_t *out)
 		rc = rc ? rc : hl_buf_printf(out, "\n");
 	}
 	return rc;
+}
+
+static void json_str(const cJSON *o, const char *key, char *dst, size_t dstsz)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	snprintf(dst, dstsz, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+int hl_sweep_from_json(const char *buf, size_t len, char *experiment, size_t expsz,
+		       hl_sweep_config_t **out, size_t *n, hl_error_t *err)
+{
+	*out = NULL;
+	*n = 0;
+	experiment[0] = '\0';
+	cJSON *o = len ? cJSON_ParseWithLength(buf, len) : NULL;
+	const cJSON *configs = o ? cJSON_GetObjectItemCaseSensitive(o, "configs") : NULL;
+	if (!cJSON_IsObject(o) || !cJSON_IsArray(configs)) {
+		cJSON_Delete(o);
+		return hl_error_set(err, HL_EPARSE,
+				    "sweep.json is not a sweep record (damaged, or cut short)");
+	}
+	json_str(o, "experiment", experiment, expsz);
+	size_t total = (size_t)cJSON_GetArraySize(configs);
+	hl_sweep_config_t *c = calloc(total ? total : 1, sizeof *c);
+	if (!c) {
+		cJSON_Delete(o);
+		return hl_error_set(err, -ENOMEM, "sweep.json: out of memory");
+	}
+	const cJSON *v;
+	size_t k = 0;
+	cJSON_ArrayForEach(v, configs)
+	{
+		if (!cJSON_IsObject(v))
+			continue;
+		hl_sweep_config_t *cf = &c[k++];
+		json_str(v, "label", cf->label, sizeof cf->label);
+		json_str(v, "dir", cf->dir, sizeof cf->dir);
+		json_str(v, "allocator", cf->allocator, sizeof cf->allocator);
+		json_str(v, "tunables", cf->tunables, sizeof cf->tunables);
+		json_str(v, "params", cf->params, sizeof cf->params);
+		hl_run_init(&cf->run);
+	}
+	cJSON_Delete(o);
+	*out = c;
+	*n = k;
+	return 0;
+}
+
+void hl_sweep_free(hl_sweep_config_t *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++)
+		hl_run_free(&c[i].run);
+	free(c);
 }

@@ -447,6 +447,8 @@ static void account(walker_t *w, hl_walk_arena_t *a, const chunk_t *c, int64_t t
 		whole = 0;
 	a->held_back_bytes += res;
 	a->released_bytes += whole - res;
+	if (c->cls == HL_CHUNK_TOP)
+		a->top_released_bytes += whole - res;
 	if (c->cls == HL_CHUNK_BIN || c->cls == HL_CHUNK_FASTBIN)
 		a->releasable_bytes += res;
 	if (c->cls == HL_CHUNK_TOP && (int64_t)len > top_pad) {
@@ -661,6 +663,9 @@ static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
 		out->held_back_bytes += ar->held_back_bytes;
 		out->released_bytes += ar->released_bytes;
 		out->releasable_bytes += ar->releasable_bytes;
+		out->overhead_bytes += ar->overhead_bytes;
+		out->bin_bytes += ar->bin_bytes;
+		out->top_released_bytes += ar->top_released_bytes;
 		out->chunks += ar->chunks;
 		if (ar->main)
 			m->keepcost = ar->top_bytes;
@@ -823,6 +828,9 @@ void hl_walk_summarize(const hl_walk_t *w, struct hl_walk_summary *s)
 	s->held_back_bytes = w->held_back_bytes;
 	s->released_bytes = w->released_bytes;
 	s->releasable_bytes = w->releasable_bytes;
+	s->overhead_bytes = w->overhead_bytes;
+	s->bin_bytes = w->bin_bytes;
+	s->top_released_bytes = w->top_released_bytes;
 	s->mmap_threshold = w->mmap_threshold;
 	s->trim_threshold = w->trim_threshold;
 	s->reads = w->reads;

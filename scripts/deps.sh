@@ -17,6 +17,7 @@ file:/usr/share/fonts/truetype/dejavu|fonts-dejavu-core|readable text in PNG plo
 cmd:pkg-config|pkg-config|finding the libraries above
 cmd:cc|gcc|the C compiler
 cmd:tmux|tmux|terminal UI tests
+cmd:chromium|chromium|report rendering test
 cmd:gdb|gdb|heaplab diagnose --trim (calls malloc_trim inside a process)
 cmd:heaptrack|heaptrack|the peer heaplab trace is checked and measured against
 cmd:perl|perl|diagnosing a program not written for heaplab (tests)

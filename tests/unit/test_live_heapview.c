@@ -112,6 +112,19 @@ int main(void)
 		T_OK(run.phases[i].walk_valid && run.phases[i].mallinfo2.uordblks == (int64_t)uord &&
 			     run.phases[i].mallinfo2.arena == (int64_t)arena,
 		     "%s: the walk's in use and arena are the target's own", run.phases[i].name);
+	for (size_t i = 0; i < run.nphases; i++) {
+		char path[400];
+		snprintf(path, sizeof path, "%s/heapmap-%s.tsv", dir, run.phases[i].name);
+		hl_buf_t map = {0};
+		hl_heapmap_t m = {0};
+		T_OK(hl_file_read(path, &map, NULL) == 0 &&
+			     hl_heapmap_parse(map.data, map.len, &m, NULL) == 0 && m.rows > 0 &&
+			     m.heaps >= 4 && m.pages * m.page_bytes >= (int64_t)arena,
+		     "%s: a heap map of every heap (%lld heaps, %lld pages)", run.phases[i].name,
+		     (long long)m.heaps, (long long)m.pages);
+		hl_heapmap_free(&m);
+		hl_buf_free(&map);
+	}
 	hl_run_free(&run);
 	snprintf(cmd, sizeof cmd, "%s plot %s >/dev/null 2>&1", live_heaplab(), dir);
 	T_EQ_INT(live_sh(cmd, NULL), 0, "heaplab plot draws the recording");

@@ -2,9 +2,11 @@
  * test_live_walk_pages.c — the walker's per-chunk and per-page export agrees
  * with its own totals: the free pages are exactly the bytes held_back and
  * released count, the chunks of each class add up to the tcache, fastbin
- * and bin figures, and every chunk lies in the heap it was walked in. On a
- * heap where malloc_trim released the inside of a free chunk, those pages
- * are free-released; before the trim, free-resident.
+ * and bin figures, and every chunk lies in the heap it was walked in; the
+ * split the report's breakdown uses (overhead, bins, top released) adds up
+ * to mallinfo2's in use and free. On a heap where malloc_trim released the
+ * inside of a free chunk, those pages are free-released; before the trim,
+ * free-resident.
  */
 #include <signal.h>
 #include <string.h>
@@ -58,6 +60,15 @@ static void check(const hl_walk_t *w, const char *when)
 		 when);
 	T_EQ_INT(bytes[HL_CHUNK_BIN], bin, "%s: bin chunks == bin_bytes", when);
 	T_EQ_INT(bytes[HL_CHUNK_TOP], w->top_bytes, "%s: top chunks == top_bytes", when);
+	T_EQ_INT(bin, w->bin_bytes, "%s: the arenas' bin_bytes add up to the total", when);
+	T_EQ_INT(pages[HL_PAGE_TOP_RELEASED] * ps, w->top_released_bytes,
+		 "%s: top released pages == top_released_bytes", when);
+	/* what the report's breakdown relies on: in use splits into live,
+	 * overhead and tcache; free into top, fastbins and bins */
+	T_EQ_INT(w->mallinfo2.uordblks - w->live_bytes - w->tcache_bytes, w->overhead_bytes,
+		 "%s: in use - live - tcache == overhead_bytes", when);
+	T_EQ_INT(w->mallinfo2.fordblks - w->top_bytes - w->fastbin_bytes, w->bin_bytes,
+		 "%s: free - top - fastbins == bin_bytes", when);
 }
 
 int main(void)

@@ -92,6 +92,9 @@ static void make_run(hl_run_t *run)
 	ph.walk.tcache_bytes = 0;
 	ph.walk.top_bytes = 47000;
 	ph.walk.held_back_bytes = HL_UNKNOWN;
+	ph.walk.overhead_bytes = 262147 * 8 + 592;
+	ph.walk.bin_bytes = 0;
+	ph.walk.top_released_bytes = 40960;
 	ph.walk.mmap_threshold = 131072;
 	ph.walk.trim_threshold = 131072 * 2;
 	ph.walk.rss_before_bytes = ph.walk.rss_after_bytes = 1081843712;
@@ -234,6 +237,9 @@ static bool phase_eq(const hl_phase_t *a, const hl_phase_t *b)
 	SAME_I(w, v, held_back_bytes);
 	SAME_I(w, v, released_bytes);
 	SAME_I(w, v, releasable_bytes);
+	SAME_I(w, v, overhead_bytes);
+	SAME_I(w, v, bin_bytes);
+	SAME_I(w, v, top_released_bytes);
 	SAME_I(w, v, mmap_threshold);
 	SAME_I(w, v, trim_threshold);
 	SAME_I(w, v, rss_before_bytes);
@@ -778,6 +784,28 @@ static void refused(void)
 		hl_run_free(&r);
 		free(ft);
 	}
+
+	/* the walk's later figures: a record from before them reads them as
+	 * unknown, never as 0 */
+	char *older = strdup(text);
+	static const char *const later[] = {"phases.0.walk.overhead_bytes",
+					    "phases.0.walk.bin_bytes",
+					    "phases.0.walk.top_released_bytes"};
+	for (size_t i = 0; older && i < sizeof later / sizeof later[0]; i++) {
+		char *o2 = edited(older, later[i], NULL);
+		free(older);
+		older = o2;
+	}
+	T_OK(older && !strstr(older, "top_released_bytes"), "a walk without the later figures");
+	T_EQ_INT(older ? hl_run_from_json(older, strlen(older), &r, &err) : -1, 0,
+		 "reads (%s)", err.msg);
+	T_OK(r.nphases && r.phases[0].walk.overhead_bytes == HL_UNKNOWN &&
+		     r.phases[0].walk.bin_bytes == HL_UNKNOWN &&
+		     r.phases[0].walk.top_released_bytes == HL_UNKNOWN &&
+		     r.phases[0].walk.live_bytes == 1075838976,
+	     "and has them as unknown, the rest as written");
+	hl_run_free(&r);
+	free(older);
 
 	/* unknown keys are ignored, at every level (inserted as text: cJSON's
 	 * printer would round the 2^53 values on the way) */
