@@ -58,6 +58,10 @@ TRIM_AGENT := build/libheaplab-trim.so
 # inside other programs), always optimized
 TRACER := build/libheaplab-trace.so
 TRACER_LINK := $(if $(filter build,$(BUILD)),,$(BUILD)/libheaplab-trace.so)
+# what heaplab replay runs: performs a trace's calls under any malloc, so,
+# like the experiments, it is never sanitized
+REPLAYER := build/heaplab-replay
+REPLAYER_LINK := $(if $(filter build,$(BUILD)),,$(BUILD)/heaplab-replay)
 
 # Experiments are shared by both builds and live in build/experiments.
 EXP_DIR := build/experiments
@@ -78,7 +82,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .PHONY: all deps demo run test test-plain bench fuzz clean format
 
-all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(TRACER) $(TRACER_LINK) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
+all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(TRACER) $(TRACER_LINK) $(REPLAYER) $(REPLAYER_LINK) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
 
 deps:
 	@sh scripts/deps.sh
@@ -111,11 +115,17 @@ $(TRIM_AGENT): heapview/agent/trim_agent.c | deps
 $(TRACER): tracer/trace.c tracer/trace_format.h | deps
 	$(CC) $(BASEFLAGS) -O2 -fPIC -shared -fvisibility=hidden -fno-omit-frame-pointer -o $@ $< -pthread -ldl
 
-# the sanitized heaplab finds the recorder beside itself too
+$(REPLAYER): tracer/replay.c tracer/replay_format.h build/experiments/lab.o experiments/lab.h | deps
+	$(CC) $(EXP_CFLAGS) -Iexperiments -o $@ $< build/experiments/lab.o -pthread
+
+# the sanitized heaplab finds the recorder and the replayer beside itself too
 ifneq ($(BUILD),build)
 $(TRACER_LINK): $(TRACER)
 	@mkdir -p $(@D)
 	ln -sfn ../build/libheaplab-trace.so $@
+$(REPLAYER_LINK): $(REPLAYER)
+	@mkdir -p $(@D)
+	ln -sfn ../build/heaplab-replay $@
 endif
 
 build/experiments/lab.o: experiments/lab.c experiments/lab.h | deps

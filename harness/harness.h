@@ -110,6 +110,10 @@ int cmd_sweep(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
 
+/* ------------------------------------------------------------- cmd_replay.c */
+
+int cmd_replay(int argc, char **argv);
+
 /* ----------------------------------------------------------- cmd_diagnose.c */
 
 int cmd_diagnose(int argc, char **argv);

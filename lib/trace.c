@@ -478,6 +478,112 @@ void hl_leaks_free(hl_leaks_t *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* ------------------------------------------------------------- replay */
+
+int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *info,
+			  hl_error_t *err)
+{
+	memset(info, 0, sizeof *info);
+	FILE *f = fopen(path, "wx");
+	if (!f)
+		return hl_error_set(err, -errno, "cannot create %s: %s", path, strerror(errno));
+	pmap_t live = {0};
+	uint32_t *freeslots = NULL, tmap[65536];
+	uint64_t *slot_size = NULL;
+	size_t nfree = 0, capfree = 0, capsize = 0;
+	uint32_t next = 0, nthreads = 0;
+	int64_t cur = 0;
+	int rc = 0;
+	memset(tmap, 0xff, sizeof tmap);
+	memcpy(info->magic, HLR_MAGIC, 8);
+	info->version = HLR_VERSION;
+	fwrite(info, sizeof *info, 1, f); /* rewritten at the end */
+	for (size_t i = 0; i < t->nev && !rc; i++) {
+		const hl_trace_event_t *e = &t->ev[i];
+		if (e->failed)
+			continue;
+		if (tmap[e->thread] == UINT32_MAX)
+			tmap[e->thread] = nthreads++;
+		hlr_op_t op;
+		memset(&op, 0, sizeof op);
+		op.thread = (uint16_t)tmap[e->thread];
+		size_t s;
+		bool have_old = false;
+		if ((e->op == HLT_FREE || e->op == HLT_REALLOC) && (e->op == HLT_FREE ? e->ptr : e->old))
+			have_old = pm_get(&live, e->op == HLT_FREE ? e->ptr : e->old, &s);
+		if (e->op == HLT_FREE) {
+			if (!have_old)
+				continue; /* a double or invalid free: never replayed */
+			pm_del(&live, e->ptr);
+			cur -= (int64_t)slot_size[s];
+			if (grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
+				rc = -ENOMEM;
+				break;
+			}
+			freeslots[nfree++] = (uint32_t)s;
+			op.op = HLR_FREE;
+			op.slot = (uint32_t)s;
+		} else if (e->op == HLT_TRIM) {
+			op.op = HLR_TRIM;
+			op.size = e->size;
+		} else {
+			if (e->op == HLT_REALLOC && have_old) {
+				pm_del(&live, e->old);
+				cur -= (int64_t)slot_size[s];
+			} else {
+				s = nfree ? freeslots[--nfree] : next++;
+			}
+			op.op = e->op == HLT_MALLOC	 ? HLR_MALLOC
+				: e->op == HLT_CALLOC	 ? HLR_CALLOC
+				: e->op == HLT_MEMALIGN ? HLR_MEMALIGN
+							 : HLR_REALLOC;
+			op.slot = (uint32_t)s;
+			op.size = e->size;
+			op.align = e->op == HLT_MEMALIGN ? (uint32_t)e->old : 0;
+			if (grow((void **)&slot_size, &capsize, s + 1, sizeof *slot_size)) {
+				rc = -ENOMEM;
+				break;
+			}
+			if (e->op == HLT_REALLOC && !e->size) { /* realloc(p, 0): freed */
+				slot_size[s] = 0;
+				if (grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
+					rc = -ENOMEM;
+					break;
+				}
+				freeslots[nfree++] = (uint32_t)s;
+			} else {
+				slot_size[s] = e->size;
+				cur += (int64_t)e->size;
+				if (e->ptr && pm_put(&live, e->ptr, s))
+					rc = -ENOMEM;
+			}
+		}
+		if (fwrite(&op, sizeof op, 1, f) != 1)
+			rc = -EIO;
+		info->ops++;
+		if (cur > (int64_t)info->peak_live) {
+			info->peak_live = (uint64_t)cur;
+			info->peak_op = info->ops - 1;
+		}
+	}
+	info->threads = nthreads;
+	info->slots = next;
+	if (!rc && (fseek(f, 0, SEEK_SET) || fwrite(info, sizeof *info, 1, f) != 1))
+		rc = -EIO;
+	if (fclose(f))
+		rc = rc ? rc : -EIO;
+	free(live.key);
+	free(live.val);
+	free(freeslots);
+	free(slot_size);
+	if (rc) {
+		unlink(path);
+		return hl_error_set(err, rc, "cannot write %s: %s", path,
+				    rc == -ENOMEM ? "out of memory" : "write failed (disk full?)");
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- symbols */
 
 struct hl_symbolizer {

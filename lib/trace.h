@@ -6,6 +6,7 @@
 #define HL_TRACE_H
 
 #include "heaplab.h"
+#include "../tracer/replay_format.h"
 #include "../tracer/trace_format.h"
 
 /* One call, as recorded. For HLT_MEMALIGN old holds the alignment; for
@@ -85,6 +86,14 @@ typedef struct hl_leaks {
 
 int hl_leaks_compute(const hl_trace_t *t, hl_leaks_t *out, hl_error_t *err);
 void hl_leaks_free(hl_leaks_t *l);
+
+/* ------------------------------------------------------------- replay */
+
+/* Writes the operations file heaplab-replay performs (replay_format.h) to
+ * path (a new file); info gets its header. Frees the trace shows to be
+ * wrong and failed calls are left out. */
+int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *info,
+			  hl_error_t *err);
 
 /* ------------------------------------------------------------- symbols */
 

@@ -5,8 +5,10 @@
  * until killed. malloc_trim(0) from heapview's trim agent releases it; so
  * does SIGUSR1, after which it prints "trimmed 1" (or 0: nothing released).
  *
- * usage: hold_freed [N [used]]: with "used", the blocks are kept in use (N
- * chunks for a walker to read, nothing held back).
+ * usage: hold_freed [N [used|exit]]: with "used", the blocks are kept in use
+ * (N chunks for a walker to read, nothing held back); with "exit", after the
+ * frees it prints "rss BYTES" (its RSS, the freed blocks held back) and
+ * exits instead of waiting.
  */
 #include <malloc.h>
 #include <signal.h>
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
 	bool used = argc > 2 && !strcmp(argv[2], "used");
 	for (long i = 0; i < n && !used; i++)
 		free(b[i]);
+	if (argc > 2 && !strcmp(argv[2], "exit")) {
+		printf("rss %lld\n", lab_rss_bytes());
+		return 0;
+	}
 	sigset_t usr1;
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);

@@ -283,6 +283,66 @@ static void mtrace_log(void)
 	hl_buf_free(&out);
 }
 
+/* A trace replayed: the retention it recorded comes back. */
+static void replay(void)
+{
+	char cmd[1400], path[300];
+	hl_buf_t out = {0};
+	snprintf(path, sizeof path, "%s/held.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/hold_freed 20000 exit 2>/dev/null",
+		 heaplab, path);
+	T_EQ_INT(live_sh(cmd, &out), 0, "traced: 20,000 x 4 KiB freed below a pin");
+	long long rss = -1;
+	if (out.data)
+		sscanf(out.data, "rss %lld", &rss);
+	T_OK(rss > 70 << 20, "the program's RSS after its frees: %lld (held back)", rss);
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s replay %s --out %s/replayed --interval 0 --quiet 2>&1", heaplab,
+		 path, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "heaplab replay: exit 0");
+	hl_buf_free(&out);
+	hl_run_t run;
+	hl_run_init(&run);
+	char rj[400];
+	snprintf(rj, sizeof rj, "%s/replayed/run.json", dir);
+	hl_buf_t b = {0};
+	T_OK(hl_file_read(rj, &b, NULL) == 0 && hl_run_from_json(b.data, b.len, &run, NULL) == 0,
+	     "the replay is an ordinary run directory");
+	hl_buf_free(&b);
+	const hl_phase_t *end = live_phase(&run, "end"), *peak = live_phase(&run, "peak");
+	T_OK(peak && end, "with phases peak and end");
+	if (end && rss > 0)
+		T_OK(end->rss_bytes > rss * 95 / 100 && end->rss_bytes < rss * 105 / 100,
+		     "RSS at the end of the replay within 5%% of the program's (%lld vs %lld)",
+		     (long long)end->rss_bytes, rss);
+	if (peak)
+		T_OK(live_obs(peak, "live_bytes") >= 20000.0 * 4096,
+		     "peak records the trace's live bytes (%.0f)", live_obs(peak, "live_bytes"));
+	hl_run_free(&run);
+
+	/* one run per allocator, compared */
+	snprintf(cmd, sizeof cmd, "%s replay %s --compare glibc,jemalloc --out %s/cmp --interval 0 2>&1",
+		 heaplab, path, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "--compare glibc,jemalloc: exit 0");
+	T_OK(out.data && strstr(out.data, "jemalloc") && strstr(out.data, "glibc"),
+	     "the comparison names both");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "test -s %s/cmp/sweep.json && ls -d %s/cmp/*/ | wc -l", dir, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "sweep.json written");
+	T_OK(out.data && atoi(out.data) == 2, "two run directories");
+	hl_buf_free(&out);
+
+	/* threads: the trace's four workers are four replay threads */
+	snprintf(cmd, sizeof cmd, "%s replay %s/threads.trace --out %s/thr --interval 0 2>&1", heaplab,
+		 dir, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "the 4-thread trace replays");
+	T_OK(out.data && strstr(out.data, "on 5 threads"), "on 5 threads (main and 4 workers)");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s replay Makefile 2>&1", heaplab);
+	T_EQ_INT(live_sh(cmd, &out), 2, "replay of a file that is not a trace: exit 2");
+	hl_buf_free(&out);
+}
+
 int main(void)
 {
 	const char *build = getenv("HEAPLAB_BUILD");
@@ -295,6 +355,7 @@ int main(void)
 	threads();
 	bad();
 	mtrace_log();
+	replay();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

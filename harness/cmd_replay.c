@@ -1,0 +1,167 @@
+/*
+ * cmd_replay.c — `heaplab replay TRACE`: the trace's allocation calls
+ * performed again by heaplab-replay (tracer/replay.c) under `heaplab run`,
+ * with any allocator and tunables, into an ordinary run directory (phase
+ * table, samples, plots); with --compare, once per allocator under `heaplab
+ * sweep`, into one comparison (RSS at peak and at end per configuration,
+ * timelines overlaid). This is how a production "leak" recorded with
+ * heaplab trace is reproduced in the lab, and how one sees which allocator
+ * or tunable gives the memory back.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "trace.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: heaplab replay TRACE [--allocator A] [--tunable K=V]... [--out DIR]\n"
+		"                      [--interval MS] [--quiet]\n"
+		"       heaplab replay TRACE --compare A,B,... [--tunable K=V1,V2]... [--out DIR]\n\n"
+		"Performs the trace's allocation calls again (the same sizes, order and\n"
+		"threads; each block written once per page) under heaplab run, so the\n"
+		"run directory has the phase table, samples and plots of any run. Phases:\n"
+		"peak (where the trace's live bytes were highest) and end; each records the\n"
+		"trace's live bytes, so RSS can be set against them.\n\n"
+		"  --allocator A     glibc (default), jemalloc, tcmalloc, mimalloc\n"
+		"  --tunable K=V     a glibc tunable (repeatable)\n"
+		"  --compare A,B,... one run per allocator under heaplab sweep, compared\n"
+		"                    (with --tunable K=V1,V2 the tunable's values too)\n"
+		"  --out DIR         the run (or sweep) directory\n"
+		"  --interval MS     sampling interval (default 10)\n"
+		"  --quiet           print only the verdict and the directory\n");
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	const char *trace = NULL, *out = NULL, *compare = NULL, *allocator = NULL,
+		   *interval = NULL;
+	const char *tunables[32];
+	int ntun = 0;
+	bool quiet = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has = i + 1 < argc;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--out") && has) {
+			out = argv[++i];
+		} else if (!strcmp(a, "--compare") && has) {
+			compare = argv[++i];
+		} else if (!strcmp(a, "--allocator") && has) {
+			allocator = argv[++i];
+		} else if (!strcmp(a, "--interval") && has) {
+			interval = argv[++i];
+		} else if (!strcmp(a, "--tunable") && has && ntun < 32) {
+			tunables[ntun++] = argv[++i];
+		} else if (!strcmp(a, "--quiet")) {
+			quiet = true;
+		} else if (a[0] == '-') {
+			say_error("unknown option %s (heaplab replay --help)", a);
+			return EXIT_USAGE;
+		} else if (!trace) {
+			trace = a;
+		} else {
+			say_error("one trace at a time, got '%s' too", a);
+			return EXIT_USAGE;
+		}
+	}
+	if (!trace) {
+		say_error("replay needs a trace (heaplab replay --help)");
+		return EXIT_USAGE;
+	}
+	if (compare && allocator) {
+		say_error("--compare names the allocators; --allocator is for one run");
+		return EXIT_USAGE;
+	}
+	char exe[PATH_MAX], replayer[PATH_MAX + 32];
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[k > 0 ? k : 0] = '\0';
+	char *slash = strrchr(exe, '/');
+	snprintf(replayer, sizeof replayer, "%.*s/heaplab-replay", slash ? (int)(slash - exe) : 1,
+		 slash ? exe : ".");
+	if (access(replayer, X_OK)) {
+		say_error("%s is missing (make builds it beside heaplab)", replayer);
+		return 1;
+	}
+
+	hl_trace_t t;
+	hl_error_t err = {0};
+	if (hl_trace_load(trace, &t, &err)) {
+		say_error("%s", err.msg);
+		return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
+	}
+	if (t.problem[0])
+		fprintf(stderr, "heaplab: %s: %s; replaying its %zu events\n", trace, t.problem, t.nev);
+	char tmp[] = "/tmp/heaplab-replay-XXXXXX", ops[64], env[128];
+	if (!mkdtemp(tmp)) {
+		say_error("cannot make a temporary directory: %s", strerror(errno));
+		hl_trace_free(&t);
+		return 1;
+	}
+	snprintf(ops, sizeof ops, "%s/ops", tmp);
+	hlr_header_t info;
+	int rc = hl_trace_write_replay(&t, ops, &info, &err);
+	hl_trace_free(&t);
+	if (rc) {
+		say_error("%s", err.msg);
+		rmdir(tmp);
+		return 1;
+	}
+	if (!quiet) {
+		char a[32];
+		fprintf(stderr,
+			"heaplab: replaying %llu calls on %u thread%s, at most %llu blocks live, peak "
+			"live %s\n",
+			(unsigned long long)info.ops, info.threads, info.threads == 1 ? "" : "s",
+			(unsigned long long)info.slots, hl_units_bytes((int64_t)info.peak_live, a, sizeof a));
+	}
+	snprintf(env, sizeof env, "HEAPLAB_REPLAY=%s", ops);
+	char *args[96];
+	int n = 0;
+	args[n++] = exe;
+	args[n++] = compare ? "sweep" : "run";
+	args[n++] = replayer;
+	args[n++] = "--env";
+	args[n++] = env;
+	if (out) {
+		args[n++] = "--out";
+		args[n++] = (char *)out;
+	}
+	if (interval) {
+		args[n++] = "--interval";
+		args[n++] = (char *)interval;
+	}
+	if (compare) {
+		args[n++] = "--allocator";
+		args[n++] = (char *)compare;
+	} else if (allocator) {
+		args[n++] = "--allocator";
+		args[n++] = (char *)allocator;
+	}
+	for (int i = 0; i < ntun; i++) {
+		args[n++] = "--tunable";
+		args[n++] = (char *)tunables[i];
+	}
+	if (quiet && !compare)
+		args[n++] = "--quiet";
+	args[n] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(exe, args);
+		_exit(127);
+	}
+	int st = 0;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	unlink(ops);
+	rmdir(tmp);
+	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
