@@ -8,6 +8,9 @@
  *        trace_calls threads  4 threads x 500,000 malloc/free pairs, a fork in
  *                             the middle (the child makes 1000 pairs and
  *                             exits), then abort()
+ *        trace_calls peer     a fixed mix of the calls heaptrack records the
+ *                             same way (malloc, calloc, realloc that grows or
+ *                             shrinks, posix_memalign, free), some left
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -87,6 +90,32 @@ static void threads(void)
 	abort();
 }
 
+static void peer(void)
+{
+	static void *p[3000];
+	for (int i = 0; i < 3000; i++) {
+		size_t n = 1 + (size_t)(i * 37 % 997);
+		if (i % 7 == 0) {
+			p[i] = calloc(n, 3);
+		} else if (i % 11 == 0) {
+			if (posix_memalign(&p[i], 64, n))
+				p[i] = NULL;
+		} else {
+			p[i] = malloc(n);
+		}
+		lab_keep(p[i]);
+	}
+	for (int i = 0; i < 3000; i += 5) { /* grow some, shrink others */
+		void *r = realloc(p[i], i % 2 ? 5000 + (size_t)i : 8);
+		if (r)
+			p[i] = r;
+		lab_keep(p[i]);
+	}
+	for (int i = 0; i < 3000; i++)
+		if (i % 3 || i % 13 == 0) /* a third stays, less the 13th ones */
+			free(p[i]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "calls";
@@ -94,6 +123,8 @@ int main(int argc, char **argv)
 		twice();
 	else if (!strcmp(mode, "threads"))
 		threads();
+	else if (!strcmp(mode, "peer"))
+		peer();
 	else
 		calls();
 	return 0;

@@ -343,6 +343,51 @@ static void replay(void)
 	hl_buf_free(&out);
 }
 
+/* heaptrack's figure of one cost type, summed over the stacks that pass
+ * through main (heaptrack's own library loads libstdc++, whose start-up
+ * allocates a 72,704-byte pool from _dl_init: not the program's). */
+static long long heaptrack_sum(const char *data, const char *cost)
+{
+	char cmd[1200];
+	hl_buf_t out = {0};
+	snprintf(cmd, sizeof cmd,
+		 "heaptrack_print -f %s --flamegraph-cost-type %s -F %s/fg.txt >/dev/null 2>&1 && "
+		 "awk '/main \\(trace_calls.c\\)/ {s += $NF} END {print s + 0}' %s/fg.txt",
+		 data, cost, dir, dir);
+	long long v = live_sh(cmd, &out) == 0 && out.data ? atoll(out.data) : -1;
+	hl_buf_free(&out);
+	return v;
+}
+
+/* The same program under heaptrack: the same counts. */
+static void peer(void)
+{
+	char cmd[1200], path[300], data[300];
+	hl_buf_t out = {0};
+	trace("peer", "peer.trace", path, sizeof path);
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && heaptrack -o %s/ht %s/build/tests/helpers/trace_calls peer >/dev/null 2>&1 && "
+		 "ls %s/ht*",
+		 dir, dir, getcwd(data, sizeof data) ? data : ".", dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "heaptrack ran the same program");
+	data[0] = '\0';
+	if (out.data)
+		sscanf(out.data, "%299s", data);
+	hl_buf_free(&out);
+	cJSON *j = leaks(path);
+	long long calls = heaptrack_sum(data, "allocations"), leaked = heaptrack_sum(data, "leaked"),
+		  peak = heaptrack_sum(data, "peak");
+	T_EQ_INT(num(j, "alloc_calls"), calls, "allocation calls: heaplab %lld, heaptrack %lld",
+		 (long long)num(j, "alloc_calls"), calls);
+	T_EQ_INT(num(j, "leaked_bytes"), leaked, "leaked bytes: heaplab %lld, heaptrack %lld",
+		 (long long)num(j, "leaked_bytes"), leaked);
+	T_EQ_INT(num(j, "peak_live_bytes"), peak, "peak live bytes: heaplab %lld, heaptrack %lld",
+		 (long long)num(j, "peak_live_bytes"), peak);
+	T_OK(calls > 3000 && leaked > 100000, "and they are not trivial (%lld calls, %lld leaked)",
+	     calls, leaked);
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	const char *build = getenv("HEAPLAB_BUILD");
@@ -356,6 +401,7 @@ int main(void)
 	bad();
 	mtrace_log();
 	replay();
+	peer();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
