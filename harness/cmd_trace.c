@@ -23,7 +23,8 @@
 static void trace_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: heaplab trace [--out FILE] [--stack-depth N] [--fork child|none] -- CMD [ARGS...]\n"
+		"usage: heaplab trace [--out FILE] [--stack-depth N] [--unwind fp|libunwind]\n"
+		"                     [--fork child|none] -- CMD [ARGS...]\n"
 		"       heaplab trace --import-mtrace LOG --out FILE\n\n"
 		"Runs CMD with heaplab's allocation recorder preloaded (libheaplab-trace.so,\n"
 		"beside heaplab) and writes every malloc, free, calloc, realloc,\n"
@@ -34,6 +35,8 @@ static void trace_usage(FILE *f)
 		"  --out FILE        where the trace goes\n"
 		"  --stack-depth N   return addresses per stack, 0 to 32 (default 8); frame\n"
 		"                    pointers: code built without them gives short stacks\n"
+		"  --unwind libunwind  stacks from the unwind tables (libunwind8): whole\n"
+		"                    stacks through code without frame pointers, slower\n"
 		"  --fork child|none a forked child writes FILE.PID (child, the default) or\n"
 		"                    nothing (none); an exec'd program writes FILE.PID\n"
 		"  --import-mtrace LOG  convert a glibc mtrace log (MALLOC_TRACE=LOG with\n"
@@ -56,7 +59,7 @@ static void exe_dir(char *out, size_t n)
 
 int cmd_trace(int argc, char **argv)
 {
-	const char *out = NULL, *depth = "8", *fork_mode = "child", *import = NULL;
+	const char *out = NULL, *depth = "8", *fork_mode = "child", *import = NULL, *unwind = "fp";
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -69,6 +72,12 @@ int cmd_trace(int argc, char **argv)
 			break;
 		} else if (!strcmp(a, "--out") && has) {
 			out = argv[++i];
+		} else if (!strcmp(a, "--unwind") && has) {
+			unwind = argv[++i];
+			if (strcmp(unwind, "fp") && strcmp(unwind, "libunwind")) {
+				say_error("--unwind takes fp or libunwind, got '%s'", unwind);
+				return EXIT_USAGE;
+			}
 		} else if (!strcmp(a, "--import-mtrace") && has) {
 			import = argv[++i];
 		} else if (!strcmp(a, "--stack-depth") && has) {
@@ -140,6 +149,8 @@ int cmd_trace(int argc, char **argv)
 		setenv("HEAPLAB_TRACE_FILE", out, 1);
 		setenv("HEAPLAB_TRACE_DEPTH", depth, 1);
 		setenv("HEAPLAB_TRACE_FORK", fork_mode, 1);
+		if (!strcmp(unwind, "libunwind"))
+			setenv("HEAPLAB_TRACE_UNWIND", "libunwind", 1);
 		execvp(argv[i], argv + i);
 		fprintf(stderr, "heaplab: cannot run %s: %s (is it on PATH?)\n", argv[i],
 			strerror(errno));

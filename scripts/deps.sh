@@ -20,6 +20,7 @@ cmd:tmux|tmux|terminal UI tests
 cmd:chromium|chromium|report rendering test
 cmd:gdb|gdb|heaplab diagnose --trim (calls malloc_trim inside a process)
 cmd:heaptrack|heaptrack|the peer heaplab trace is checked and measured against
+lib:libunwind.so.8|libunwind8|heaplab trace --unwind libunwind
 cmd:perl|perl|diagnosing a program not written for heaplab (tests)
 file:/usr/lib/debug/.build-id|libc6-dbg|main_arena and struct offsets from glibc debug info
 lib:libjemalloc.so.2|libjemalloc2|--allocator jemalloc

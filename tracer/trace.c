@@ -16,7 +16,9 @@
  * Stacks: frame pointers from the hook up, at most HEAPLAB_TRACE_DEPTH
  * (default 8, at most 32) return addresses, each frame checked to lie on the
  * thread's stack above the last; code built without frame pointers gives
- * short stacks, never a fault. Stacks are deduplicated in a global table (a
+ * short stacks, never a fault. With HEAPLAB_TRACE_UNWIND=libunwind,
+ * libunwind's unw_backtrace (dlopen'ed, from the unwind tables) instead:
+ * whole stacks through any code, at a higher cost per call. Stacks are deduplicated in a global table (a
  * 64-bit hash per stack) and written once, as a STACK record, by the thread
  * that first sees them.
  *
@@ -106,6 +108,7 @@ static struct {
 	_Atomic uint64_t events;
 	_Atomic int64_t last_rss_ns;
 	pthread_key_t key;
+	int (*unwind)(void **, int); /* libunwind's unw_backtrace, when asked */
 } g = {.fd = -1, .table_lock = ATOMIC_FLAG_INIT};
 
 static TLS tbuf_t *tb;
@@ -257,12 +260,22 @@ static tbuf_t *thread_buf(void)
 
 /* ------------------------------------------------------------ stacks */
 
-static uint32_t stack_id(tbuf_t *t, uintptr_t *fp)
+/* Not inlined: with libunwind, the frames to skip are this one and the
+ * hook's. */
+__attribute__((noinline)) static uint32_t stack_id(tbuf_t *t, uintptr_t *fp)
 {
-	uintptr_t f[MAX_DEPTH];
+	uintptr_t f[MAX_DEPTH + 3];
 	int n = 0;
 	uintptr_t lo = (uintptr_t)fp;
-	while (n < g.depth && t->stack_hi) {
+	if (g.unwind) {
+		/* from the unwind tables: code without frame pointers too. The
+		 * first two frames are this function and the hook. */
+		n = g.unwind((void **)f, g.depth + 2) - 2;
+		if (n < 0)
+			n = 0;
+		memmove(f, f + 2, (size_t)n * sizeof *f);
+	}
+	while (!g.unwind && n < g.depth && t->stack_hi) {
 		uintptr_t a = (uintptr_t)fp;
 		if (a & 7 || a < lo || a + 16 > t->stack_hi)
 			break;
@@ -720,6 +733,21 @@ __attribute__((constructor)) static void init(void)
 		g.depth = 0;
 	if (g.depth > MAX_DEPTH)
 		g.depth = MAX_DEPTH;
+	const char *u = getenv("HEAPLAB_TRACE_UNWIND");
+	if (u && !strcmp(u, "libunwind")) {
+		in_hook++; /* dlopen allocates */
+		void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+		if (h)
+			g.unwind = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+		in_hook--;
+		if (!g.unwind) {
+			static const char msg[] = "heaplab trace: libunwind.so.8 not found "
+						  "(apt-get install libunwind8); no stacks\n";
+			if (write(2, msg, sizeof msg - 1) < 0)
+				g.depth = 0;
+			g.depth = 0;
+		}
+	}
 	const char *f = getenv("HEAPLAB_TRACE_FORK");
 	g.fork_child = !f || strcmp(f, "none") != 0;
 	g.table = mmap(NULL, sizeof(slot_t) << TABLE_BITS, PROT_READ | PROT_WRITE,

@@ -8,6 +8,9 @@
  *        trace_calls threads  4 threads x 500,000 malloc/free pairs, a fork in
  *                             the middle (the child makes 1000 pairs and
  *                             exits), then abort()
+ *        trace_calls nofp     one block left by main -> nofp_outer ->
+ *                             nofp_inner, two functions built without frame
+ *                             pointers
  *        trace_calls peer     a fixed mix of the calls heaptrack records the
  *                             same way (malloc, calloc, realloc that grows or
  *                             shrinks, posix_memalign, free), some left
@@ -90,6 +93,22 @@ static void threads(void)
 	abort();
 }
 
+#define NO_FP __attribute__((noinline, optimize("omit-frame-pointer")))
+
+NO_FP static void *nofp_inner(size_t n)
+{
+	void *p = malloc(n); /* nofp-leak */
+	lab_keep(p);
+	return p;
+}
+
+NO_FP static void *nofp_outer(size_t n)
+{
+	void *p = nofp_inner(n + 1);
+	lab_keep(p);
+	return p;
+}
+
 static void peer(void)
 {
 	static void *p[3000];
@@ -125,6 +144,8 @@ int main(int argc, char **argv)
 		threads();
 	else if (!strcmp(mode, "peer"))
 		peer();
+	else if (!strcmp(mode, "nofp"))
+		lab_keep(nofp_outer(99));
 	else
 		calls();
 	return 0;

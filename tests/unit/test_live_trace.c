@@ -388,6 +388,43 @@ static void peer(void)
 	cJSON_Delete(j);
 }
 
+/* The names of a leak group's frames, joined. */
+static void frame_names(const cJSON *g, char *out, size_t n)
+{
+	out[0] = '\0';
+	const cJSON *f;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(g, "frames"))
+	{
+		const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(f, "function"));
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s ", fn && *fn ? fn : "??");
+	}
+}
+
+/* Code without frame pointers: libunwind sees through it. */
+static void unwinding(void)
+{
+	char cmd[1200], path[300], names[2][600];
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, "%s/nofp%d.trace", dir, k);
+		snprintf(cmd, sizeof cmd,
+			 "%s trace %s --out %s -- build/tests/helpers/trace_calls nofp 2>/dev/null",
+			 heaplab, k ? "--unwind libunwind" : "", path);
+		T_EQ_INT(live_sh(cmd, NULL), 0, "traced with %s", k ? "libunwind" : "frame pointers");
+		cJSON *j = leaks(path);
+		const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+		frame_names(g, names[k], sizeof names[k]);
+		T_OK(num(g, "bytes") == 100 &&
+			     frame_line(cJSON_GetObjectItem(g, "frames")) == marked("nofp-leak"),
+		     "the block, at trace_calls.c:%d", marked("nofp-leak"));
+		cJSON_Delete(j);
+	}
+	T_OK(!strstr(names[0], "nofp_outer"),
+	     "frame pointers skip the functions built without them: %s", names[0]);
+	T_OK(strstr(names[1], "nofp_inner nofp_outer main"),
+	     "libunwind gives the whole stack: %s", names[1]);
+}
+
 int main(void)
 {
 	const char *build = getenv("HEAPLAB_BUILD");
@@ -402,6 +439,7 @@ int main(void)
 	mtrace_log();
 	replay();
 	peer();
+	unwinding();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
