@@ -8,6 +8,7 @@
  * heaplab trace is reproduced in the lab, and how one sees which allocator
  * or tunable gives the memory back.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -36,6 +37,56 @@ static void usage(FILE *f)
 		"  --out DIR         the run (or sweep) directory\n"
 		"  --interval MS     sampling interval (default 10)\n"
 		"  --quiet           print only the verdict and the directory\n");
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* After --compare: each configuration's RSS at peak and at end, against the
+ * live bytes the trace had there (the table heaplab sweep prints has RSS
+ * only, and no in-use figure for other allocators). */
+static void live_table(const char *dir)
+{
+	struct dirent **e = NULL;
+	int n = scandir(dir, &e, NULL, by_name);
+	bool head = false;
+	for (int i = 0; i < n; i++) {
+		char sub[PATH_MAX];
+		hl_run_t run;
+		hl_run_init(&run);
+		snprintf(sub, sizeof sub, "%s/%s", dir, e[i]->d_name);
+		if (e[i]->d_name[0] != '.' && hl_run_load(sub, &run, NULL) == 0) {
+			const hl_phase_t *ph[2] = {NULL, NULL};
+			for (size_t k = 0; k < run.nphases; k++) {
+				if (!strcmp(run.phases[k].name, "peak"))
+					ph[0] = &run.phases[k];
+				if (!strcmp(run.phases[k].name, "end"))
+					ph[1] = &run.phases[k];
+			}
+			if (!head) {
+				printf("\nRSS against the trace's live bytes:\n%-36s %12s %12s %12s %12s\n",
+				       "configuration", "peak RSS", "live", "end RSS", "live");
+				head = true;
+			}
+			const char *label = strchr(e[i]->d_name, '-');
+			printf("%-36s", label ? label + 1 : e[i]->d_name);
+			for (int k = 0; k < 2; k++) {
+				char a[32], b[32];
+				double live = -1;
+				for (size_t o = 0; ph[k] && o < ph[k]->nobs; o++)
+					if (!strcmp(ph[k]->obs[o].key, "live_bytes"))
+						live = ph[k]->obs[o].value;
+				printf(" %12s %12s", hl_units_bytes(ph[k] ? ph[k]->rss_bytes : HL_UNKNOWN, a, sizeof a),
+				       hl_units_bytes(live >= 0 ? (int64_t)live : HL_UNKNOWN, b, sizeof b));
+			}
+			printf("\n");
+		}
+		hl_run_free(&run);
+		free(e[i]);
+	}
+	free(e);
 }
 
 int cmd_replay(int argc, char **argv)
@@ -124,6 +175,11 @@ int cmd_replay(int argc, char **argv)
 			(unsigned long long)info.slots, hl_units_bytes((int64_t)info.peak_live, a, sizeof a));
 	}
 	snprintf(env, sizeof env, "HEAPLAB_REPLAY=%s", ops);
+	char dflt[PATH_MAX];
+	if (compare && !out) { /* where the sweep goes, to read it back */
+		outdir_default("sweeps/heaplab-replay", dflt, sizeof dflt);
+		out = dflt;
+	}
 	char *args[96];
 	int n = 0;
 	args[n++] = exe;
@@ -163,5 +219,7 @@ int cmd_replay(int argc, char **argv)
 		;
 	unlink(ops);
 	rmdir(tmp);
+	if (compare && pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		live_table(out);
 	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

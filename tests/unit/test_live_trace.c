@@ -326,6 +326,9 @@ static void replay(void)
 	T_EQ_INT(live_sh(cmd, &out), 0, "--compare glibc,jemalloc: exit 0");
 	T_OK(out.data && strstr(out.data, "jemalloc") && strstr(out.data, "glibc"),
 	     "the comparison names both");
+	T_OK(out.data && strstr(out.data, "RSS against the trace's live bytes") &&
+		     strstr(out.data, "78.1 MiB"),
+	     "and sets RSS at peak and end against the live bytes (78.1 MiB at peak)");
 	hl_buf_free(&out);
 	snprintf(cmd, sizeof cmd, "test -s %s/cmp/sweep.json && ls -d %s/cmp/*/ | wc -l", dir, dir);
 	T_EQ_INT(live_sh(cmd, &out), 0, "sweep.json written");
