@@ -132,12 +132,11 @@ int cmd_replay(int argc, char **argv)
 		say_error("--compare names the allocators; --allocator is for one run");
 		return EXIT_USAGE;
 	}
-	char exe[PATH_MAX], replayer[PATH_MAX + 32];
+	char exe[PATH_MAX], dir[PATH_MAX], replayer[PATH_MAX + 32];
 	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[k > 0 ? k : 0] = '\0';
-	char *slash = strrchr(exe, '/');
-	snprintf(replayer, sizeof replayer, "%.*s/heaplab-replay", slash ? (int)(slash - exe) : 1,
-		 slash ? exe : ".");
+	exe_dir(dir, sizeof dir);
+	snprintf(replayer, sizeof replayer, "%s/heaplab-replay", dir);
 	if (access(replayer, X_OK)) {
 		say_error("%s is missing (make builds it beside heaplab)", replayer);
 		return 1;
@@ -145,12 +144,9 @@ int cmd_replay(int argc, char **argv)
 
 	hl_trace_t t;
 	hl_error_t err = {0};
-	if (hl_trace_load(trace, &t, &err)) {
-		say_error("%s", err.msg);
-		return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
-	}
-	if (t.problem[0])
-		fprintf(stderr, "heaplab: %s: %s; replaying its %zu events\n", trace, t.problem, t.nev);
+	int rc = trace_open(trace, &t, "replaying");
+	if (rc)
+		return rc;
 	char tmp[] = "/tmp/heaplab-replay-XXXXXX", ops[64], env[128];
 	if (!mkdtemp(tmp)) {
 		say_error("cannot make a temporary directory: %s", strerror(errno));
@@ -159,7 +155,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	snprintf(ops, sizeof ops, "%s/ops", tmp);
 	hlr_header_t info;
-	int rc = hl_trace_write_replay(&t, ops, &info, &err);
+	rc = hl_trace_write_replay(&t, ops, &info, &err);
 	hl_trace_free(&t);
 	if (rc) {
 		say_error("%s", err.msg);

@@ -46,7 +46,7 @@ static void trace_usage(FILE *f)
 
 static int import_mtrace(const char *log, const char *out);
 
-static void exe_dir(char *out, size_t n)
+void exe_dir(char *out, size_t n)
 {
 	char exe[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -409,6 +409,18 @@ static int import_mtrace(const char *log, const char *out)
 
 /* ------------------------------------------------------------- leaks */
 
+int trace_open(const char *path, hl_trace_t *t, const char *doing)
+{
+	hl_error_t err = {0};
+	if (hl_trace_load(path, t, &err)) {
+		say_error("%s", err.msg);
+		return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
+	}
+	if (t->problem[0])
+		fprintf(stderr, "heaplab: %s: %s; %s its %zu events\n", path, t->problem, doing, t->nev);
+	return 0;
+}
+
 static void leaks_usage(FILE *f)
 {
 	fprintf(f, "usage: heaplab leaks [--json] [--top N] TRACE\n\n"
@@ -499,12 +511,9 @@ int cmd_leaks(int argc, char **argv)
 	}
 	hl_trace_t t;
 	hl_error_t err = {0};
-	if (hl_trace_load(path, &t, &err)) {
-		say_error("%s", err.msg);
-		return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
-	}
-	if (t.problem[0])
-		fprintf(stderr, "heaplab: %s: %s; read %zu events\n", path, t.problem, t.nev);
+	int rc = trace_open(path, &t, "reading");
+	if (rc)
+		return rc;
 	if (!t.nev && t.valid_bytes <= sizeof(hlt_header_t)) {
 		say_error("%s holds no events: nothing to report", path);
 		hl_trace_free(&t);

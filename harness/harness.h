@@ -109,6 +109,13 @@ int cmd_sweep(int argc, char **argv);
 
 int cmd_trace(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
+/* The directory heaplab's executable is in (the recorder and the replayer
+ * are beside it). */
+void exe_dir(char *out, size_t n);
+/* Loads a trace, saying why not (the exit code: 2 not a trace or another
+ * version, 1 unreadable) or where it stops ("reading its N events"). */
+struct hl_trace;
+int trace_open(const char *path, struct hl_trace *t, const char *doing);
 
 /* ------------------------------------------------------------- cmd_replay.c */
 
