@@ -118,31 +118,45 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Samples every second for watch_s seconds; progress on stderr. */
+/* Samples every second for watch_s seconds; progress on stderr. A process
+ * that exits ends the watch: *exited is set and the samples taken stand. A
+ * walk that fails while the process lives (it was caught mid-change) loses
+ * that second's sample only. */
 static size_t watch(pid_t pid, hl_glibc_layout_t *cache, long watch_s, hl_diag_sample_t *s,
-		    const hl_diagnosis_t *d, bool quiet)
+		    const hl_diagnosis_t *d, bool *exited)
 {
 	size_t n = 0;
 	double t0 = now_s();
+	*exited = false;
 	s[n++] = (hl_diag_sample_t){0, d->status_rss_bytes, d->walk.live_bytes};
 	for (long k = 1; k <= watch_s; k++) {
 		double due = t0 + (double)k;
 		while (now_s() < due)
 			usleep(20000);
 		hl_walk_t w;
-		if (hl_walk_process_cached(pid, cache, &w, NULL))
-			break; /* it exited: judge what was seen */
-		s[n++] = (hl_diag_sample_t){now_s() - t0, statm_rss(pid), w.live_bytes};
-		hl_walk_free(&w);
-		if (!quiet) {
-			char a[32], b[32];
-			fprintf(stderr, "\rheaplab: watching %ld/%ld s: live %s, RSS %s   ", k, watch_s,
-				hl_units_bytes(s[n - 1].live_bytes, a, sizeof a),
-				hl_units_bytes(s[n - 1].rss_bytes, b, sizeof b));
+		hl_error_t err = {0};
+		if (hl_walk_process_cached(pid, cache, &w, &err)) {
+			if (hl_diag_exited(pid)) {
+				*exited = true;
+				break;
+			}
+			fprintf(stderr, "\nheaplab: no sample at %ld s: %s\n", k, err.msg);
+			continue;
 		}
+		int64_t rss = statm_rss(pid);
+		s[n++] = (hl_diag_sample_t){now_s() - t0, rss, w.live_bytes};
+		hl_walk_free(&w);
+		char a[32], b[32];
+		fprintf(stderr, "\rheaplab: watching %ld/%ld s: live %s, RSS %s   ", k, watch_s,
+			hl_units_bytes(s[n - 1].live_bytes, a, sizeof a),
+			hl_units_bytes(s[n - 1].rss_bytes, b, sizeof b));
 	}
-	if (!quiet)
-		fprintf(stderr, "\n");
+	fprintf(stderr, "\n");
+	if (*exited)
+		fprintf(stderr,
+			"heaplab: process %d exited %.1f s into the %ld s watch; the verdict is "
+			"from the %zu sample%s taken before\n",
+			(int)pid, now_s() - t0, watch_s, n, n == 1 ? "" : "s");
 	return n;
 }
 
@@ -171,9 +185,9 @@ static void print_text(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 		       const trim_result_t *t)
 {
 	char a[32], b[32], c[32];
-	printf("pid %d (%s): %lld thread%s, %zu arena%s\n", (int)d->pid, d->command,
+	printf("pid %d (%s): %lld thread%s, %zu arena%s, glibc %s\n", (int)d->pid, d->command,
 	       (long long)d->threads, d->threads == 1 ? "" : "s", d->narenas,
-	       d->narenas == 1 ? "" : "s");
+	       d->narenas == 1 ? "" : "s", d->glibc);
 	printf("RSS %s (smaps; VmRSS %s), by part:\n", hl_units_bytes(d->rss_bytes, a, sizeof a),
 	       hl_units_bytes(d->status_rss_bytes, b, sizeof b));
 	for (int p = 0; p < HL_NPARTS; p++) {
@@ -224,7 +238,7 @@ static void print_text(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 }
 
 static cJSON *to_json(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
-		      const hl_diag_sample_t *s, size_t ns, const trim_result_t *t)
+		      const hl_diag_sample_t *s, size_t ns, bool exited, const trim_result_t *t)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "format", "heaplab-diagnosis");
@@ -236,6 +250,7 @@ static cJSON *to_json(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 	struct tm tm;
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	cJSON_AddStringToObject(o, "time", when);
+	cJSON_AddStringToObject(o, "glibc", d->glibc);
 	struct utsname u;
 	if (uname(&u) == 0)
 		cJSON_AddStringToObject(o, "kernel", u.release);
@@ -279,6 +294,8 @@ static cJSON *to_json(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 	cJSON *vo = cJSON_AddObjectToObject(o, "verdict");
 	cJSON_AddStringToObject(vo, "kind", v->kind);
 	cJSON_AddStringToObject(vo, "text", v->text);
+	if (exited)
+		cJSON_AddBoolToObject(o, "exited", true);
 	if (ns > 1) {
 		cJSON *wa = cJSON_AddArrayToObject(o, "watch");
 		for (size_t i = 0; i < ns; i++) {
@@ -352,8 +369,9 @@ int cmd_diagnose(int argc, char **argv)
 		return 1;
 	}
 	s[0] = (hl_diag_sample_t){0, d.status_rss_bytes, d.walk.live_bytes};
+	bool exited = false;
 	if (o.watch_s && d.walk_valid)
-		ns = watch(o.pid, &cache, o.watch_s, s, &d, false);
+		ns = watch(o.pid, &cache, o.watch_s, s, &d, &exited);
 	hl_diag_verdict_t v;
 	hl_diag_verdict(s, ns, d.walk.held_back_bytes, &v);
 
@@ -370,7 +388,7 @@ int cmd_diagnose(int argc, char **argv)
 			t.done = true;
 		}
 	}
-	cJSON *j = to_json(&d, &v, s, ns, &t);
+	cJSON *j = to_json(&d, &v, s, ns, exited, &t);
 	char *text = j ? cJSON_Print(j) : NULL;
 	if (o.json)
 		printf("%s\n", text ? text : "null");

@@ -15,9 +15,15 @@
  * the releasable bytes (resident whole pages inside bin and fastbin chunks
  * and top above top_pad; tcache is never trimmed); MALLOC_ARENA_MAX from the
  * bytes the thread arenas hold back; a fixed mmap threshold when it drifted
- * from 128 KiB; another allocator for whatever glibc holds back.
+ * from 128 KiB and free chunks that big hold memory; another allocator
+ * (compared on the program's own allocations with heaplab trace and
+ * heaplab replay --compare) for whatever glibc holds back.
  *
- * Read-only: smaps, status, pagemap and the walker's process_vm_readv.
+ * The target's glibc version comes from the libc file it maps, read from
+ * outside (its banner), never from running anything in the target.
+ *
+ * Read-only: smaps, status, pagemap, the walker's process_vm_readv, and the
+ * target's libc file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +41,110 @@ const char *hl_part_name(hl_part_t p)
 		"bin_held",  "top",	       "mmapped_chunks", "other_anon",
 		"file",	     "stacks",	       "other",	     "heap_not_walked"};
 	return (unsigned)p < HL_NPARTS ? n[p] : "?";
+}
+
+bool hl_diag_exited(pid_t pid)
+{
+	hl_buf_t b = {0};
+	int rc = hl_procfs_read(pid, "status", &b, NULL);
+	/* a zombie still has /proc/PID/status but no memory left to read: its
+	 * parent has not collected it yet */
+	const char *st = rc == 0 && b.data ? strstr(b.data, "\nState:") : NULL;
+	bool gone = rc == -ESRCH || rc == -ENOENT;
+	if (st) {
+		st += strlen("\nState:");
+		st += strspn(st, " \t");
+		gone = *st == 'Z' || *st == 'X';
+	}
+	hl_buf_free(&b);
+	return gone;
+}
+
+int hl_diag_libc_file_version(const char *path, char *out, size_t outsz)
+{
+	static const char lib[] = "GNU C Library ", rel[] = "release version ";
+	hl_buf_t b = {0};
+	int rc = hl_file_read(path, &b, NULL);
+	if (rc) {
+		hl_buf_free(&b);
+		return rc;
+	}
+	/* glibc's csu/version.c: "GNU C Library " PKGVERSION RELEASE " release
+	 * version " VERSION, then "." (or ", by ..." before 2.26); the package
+	 * name in between is the distribution's, a few dozen bytes */
+	rc = -ENOENT;
+	const char *p = b.data, *end = b.data + b.len;
+	while (rc && p && (p = memmem(p, (size_t)(end - p), lib, sizeof lib - 1))) {
+		p += sizeof lib - 1;
+		size_t span = (size_t)(end - p) < 200 ? (size_t)(end - p) : 200;
+		const char *v = memmem(p, span, rel, sizeof rel - 1);
+		if (!v || memchr(p, '\0', (size_t)(v - p)))
+			continue; /* not the banner: another string mentioning glibc */
+		v += sizeof rel - 1;
+		size_t n = 0;
+		while (v + n < end && ((v[n] >= '0' && v[n] <= '9') || v[n] == '.'))
+			n++;
+		while (n && v[n - 1] == '.')
+			n--;
+		if (n >= 3 && memchr(v, '.', n) && n < outsz) {
+			memcpy(out, v, n);
+			out[n] = '\0';
+			rc = 0;
+		}
+	}
+	hl_buf_free(&b);
+	return rc;
+}
+
+/* The target's glibc version, from the libc file it maps: through
+ * /proc/PID/map_files (the very file mapped, even when it was replaced or
+ * deleted since, as by an upgrade; needs root), else /proc/PID/root + its
+ * path (the target's own file system, as in a container), unless that path
+ * was deleted: the file there now may be another version. "unknown" when
+ * no libc is mapped (a static binary, musl) or neither can be read. */
+static void glibc_version(hl_diagnosis_t *d)
+{
+	snprintf(d->glibc, sizeof d->glibc, "unknown");
+	for (size_t i = 0; i < d->regions.n; i++) {
+		const hl_region_t *r = &d->regions.v[i];
+		const char *slash = strrchr(r->path, '/');
+		const char *name = slash ? slash + 1 : r->path;
+		if (r->offset != 0 || r->path[0] != '/' ||
+		    (strncmp(name, "libc.so", 7) && strncmp(name, "libc-2.", 7)))
+			continue;
+		char path[400];
+		snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)d->pid,
+			 (unsigned long long)r->start, (unsigned long long)r->end);
+		if (hl_diag_libc_file_version(path, d->glibc, sizeof d->glibc) == 0)
+			return;
+		size_t len = strlen(r->path), dl = strlen(" (deleted)");
+		if (len > dl && !strcmp(r->path + len - dl, " (deleted)"))
+			return;
+		snprintf(path, sizeof path, "/proc/%d/root%s", (int)d->pid, r->path);
+		hl_diag_libc_file_version(path, d->glibc, sizeof d->glibc);
+		return;
+	}
+}
+
+/* Whether reading the target's memory is refused while its /proc files are
+ * not: smaps and pagemap need the same user (the filesystem uid), but
+ * process_vm_readv needs ptrace attach permission (the real uid, and
+ * Yama's ptrace_scope on top). The first resident page that reads tells. */
+static int memory_refused(hl_peek_t *pk, const hl_regions_t *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		bool in = false;
+		uint64_t v;
+		if (r->v[i].rss_bytes <= 0 || r->v[i].perms[0] != 'r' ||
+		    hl_peek_page_resident(pk, r->v[i].start, &in) || !in)
+			continue;
+		int rc = hl_peek_read(pk, r->v[i].start, &v, sizeof v);
+		if (rc == 0)
+			return 0;
+		if (rc == -EPERM || rc == -EACCES)
+			return rc;
+	}
+	return 0;
 }
 
 /* The bytes of [addr, addr + len) that lie on resident pages. */
@@ -149,19 +259,24 @@ static void recommend(hl_diagnosis_t *d)
 			if (w->chunk[i].cls == HL_CHUNK_BIN &&
 			    w->chunk[i].size >= MMAP_THRESHOLD_DEFAULT)
 				big += d->chunk_resident ? d->chunk_resident[i] : 0;
-		add_rec(d, big, "M_MMAP_THRESHOLD=131072",
-			"the mmap threshold drifted from 128 KiB to %s (a freed mmapped block "
-			"raised it): blocks below it now come from the heap and stay when freed; "
-			"free chunks of 128 KiB or more hold %s resident (set "
-			"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 or mallopt)",
-			hl_units_bytes(w->mmap_threshold, b, sizeof b),
-			hl_units_bytes(big, c, sizeof c));
+		/* the drift alone gives nothing back: the text says where the
+		 * threshold is, and this only when big free chunks hold memory */
+		if (big > 0)
+			add_rec(d, big, "M_MMAP_THRESHOLD=131072",
+				"the mmap threshold drifted from 128 KiB to %s (a freed mmapped "
+				"block raised it): blocks below it now come from the heap and stay "
+				"when freed; free chunks of 128 KiB or more hold %s resident (set "
+				"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 or mallopt)",
+				hl_units_bytes(w->mmap_threshold, b, sizeof b),
+				hl_units_bytes(big, c, sizeof c));
 	}
 	if (w->held_back_bytes > 0)
 		add_rec(d, w->held_back_bytes, "another allocator",
-			"glibc holds back %s in free memory it keeps; compare allocators on "
-			"this program: heaplab run PROGRAM --allocator jemalloc (or tcmalloc, "
-			"mimalloc), or heaplab sweep",
+			"glibc holds back %s in free memory it keeps; another allocator may keep "
+			"less: record the program's allocations with heaplab trace -- PROGRAM, "
+			"then replay them under each with heaplab replay TRACE --compare "
+			"glibc,jemalloc,tcmalloc,mimalloc; or run the program under one with "
+			"heaplab run PROGRAM --allocator jemalloc (or tcmalloc, mimalloc)",
 			hl_units_bytes(w->held_back_bytes, a, sizeof a));
 	qsort(d->recs, (size_t)d->nrecs, sizeof *d->recs, cmp_rec);
 }
@@ -175,19 +290,33 @@ int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error
 	int rc = hl_procfs_read(pid, "status", &b, err);
 	if (!rc)
 		rc = hl_status_parse(b.data, b.len, &st, err);
+	bool seen = !rc; /* it existed a moment ago */
 	if (!rc)
 		rc = hl_procfs_read(pid, "smaps", &b, err);
 	if (!rc)
 		rc = hl_smaps_parse(b.data, b.len, &d->regions, err);
 	hl_buf_free(&b);
+	/* a zombie's smaps read empty, and one exiting fails the reads: say so,
+	 * rather than diagnose nothing or blame permissions */
+	if (seen && (rc == 0 || rc == -ESRCH) && hl_diag_exited(pid)) {
+		hl_regions_free(&d->regions);
+		return hl_error_set(err, -ESRCH,
+				    "process %d has exited (or is exiting, or is a zombie its "
+				    "parent has not collected): there is no memory left to read",
+				    (int)pid);
+	}
 	if (rc)
 		return rc;
 	snprintf(d->command, sizeof d->command, "%s", st.name);
 	d->threads = st.threads;
+	glibc_version(d);
 	hl_peek_t pk;
 	rc = hl_peek_open(&pk, pid, err);
 	if (rc) {
 		hl_regions_free(&d->regions);
+		if (rc == -ESRCH)
+			return hl_error_set(err, -ESRCH, "process %d exited while it was being read",
+					    (int)pid);
 		return rc;
 	}
 	hl_region_classify(&d->regions, hl_peek_read16, &pk);
@@ -217,6 +346,14 @@ int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error
 			d->chunk_resident[i] =
 				resident_bytes(&pk, d->walk.chunk[i].addr, d->walk.chunk[i].size);
 		heap_parts(d, &pk);
+	} else if ((rc = memory_refused(&pk, &d->regions)) != 0) {
+		/* the walker only saw reads fail: say why, and what it takes */
+		snprintf(d->walk_error, sizeof d->walk_error,
+			 "reading process %d's memory was refused (process_vm_readv: %s): walking "
+			 "its heap needs ptrace permission, the same user (real uid) with "
+			 "/proc/sys/kernel/yama/ptrace_scope 0, or root; the parts are smaps' only",
+			 (int)pid, strerror(-rc));
+		rc = 0;
 	} else {
 		snprintf(d->walk_error, sizeof d->walk_error, "%s", werr.msg);
 	}

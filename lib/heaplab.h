@@ -649,6 +649,7 @@ typedef struct hl_diag_rec {
 typedef struct hl_diagnosis {
 	pid_t pid;
 	char command[64];
+	char glibc[32];           /* the target's glibc ("2.36"), or "unknown" */
 	int64_t threads;
 	int64_t rss_bytes;        /* the sum of smaps Rss: what the parts split */
 	int64_t status_rss_bytes; /* VmRSS, read at the same time */
@@ -672,6 +673,13 @@ typedef struct hl_diagnosis {
  * (walk_valid false, walk_error says why). */
 int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error_t *err);
 void hl_diagnosis_free(hl_diagnosis_t *d);
+
+/* The glibc version a libc file states in its banner ("GNU C Library (...)
+ * stable release version 2.36."), read from the file, nothing run: 0 with
+ * "2.36" in out, or a negative code. */
+int hl_diag_libc_file_version(const char *path, char *out, size_t outsz);
+/* True when pid is gone or a zombie: nothing left to read. */
+bool hl_diag_exited(pid_t pid);
 
 typedef struct hl_diag_sample {
 	double t_s;

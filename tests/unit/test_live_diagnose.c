@@ -6,10 +6,22 @@
  * hold their freed bytes in their own arena. --trim's prediction is within 2%
  * of what RSS then lost, also on a program not written for heaplab (perl).
  * --watch tells a growing program (leak) from one that holds freed memory
- * (retention). Bad input: clear messages, nothing written.
+ * (retention), and a process that exits while watched ends the watch
+ * cleanly. mmap_threshold_drift's drifted threshold is recommended back to
+ * 128 KiB with the bytes its freed blocks hold. The glibc version is the
+ * target's own, read from the libc file it maps (a patched copy proves it).
+ * The text output's percentages are the JSON's bytes over RSS. Bad input
+ * and permissions: clear messages naming what it takes, nothing written.
  */
 #include <cjson/cJSON.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <grp.h>
+#include <math.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "live.h"
@@ -101,27 +113,110 @@ static bool near(int64_t got, int64_t want, double frac)
 	return (d < 0 ? -d : d) <= frac * (double)want;
 }
 
+/* The first line of s, for a test's description. */
+static const char *first_line(const char *s)
+{
+	static char line[300];
+	snprintf(line, sizeof line, "%s", s ? s : "");
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+/* The recommendation whose action is action, or NULL. */
+static const cJSON *rec(const cJSON *j, const char *action)
+{
+	const cJSON *r;
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(j, "recommendations"))
+	{
+		const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(r, "action"));
+		if (a && !strcmp(a, action))
+			return r;
+	}
+	return NULL;
+}
+
+static const char *why(const cJSON *r)
+{
+	const char *w = cJSON_GetStringValue(cJSON_GetObjectItem(r, "why"));
+	return w ? w : "";
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts perl running code (which prints "ready" when it is) with env
+ * (NAME=VALUE, or NULL) added and, when uid is not 0, as that user; returns
+ * once it is ready. */
+static pid_t perl_ready(const char *code, const char *env, uid_t uid)
+{
+	int fds[2];
+	if (pipe(fds))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		if (env)
+			putenv((char *)env);
+		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+			_exit(126);
+		execlp("perl", "perl", "-e", code, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	char line[64] = "";
+	FILE *f = fdopen(fds[0], "r");
+	if (f && !fgets(line, sizeof line, f))
+		line[0] = '\0';
+	if (f)
+		fclose(f);
+	T_OK(!strncmp(line, "ready", 5), "perl started and ready");
+	return pid;
+}
+
+/* what brk_pin frees by default: 262,144 chunks of 4096 + 16 bytes */
+#define BRK_PIN_FREED (262144LL * 4112)
+
 static void brk_pin(void)
 {
-	const char *args[] = {"--blocks=20000", "--hold_ms=0", NULL};
+	/* the default: 262,144 blocks of 4 KiB, 1 GiB freed below the pin */
+	const char *args[] = {"--hold_ms=0", NULL};
 	pid_t pid = start_at("brk_pin", args, "freed");
 	cJSON *j = diagnose(pid, "");
 	T_OK(j != NULL, "brk_pin freed: diagnosed");
 	if (!j)
 		return stop(pid);
 	adds_up(j, "brk_pin freed");
-	/* 20,000 chunks of 4112 bytes, merged into one free chunk */
-	T_OK(near(part(j, "bin_held"), 20000 * 4112, 0.01), "the freed blocks are bin-held (%lld)",
+	/* 262,144 chunks of 4112 bytes, merged into one free chunk */
+	T_OK(near(part(j, "bin_held"), BRK_PIN_FREED, 0.01), "the freed blocks are bin-held (%lld)",
 	     (long long)part(j, "bin_held"));
 	T_OK(part(j, "live_heap") < 4096, "live heap: the pin and little else (%lld)",
 	     (long long)part(j, "live_heap"));
 	const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "recommendations"), 0);
 	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r, "action")), "malloc_trim(0)",
 		 "first recommendation: malloc_trim(0)");
-	T_OK(near(num(r, "bytes"), 20000 * 4112, 0.01), "with the freed bytes (%lld)",
+	T_OK(near(num(r, "bytes"), BRK_PIN_FREED, 0.01), "with the freed bytes (%lld)",
 	     (long long)num(r, "bytes"));
 	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "verdict"), "kind")),
 		 "unknown", "one snapshot: no verdict");
+	/* the threshold never moved: nothing to say about it */
+	T_EQ_INT(num(j, "mmap_threshold"), 131072, "brk_pin: mmap threshold at its default");
+	T_OK(!rec(j, "M_MMAP_THRESHOLD=131072"), "so no M_MMAP_THRESHOLD recommendation");
+	/* another allocator: how to compare them on the program itself */
+	r = rec(j, "another allocator");
+	T_OK(r && near(num(r, "bytes"), BRK_PIN_FREED, 0.01),
+	     "another allocator: with the bytes glibc holds back (%lld)", (long long)num(r, "bytes"));
+	T_OK(strstr(why(r), "heaplab trace -- PROGRAM") &&
+		     strstr(why(r), "heaplab replay TRACE --compare glibc,jemalloc,tcmalloc,mimalloc") &&
+		     strstr(why(r), "heaplab run PROGRAM --allocator jemalloc"),
+	     "and it points at trace, replay --compare and run --allocator (%s)", why(r));
+	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "glibc")), gnu_get_libc_version(),
+		 "glibc: the target's version, this machine's");
 	cJSON_Delete(j);
 
 	/* --trim: the prediction against what RSS lost */
@@ -190,25 +285,9 @@ static void arena_bloat(void)
  * bytes below a small one it keeps. */
 static void foreign(void)
 {
-	int fds[2];
-	if (pipe(fds))
-		return;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execlp("perl", "perl", "-e",
-		       "$| = 1; my @a = map { 'x' x 4000 } 1 .. 40000; my $pin = 'y' x 100; "
-		       "@a = (); undef @a; print \"ready\\n\"; sleep 60;",
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	char line[64] = "";
-	FILE *f = fdopen(fds[0], "r");
-	if (f && !fgets(line, sizeof line, f))
-		line[0] = '\0';
-	T_OK(!strncmp(line, "ready", 5), "perl freed its strings");
+	pid_t pid = perl_ready("$| = 1; my @a = map { 'x' x 4000 } 1 .. 40000; my $pin = 'y' x 100; "
+			       "@a = (); undef @a; print \"ready\\n\"; sleep 60;",
+			       NULL, 0);
 	cJSON *j = diagnose(pid, "");
 	T_OK(j != NULL, "perl: diagnosed");
 	if (j) {
@@ -225,8 +304,345 @@ static void foreign(void)
 	     "perl --trim: RSS fell by the predicted bytes within 2%% (%lld vs %lld)", (long long)got,
 	     (long long)pred);
 	cJSON_Delete(j);
-	if (f)
-		fclose(f);
+	stop(pid);
+}
+
+/* mmap_threshold_drift frees one mmapped block of --size bytes, which
+ * raises the threshold to that chunk's size; the --blocks blocks of --size
+ * after it then come from the brk heap, and a pin after the last keeps them
+ * there when they are freed. */
+static void mmap_drift(void)
+{
+	const char *args[] = {"--size=524288", "--blocks=48", "--hold_ms=0", NULL};
+	/* drifted: the blocks are still in use, nothing big is free */
+	pid_t pid = start_at("mmap_threshold_drift", args, "drifted");
+	cJSON *j = diagnose(pid, "");
+	T_OK(j != NULL, "mmap_threshold_drift drifted: diagnosed");
+	stop(pid);
+	if (j) {
+		T_OK(num(j, "mmap_threshold") > 524288,
+		     "drifted: mmap_threshold above the 512 KiB blocks (%lld)",
+		     (long long)num(j, "mmap_threshold"));
+		T_OK(!rec(j, "M_MMAP_THRESHOLD=131072"),
+		     "drifted: no M_MMAP_THRESHOLD recommendation while nothing big is free");
+		cJSON_Delete(j);
+	}
+
+	pid = start_at("mmap_threshold_drift", args, "freed");
+	j = diagnose(pid, "");
+	T_OK(j != NULL, "mmap_threshold_drift freed: diagnosed");
+	if (!j)
+		return stop(pid);
+	adds_up(j, "mmap_threshold_drift freed");
+	T_OK(num(j, "mmap_threshold") > 131072, "freed: mmap_threshold drifted above 128 KiB (%lld)",
+	     (long long)num(j, "mmap_threshold"));
+	/* Each malloc(524288) is a chunk of the request plus its 8-byte size
+	 * field, rounded up to 16: 524,304 bytes. The 48 chunks lie end to end
+	 * in the brk heap, each touched on every page, and freed in order they
+	 * merge into one free chunk of 48 x 524,304 = 25,166,592 bytes, all
+	 * resident: the pin after the last keeps it out of top. A fixed
+	 * threshold of 128 KiB would have mmapped each block and unmapped it
+	 * on free, so that is what it would give back. */
+	const int64_t held = 48 * (524288 + 16);
+	const cJSON *r = rec(j, "M_MMAP_THRESHOLD=131072");
+	T_OK(r && near(num(r, "bytes"), held, 0.02),
+	     "M_MMAP_THRESHOLD=131072 recommended with the freed blocks' bytes within 2%% "
+	     "(%lld vs %lld)",
+	     (long long)num(r, "bytes"), (long long)held);
+	T_OK(near(part(j, "bin_held"), held, 0.02), "and they are bin-held (%lld)",
+	     (long long)part(j, "bin_held"));
+	cJSON_Delete(j);
+	stop(pid);
+}
+
+/* The glibc version: read from the file the target maps, so that it is the
+ * target's, not ours; "unknown" is tested on a static binary (bad_input). */
+static void glibc_version(void)
+{
+	char dir[] = "/tmp/heaplab-glibc-XXXXXX", path[600], got[32];
+	if (!mkdtemp(dir))
+		return;
+	/* the banner's forms: since 2.26, and before with its ", by ..." */
+#define BANNER(text, want) {text, sizeof text, want}
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *want;
+	} banners[] = {
+		BANNER("\x7f" "ELF\0junk\0GNU C Library (Test GLIBC 9.87-1) stable release version "
+		       "9.87.\nCopyright (C) 2022",
+		       "9.87"),
+		BANNER("GNU C Library (Ubuntu EGLIBC 2.19-0ubuntu6) stable release version 2.19, by "
+		       "Roland McGrath et al.\n",
+		       "2.19"),
+		/* two strings, not one banner */
+		BANNER("GNU C Library\0 and elsewhere: release version 1.2.\n", NULL),
+		BANNER("nothing of the kind", NULL),
+	};
+#undef BANNER
+	for (size_t i = 0; i < sizeof banners / sizeof *banners; i++) {
+		snprintf(path, sizeof path, "%s/banner%zu", dir, i);
+		FILE *f = fopen(path, "wb");
+		if (f) {
+			fwrite(banners[i].text, 1, banners[i].len, f);
+			fclose(f);
+		}
+		snprintf(got, sizeof got, "-");
+		int rc = hl_diag_libc_file_version(path, got, sizeof got);
+		if (banners[i].want)
+			T_OK(rc == 0 && !strcmp(got, banners[i].want), "banner %zu: %s (got %s)", i,
+			     banners[i].want, got);
+		else
+			T_OK(rc < 0 && !strcmp(got, "-"), "banner %zu: no version in it", i);
+	}
+
+	/* our own libc, read as a file, says what it says when called */
+	Dl_info info;
+	hl_buf_t libc = {0};
+	const char *ours = dladdr((void *)gnu_get_libc_version, &info) ? info.dli_fname : NULL;
+	T_OK(ours && hl_diag_libc_file_version(ours, got, sizeof got) == 0 &&
+		     !strcmp(got, gnu_get_libc_version()),
+	     "our libc's banner (%s): %s, as gnu_get_libc_version() says", ours ? ours : "?", got);
+
+	/* a copy whose banner says another version, mapped by perl: the
+	 * diagnosis reads the target's file, not ours; and once the file is
+	 * deleted (as by an upgrade), it reads the mapping itself */
+	char want[32], *v = NULL;
+	snprintf(want, sizeof want, "%s", gnu_get_libc_version());
+	for (char *c = want; *c; c++)
+		*c = *c == '.' ? '.' : '9';
+	if (ours && hl_file_read(ours, &libc, NULL) == 0) {
+		char needle[64];
+		snprintf(needle, sizeof needle, "release version %s.", gnu_get_libc_version());
+		v = memmem(libc.data, libc.len, needle, strlen(needle));
+	}
+	snprintf(path, sizeof path, "%s/libc.so.6", dir);
+	int fd = v ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755) : -1;
+	if (fd >= 0) {
+		memcpy(v + strlen("release version "), want, strlen(want));
+		T_OK(write(fd, libc.data, libc.len) == (ssize_t)libc.len, "patched copy of libc written");
+		close(fd);
+		char env[700];
+		snprintf(env, sizeof env, "LD_LIBRARY_PATH=%s", dir);
+		pid_t pid = perl_ready("$| = 1; print \"ready\\n\"; sleep 60;", env, 0);
+		cJSON *j = diagnose(pid, "");
+		T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "glibc")), want,
+			 "glibc: the version in the target's libc file, not ours");
+		cJSON_Delete(j);
+		unlink(path);
+		j = diagnose(pid, "");
+		if (geteuid() == 0)
+			T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "glibc")), want,
+				 "its file deleted: read through /proc/PID/map_files");
+		else
+			printf("# not root: /proc/PID/map_files cannot be read, skipped\n");
+		cJSON_Delete(j);
+		stop(pid);
+	} else {
+		T_OK(false, "a copy of libc with its banner patched (%s)", path);
+	}
+	hl_buf_free(&libc);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
+/* Text and JSON from one diagnosis (--out writes the JSON of the snapshot
+ * the text shows): each part's line carries the JSON's bytes over
+ * rss_bytes, as a percentage rounded to one decimal. */
+static void text_matches_json(pid_t pid)
+{
+	char dir[] = "/tmp/heaplab-diag-XXXXXX", cmd[800], path[600];
+	if (!mkdtemp(dir))
+		return;
+	hl_buf_t out = {0}, b = {0};
+	snprintf(cmd, sizeof cmd, "%s diagnose --out %s/d %d", heaplab, dir, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 0, "text with --out: exit 0");
+	snprintf(path, sizeof path, "%s/d/diagnosis.json", dir);
+	cJSON *j = hl_file_read(path, &b, NULL) == 0 ? cJSON_Parse(b.data) : NULL;
+	const char *text = out.data ? out.data : "";
+	const char *parts = strstr(text, "by part:\n");
+	double rss = (double)num(j, "rss_bytes");
+	int lines = 0, right = 0, listed = 0;
+	for (const char *l = parts ? strchr(parts, '\n') + 1 : NULL; l && !strncmp(l, "  ", 2);
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char name[64];
+		double pct;
+		/* "  bin_held             64.0 MiB   97.7%" */
+		const char *e = strchr(l, '\n'), *pc = e ? e - 1 : NULL;
+		while (pc && pc > l && pc[-1] != ' ')
+			pc--;
+		if (!pc || sscanf(l, "%63s", name) != 1 || sscanf(pc, "%lf%%", &pct) != 1)
+			break;
+		lines++;
+		int64_t bytes = !strcmp(name, "remainder") ? num(j, "remainder_bytes")
+							    : part(j, name);
+		listed += bytes >= 0 && strcmp(name, "remainder");
+		double exact = rss > 0 ? 100.0 * (double)bytes / rss : 0;
+		if (bytes >= 0 && fabs(pct - exact) <= 0.05 + 1e-9)
+			right++;
+		else
+			printf("# %s: %.1f%% printed, %lld of %.0f is %.3f%%\n", name, pct,
+			       (long long)bytes, rss, exact);
+	}
+	int nparts = cJSON_GetArraySize(cJSON_GetObjectItem(j, "parts"));
+	/* heap_not_walked is printed only when the heap could not be walked */
+	int shown = nparts - (part(j, "heap_not_walked") == 0);
+	T_OK(j && lines > 0 && right == lines,
+	     "text: each of the %d percentages is the JSON's bytes over rss_bytes", lines);
+	T_OK(j && listed == shown && lines == shown + 1,
+	     "text: the JSON's parts by the same names (%d of %d), and the remainder", listed,
+	     shown);
+	cJSON_Delete(j);
+	hl_buf_free(&b);
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
+/* A process that exits while watched: the watch ends there, the verdict is
+ * judged from the samples taken, exit 0, and it is said. */
+static void exits_while_watched(void)
+{
+	char err[] = "/tmp/heaplab-diag-err-XXXXXX", cmd[800];
+	int fd = mkstemp(err);
+	if (fd < 0)
+		return;
+	close(fd);
+	/* ready, then 1.7 s more: the sample 1 s after the diagnosis finds it
+	 * (the diagnosis takes 0.1 to 0.4 s, under ASan too), the one 2 s after
+	 * does not */
+	pid_t pid = perl_ready("$| = 1; my @a = map { 'x' x 1000 } 1 .. 1000; print \"ready\\n\"; "
+			       "select(undef, undef, undef, 1.7);",
+			       NULL, 0);
+	hl_buf_t out = {0}, msg = {0};
+	snprintf(cmd, sizeof cmd, "%s diagnose --json --watch 3 %d 2>%s", heaplab, (int)pid, err);
+	double t0 = now_s();
+	int rc = live_sh(cmd, &out);
+	double took = now_s() - t0;
+	cJSON *j = rc == 0 ? cJSON_Parse(out.data ? out.data : "") : NULL;
+	T_EQ_INT(rc, 0, "exits while watched: exit 0");
+	/* a watch of 3 s that runs its course takes 3 s after the diagnosis */
+	T_OK(took < 3.0, "the watch ended when it exited (%.1f s, not the 3 s asked)", took);
+	T_OK(j && cJSON_IsTrue(cJSON_GetObjectItem(j, "exited")), "JSON: \"exited\": true");
+	int n = cJSON_GetArraySize(cJSON_GetObjectItem(j, "watch"));
+	const cJSON *v = cJSON_GetObjectItem(j, "verdict");
+	T_EQ_INT(n, 2, "two samples: at the start and 1 s later");
+	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(v, "kind")), "steady",
+		 "judged from them: steady (%s)", cJSON_GetStringValue(cJSON_GetObjectItem(v, "text")));
+	char want[128];
+	snprintf(want, sizeof want, "process %d exited", (int)pid);
+	hl_file_read(err, &msg, NULL);
+	T_OK(msg.data && strstr(msg.data, want) && strstr(msg.data, "from the 2 samples"),
+	     "and says so: %s", first_line(msg.data ? strstr(msg.data, "heaplab: process") : ""));
+	cJSON_Delete(j);
+	hl_buf_free(&out);
+	hl_buf_free(&msg);
+	unlink(err);
+
+	/* not collected yet (a zombie): nothing to read, and said so */
+	snprintf(cmd, sizeof cmd, "%s diagnose %d 2>&1", heaplab, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 1, "a zombie: exit 1");
+	T_OK(out.data && strstr(out.data, "has exited"), "says it has exited (%s)",
+	     first_line(out.data));
+	hl_buf_free(&out);
+	stop(pid);
+}
+
+/* Runs heaplab with args as real uid ruid and effective (and filesystem)
+ * uid euid; its stdout and stderr into out. Its exit code, or -1. */
+static int as_user(uid_t ruid, uid_t euid, const char *const *args, hl_buf_t *out)
+{
+	int fds[2];
+	if (pipe(fds))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		if (setgroups(0, NULL) || setgid(euid) || setresuid(ruid, euid, euid))
+			_exit(126);
+		const char *argv[16] = {heaplab};
+		for (int i = 0; args[i] && i < 14; i++)
+			argv[i + 1] = args[i];
+		execv(heaplab, (char **)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
+		hl_buf_append(out, chunk, (size_t)n);
+	close(fds[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* As another user (nobody), when we are root: another user's process is
+ * refused with what it takes; one's own is diagnosed, its glibc read
+ * through /proc/PID/root (map_files needs privilege); and when /proc lets
+ * us in but reading memory is refused (a real uid that is not the
+ * target's: what Yama's ptrace_scope 1 does to a process that is not the
+ * target's parent), the smaps parts stand and the walk error says why. */
+static void other_user(pid_t root_pid)
+{
+	if (geteuid() != 0) {
+		printf("# not root: cannot act as another user, skipped\n");
+		return;
+	}
+	const uid_t nobody = 65534, stranger = 65533;
+	char spid[32];
+	hl_buf_t out = {0};
+	snprintf(spid, sizeof spid, "%d", (int)root_pid);
+	const char *refused[] = {"diagnose", spid, NULL};
+	T_EQ_INT(as_user(nobody, nobody, refused, &out), 1, "another user's process: exit 1");
+	const char *m = out.data ? out.data : "";
+	T_OK(strstr(m, "permission denied") && strstr(m, "ptrace_scope") && strstr(m, "root") &&
+		     strstr(m, "owner"),
+	     "names what it takes: the owner, root, ptrace_scope (%s)", first_line(m));
+	hl_buf_free(&out);
+
+	pid_t pid = perl_ready("$| = 1; my @a = map { 'x' x 1000 } 1 .. 1000; print \"ready\\n\"; "
+			       "sleep 60;",
+			       NULL, nobody);
+	snprintf(spid, sizeof spid, "%d", (int)pid);
+	const char *own[] = {"diagnose", "--json", spid, NULL};
+	T_EQ_INT(as_user(nobody, nobody, own, &out), 0, "as nobody, nobody's own process: exit 0");
+	cJSON *j = cJSON_Parse(out.data ? out.data : "");
+	T_OK(j && cJSON_IsTrue(cJSON_GetObjectItem(j, "walked")), "diagnosed and walked");
+	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "glibc")), gnu_get_libc_version(),
+		 "its glibc read through /proc/PID/root");
+	cJSON_Delete(j);
+	hl_buf_free(&out);
+
+#ifdef __SANITIZE_ADDRESS__
+	/* a process whose uids differ is not dumpable: LeakSanitizer cannot
+	 * stop its threads at exit and fails the run (nor can it read
+	 * ASAN_OPTIONS from /proc/self/environ to be told not to) */
+	printf("# under ASan: memory refused with /proc allowed is skipped\n");
+	(void)stranger;
+	stop(pid);
+	return;
+#endif
+	T_EQ_INT(as_user(stranger, nobody, own, &out), 0,
+		 "memory refused, /proc allowed: exit 0, a maps-level diagnosis");
+	j = cJSON_Parse(out.data ? out.data : "");
+	const char *e = cJSON_GetStringValue(cJSON_GetObjectItem(j, "walk_error"));
+	T_OK(j && cJSON_IsFalse(cJSON_GetObjectItem(j, "walked")) && e &&
+		     strstr(e, "was refused") && strstr(e, "ptrace_scope") &&
+		     strstr(e, "same user") && strstr(e, "root"),
+	     "not walked, and it names what it takes: %s", e ? e : "");
+	if (j)
+		adds_up(j, "memory refused");
+	T_OK(part(j, "heap_not_walked") > 0, "the heap's RSS is heap_not_walked (%lld)",
+	     (long long)part(j, "heap_not_walked"));
+	cJSON_Delete(j);
+	hl_buf_free(&out);
 	stop(pid);
 }
 
@@ -258,6 +674,8 @@ static void watching(void)
 		 "brk_pin freed, watched: retention (%s)",
 		 cJSON_GetStringValue(cJSON_GetObjectItem(v, "text")));
 	cJSON_Delete(j);
+	text_matches_json(pid);
+	other_user(pid);
 
 	/* --out writes diagnosis.json, and never into a directory in use */
 	char dir[] = "/tmp/heaplab-diag-XXXXXX", cmd[800], path[600];
@@ -274,6 +692,15 @@ static void watching(void)
 		cJSON_Delete(d);
 		hl_buf_free(&b);
 		hl_buf_free(&out);
+		/* the report reads the glibc version from it */
+		char rcmd[800], want[64];
+		snprintf(rcmd, sizeof rcmd, "%s report %s/d >/dev/null 2>&1", heaplab, dir);
+		T_EQ_INT(live_sh(rcmd, NULL), 0, "heaplab report on it: exit 0");
+		snprintf(path, sizeof path, "%s/d/report.md", dir);
+		snprintf(want, sizeof want, "| glibc | %s |", gnu_get_libc_version());
+		T_OK(hl_file_read(path, &b, NULL) == 0 && strstr(b.data, want),
+		     "report.md states the target's glibc: %s", want);
+		hl_buf_free(&b);
 		T_EQ_INT(live_sh(cmd, &out), 1, "--out into the same directory again: exit 1");
 		T_OK(out.data && strstr(out.data, "nothing was changed"), "and says nothing changed");
 		hl_buf_free(&out);
@@ -315,6 +742,8 @@ static void bad_input(void)
 	T_OK(j && cJSON_IsFalse(cJSON_GetObjectItem(j, "walked")) &&
 		     strstr(cJSON_GetStringValue(cJSON_GetObjectItem(j, "walk_error")), "no glibc"),
 	     "a static binary: not walked, and why");
+	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "glibc")), "unknown",
+		 "a static binary: glibc unknown (no libc.so mapped)");
 	if (j)
 		adds_up(j, "static binary");
 	cJSON_Delete(j);
@@ -329,7 +758,10 @@ int main(void)
 	tcache_pin();
 	arena_bloat();
 	foreign();
+	mmap_drift();
+	glibc_version();
 	watching();
+	exits_while_watched();
 	bad_input();
 	return t_done();
 }
