@@ -283,6 +283,30 @@ static void mtrace_log(void)
 	hl_buf_free(&out);
 }
 
+/* exec: the new image writes FILE.PID, its calls complete. */
+static void exec_image(void)
+{
+	char cmd[1200], path[300];
+	hl_buf_t out = {0};
+	snprintf(path, sizeof path, "%s/exec.trace", dir);
+	snprintf(cmd, sizeof cmd,
+		 "%s trace --out %s -- sh -c 'exec build/tests/helpers/trace_calls calls' 2>/dev/null; "
+		 "ls %s.*",
+		 heaplab, path, path);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a program that execs another: both traced");
+	char next[300] = "";
+	if (out.data)
+		sscanf(out.data, "%299s", next);
+	hl_buf_free(&out);
+	hl_trace_t t;
+	T_OK(next[0] && hl_trace_load(next, &t, NULL) == 0 && t.ended && t.nev == 13,
+	     "the exec'd program's calls, all 13, in %s (%zu)", next, next[0] ? t.nev : 0);
+	if (next[0])
+		hl_trace_free(&t);
+	T_OK(hl_trace_load(path, &t, NULL) == 0, "the shell's own trace is readable too");
+	hl_trace_free(&t);
+}
+
 /* A trace replayed: the retention it recorded comes back. */
 static void replay(void)
 {
@@ -445,6 +469,7 @@ int main(void)
 	threads();
 	bad();
 	mtrace_log();
+	exec_image();
 	replay();
 	peer();
 	unwinding();
