@@ -11,6 +11,7 @@
  *        trace_calls nofp     one block left by main -> nofp_outer ->
  *                             nofp_inner, two functions built without frame
  *                             pointers
+ *        trace_calls segv     malloc, then a write through a null pointer
  *        trace_calls peer     a fixed mix of the calls heaptrack records the
  *                             same way (malloc, calloc, realloc that grows or
  *                             shrinks, posix_memalign, free), some left
@@ -144,7 +145,12 @@ int main(int argc, char **argv)
 		threads();
 	else if (!strcmp(mode, "peer"))
 		peer();
-	else if (!strcmp(mode, "nofp"))
+	else if (!strcmp(mode, "segv")) {
+		void *p = malloc(77);
+		lab_keep(p);
+		volatile int *volatile null = NULL; /* a store the compiler must make */
+		*null = 1;
+	} else if (!strcmp(mode, "nofp"))
 		lab_keep(nofp_outer(99));
 	else
 		calls();

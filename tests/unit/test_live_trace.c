@@ -169,6 +169,20 @@ static void twice(void)
 	cJSON_Delete(j);
 }
 
+static void segv(void)
+{
+	char path[256];
+	int rc = trace("segv", "segv.trace", path, sizeof path);
+	T_OK(rc != 0, "a program that dies of SIGSEGV (heaplab: %d)", rc);
+	hl_trace_t t;
+	T_EQ_INT(hl_trace_load(path, &t, NULL), 0, "its trace loads");
+	T_OK(t.ended && t.end_kind == HLT_END_SIGNAL && strstr(t.problem, "signal"),
+	     "says it was cut by a signal (%s)", t.problem);
+	T_OK(t.nev == 1 && t.ev[0].op == HLT_MALLOC && t.ev[0].size == 77,
+	     "and holds the malloc made before it");
+	hl_trace_free(&t);
+}
+
 static void threads(void)
 {
 	char path[256];
@@ -231,6 +245,20 @@ static void bad(void)
 	T_EQ_INT(live_sh(cmd, &out), 0, "a trace cut at byte 400: exit 0");
 	T_OK(out.data && strstr(out.data, "cut short") && strstr(out.data, "events"),
 	     "reads the whole records and says where it stops");
+	hl_buf_free(&out);
+	/* damage in the middle: the whole records before it are read */
+	snprintf(cmd, sizeof cmd,
+		 "cp %s/threads.trace %s/dmg.trace && dd if=/dev/urandom of=%s/dmg.trace bs=1 "
+		 "seek=1000000 count=64 conv=notrunc 2>/dev/null && %s leaks %s/dmg.trace 2>&1",
+		 dir, dir, dir, heaplab, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a trace damaged at byte 1,000,000: exit 0");
+	long long got = -1;
+	const char *ev = out.data ? strstr(out.data, "; reading its ") : NULL;
+	if (ev)
+		got = atoll(ev + 14);
+	T_OK(out.data && (strstr(out.data, "damaged at byte") || strstr(out.data, "cut short")) &&
+		     got > 100000 && got < 4000004,
+	     "reads what comes before it and says where it stops (%lld events)", got);
 	hl_buf_free(&out);
 	/* another version */
 	snprintf(cmd, sizeof cmd,
@@ -466,6 +494,7 @@ int main(void)
 		return 2;
 	calls();
 	twice();
+	segv();
 	threads();
 	bad();
 	mtrace_log();
