@@ -709,9 +709,19 @@ static void at_fork_child(void)
 	for (uint32_t i = 0; i < MAX_THREADS; i++)
 		g.threads[i] = NULL;
 	atomic_store(&g.nthreads, 0);
-	/* stacks already written went to the parent's file: start afresh */
-	memset(g.table, 0, sizeof(slot_t) << TABLE_BITS);
+	/* stacks already written went to the parent's file: start afresh, with
+	 * fresh zero pages (clearing the old table would make all 16 MiB of it
+	 * resident in the child) */
+	if (g.table)
+		munmap(g.table, sizeof(slot_t) << TABLE_BITS);
+	g.table = mmap(NULL, sizeof(slot_t) << TABLE_BITS, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (g.table == MAP_FAILED)
+		g.table = NULL;
 	atomic_store(&g.next_stack, 0);
+	/* another thread may have held the table's lock at the fork: it is
+	 * gone, and so is its hold */
+	atomic_flag_clear(&g.table_lock);
 	if (me) {
 		me->len = me->count = 0;
 		me->last_tsc = me->last_ptr = me->last_stack = 0;
