@@ -61,12 +61,12 @@ static int events(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 		if (!(tag & HLT_TAG_SAME_STACK) && hlt_get(&p, end, &stack))
 			return -1;
 		e->stack = (uint32_t)stack;
-#define PTR(dst)                                                     \
-	do {                                                         \
-		if (hlt_get(&p, end, &v))                            \
-			return -1;                                   \
-		ptr += (uint64_t)(hlt_unzz(v) * 16);                 \
-		dst = ptr;                                           \
+#define PTR(dst)                                                                       \
+	do {                                                                           \
+		if (hlt_get(&p, end, &v))                                              \
+			return -1;                                                     \
+		ptr += (uint64_t)hlt_unzz(v) * ((tag & HLT_TAG_RAW_PTR) ? 1 : 16);     \
+		dst = ptr;                                                             \
 	} while (0)
 		switch (e->op) {
 		case HLT_FREE:
@@ -104,7 +104,10 @@ static int events(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 static int stack_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 {
 	uint64_t id, depth;
-	if (hlt_get(&p, end, &id) || hlt_get(&p, end, &depth) || id > 100000000 || depth > 64)
+	/* ids count up from 1, one STACK record each: an id beyond the records
+	 * the file could hold is damage, not a reason to allocate */
+	if (hlt_get(&p, end, &id) || hlt_get(&p, end, &depth) || id > t->file_bytes / 3 ||
+	    depth > 64)
 		return -1;
 	if (id >= t->nstacks) {
 		size_t cap = t->nstacks;
@@ -145,8 +148,10 @@ static int cmp_event(const void *x, const void *y)
 	const hl_trace_event_t *a = x, *b = y;
 	if (a->tsc != b->tsc)
 		return a->tsc < b->tsc ? -1 : 1;
+	/* across threads a pointer is allocated before it is freed; within a
+	 * thread the recorded order stands (the sort is stable) */
 	int ra = a->op == HLT_FREE, rb = b->op == HLT_FREE;
-	if (ra != rb)
+	if (a->thread != b->thread && ra != rb)
 		return ra - rb;
 	return 0;
 }
@@ -159,13 +164,15 @@ static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
 		const uint8_t *rec = p;
 		int kind = *p++;
 		uint64_t n;
-		if (hlt_get(&p, end, &n) || n > (uint64_t)(end - p)) {
-			snprintf(t->problem, sizeof t->problem, "cut short at byte %zu (a record of %s)",
-				 (size_t)(rec - buf), kind >= 1 && kind <= 7 ? "whole kind" : "unknown kind");
-			if (hlt_get(&p, end, &n) == 0 && kind >= 1 && kind <= 7)
+		bool len_ok = hlt_get(&p, end, &n) == 0;
+		if (!len_ok || n > (uint64_t)(end - p)) {
+			if (len_ok)
 				snprintf(t->problem, sizeof t->problem,
 					 "cut short at byte %zu: a record of %llu bytes runs past the end",
 					 (size_t)(rec - buf), (unsigned long long)n);
+			else
+				snprintf(t->problem, sizeof t->problem,
+					 "cut short at byte %zu, inside a record's header", (size_t)(rec - buf));
 			return;
 		}
 		const uint8_t *q = p, *qe = p + n;
@@ -244,6 +251,10 @@ int hl_trace_load(const char *path, hl_trace_t *t, hl_error_t *err)
 	if (!t->problem[0] && !t->ended)
 		snprintf(t->problem, sizeof t->problem,
 			 "no end record: the program was cut short (killed, or still running)");
+	else if (t->ended && t->end_events != t->nev && !t->problem[0])
+		snprintf(t->problem, sizeof t->problem,
+			 "the recorder wrote %llu events but %zu are here: some were lost",
+			 (unsigned long long)t->end_events, t->nev);
 	else if (t->ended && t->end_kind == HLT_END_SIGNAL && !t->problem[0])
 		snprintf(t->problem, sizeof t->problem,
 			 "the program was killed by a signal; the trace holds every event up to it");
@@ -424,8 +435,10 @@ int hl_leaks_compute(const hl_trace_t *t, hl_leaks_t *l, hl_error_t *err)
 			     !e->failed && e->ptr;
 		if (e->op == HLT_REALLOC)
 			l->realloc_calls++;
+		/* an allocation call is one that hands out a block: realloc(p, 0)
+		 * frees; realloc(NULL, 0) returns a (minimal) block */
 		if (e->op == HLT_MALLOC || e->op == HLT_CALLOC || e->op == HLT_MEMALIGN ||
-		    (e->op == HLT_REALLOC && e->size))
+		    (e->op == HLT_REALLOC && (e->size || !e->old) && !e->failed))
 			l->alloc_calls++;
 		if (alloc && !rc) {
 			if (pm_get(&live, e->ptr, &a)) /* its free was not traced */
@@ -527,6 +540,27 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 			op.op = HLR_TRIM;
 			op.size = e->size;
 		} else {
+			size_t lost;
+			if (e->ptr && pm_get(&live, e->ptr, &lost) && (!have_old || lost != s)) {
+				/* handed out again: its free was not traced; the
+				 * replay frees it here */
+				hlr_op_t fr;
+				memset(&fr, 0, sizeof fr);
+				fr.op = HLR_FREE;
+				fr.slot = (uint32_t)lost;
+				fr.thread = op.thread;
+				if (fwrite(&fr, sizeof fr, 1, f) != 1)
+					rc = -EIO;
+				info->ops++;
+				pm_del(&live, e->ptr);
+				cur -= (int64_t)slot_size[lost];
+				slot_size[lost] = 0;
+				if (grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
+					rc = -ENOMEM;
+					break;
+				}
+				freeslots[nfree++] = (uint32_t)lost;
+			}
 			if (e->op == HLT_REALLOC && have_old) {
 				pm_del(&live, e->old);
 				cur -= (int64_t)slot_size[s];
@@ -544,7 +578,7 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 				rc = -ENOMEM;
 				break;
 			}
-			if (e->op == HLT_REALLOC && !e->size) { /* realloc(p, 0): freed */
+			if (e->op == HLT_REALLOC && !e->size && have_old) { /* realloc(p, 0): freed */
 				slot_size[s] = 0;
 				if (grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
 					rc = -ENOMEM;

@@ -48,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -80,14 +82,22 @@ typedef struct tbuf {
 	size_t len; /* event bytes */
 	uint64_t count;
 	uint32_t thread;
-	_Atomic int busy; /* encoding an event: a flusher from outside keeps off */
+	/* who has the buffer: BUF_FREE (nobody), BUF_OWNER (its thread, from
+	 * an event's start to its end, flush included), BUF_CLOSED (the exit
+	 * flusher: the thread records no more), BUF_PARKED (its thread exited;
+	 * a new thread may take it) */
+	_Atomic int busy;
 	uint64_t last_tsc;
 	uint64_t last_ptr;
 	uint32_t last_stack;
-	uintptr_t stack_hi;
+	bool raw; /* this event's pointers are stored whole, not / 16 */
+	uintptr_t stack_lo, stack_hi; /* the thread's stack: frames outside are not followed */
 	uint64_t cache_hash[CACHE_SLOTS];
 	uint32_t cache_id[CACHE_SLOTS];
 } tbuf_t;
+
+enum { BUF_FREE, BUF_OWNER, BUF_CLOSED, BUF_PARKED };
+#define GONE ((tbuf_t *)1) /* tb of a thread whose buffer was parked */
 
 typedef struct slot {
 	_Atomic uint64_t hash;
@@ -100,8 +110,12 @@ static struct {
 	int depth;
 	bool fork_child;
 	char path[4096];
-	tbuf_t *threads[MAX_THREADS];
-	_Atomic uint32_t nthreads;
+	tbuf_t *threads[MAX_THREADS]; /* every buffer made, live or parked */
+	_Atomic uint32_t nthreads;    /* buffers made */
+	_Atomic uint32_t next_thread; /* thread numbers given */
+	pid_t owner;                  /* the process the trace file is this one's */
+	dev_t dev;                    /* the trace file, to know the descriptor is still it */
+	ino_t ino;
 	slot_t *table;
 	atomic_flag table_lock;
 	_Atomic uint32_t next_stack;
@@ -115,6 +129,18 @@ static TLS tbuf_t *tb;
 static TLS int in_hook;
 
 /* ------------------------------------------------------------ output */
+
+/* Whether g.fd is still the trace file: a program may close descriptors
+ * it does not know and open its own in their place. */
+static bool fd_ours(void)
+{
+	struct stat st;
+	if (g.fd < 0 || fstat(g.fd, &st) || st.st_dev != g.dev || st.st_ino != g.ino) {
+		g.fd = -1;
+		return false;
+	}
+	return true;
+}
 
 static void write_all(const void *p, size_t n)
 {
@@ -135,6 +161,8 @@ static void record(int kind, const uint8_t *payload, size_t len)
 	uint8_t head[12], *h = head;
 	*h++ = (uint8_t)kind;
 	h = hlt_put(h, len);
+	if (!fd_ours())
+		return;
 	struct iovec v[2] = {{head, (size_t)(h - head)}, {(void *)payload, len}};
 	size_t total = v[0].iov_len + len;
 	ssize_t w = writev(g.fd, v, 2);
@@ -190,21 +218,26 @@ static void rss_record(void)
 /* Writes t's events as one EVENTS record and empties it. */
 static void flush(tbuf_t *t)
 {
-	if (!t->count || g.fd < 0)
+	if (!t->count || !fd_ours())
 		return;
+	/* emptied before the write: a fatal signal that interrupts the write
+	 * and flushes again finds nothing to write twice */
+	size_t n = t->len;
+	uint64_t count = t->count;
+	t->len = 0;
+	t->count = 0;
+	atomic_signal_fence(memory_order_seq_cst);
 	uint8_t head[32], *h = head;
 	h = hlt_put(h, t->thread);
-	h = hlt_put(h, t->count);
-	size_t hl = (size_t)(h - head), len = hl + t->len;
+	h = hlt_put(h, count);
+	size_t hl = (size_t)(h - head), len = hl + n;
 	uint8_t k[12], *kp = k;
 	*kp++ = HLT_REC_EVENTS;
 	kp = hlt_put(kp, len);
-	struct iovec v[3] = {{k, (size_t)(kp - k)}, {head, hl}, {t->data, t->len}};
+	struct iovec v[3] = {{k, (size_t)(kp - k)}, {head, hl}, {t->data, n}};
 	ssize_t w = writev(g.fd, v, 3);
 	(void)w; /* a full disk loses this block; the reader says where it stops */
-	atomic_fetch_add(&g.events, t->count);
-	t->len = 0;
-	t->count = 0;
+	atomic_fetch_add(&g.events, count);
 	/* the base of the deltas starts afresh with each block */
 	t->last_tsc = 0;
 	t->last_ptr = 0;
@@ -218,42 +251,79 @@ static void flush(tbuf_t *t)
 
 /* ------------------------------------------------------------ threads */
 
+/* A thread exits: its events are written, its buffer's pages given back
+ * and the buffer parked for the next new thread. */
 static void thread_gone(void *arg)
 {
 	tbuf_t *t = arg;
+	int z = BUF_FREE;
 	in_hook++;
-	flush(t);
+	if (atomic_compare_exchange_strong(&t->busy, &z, BUF_OWNER)) {
+		flush(t);
+		madvise(t->data, BUF_SIZE, MADV_DONTNEED);
+		tb = GONE; /* what it frees from here on is not traced */
+		atomic_store(&t->busy, BUF_PARKED);
+	}
 	in_hook--;
 }
 
-static tbuf_t *thread_buf(void)
+static void thread_number(tbuf_t *t)
 {
-	uint32_t i = atomic_fetch_add(&g.nthreads, 1);
-	if (i >= MAX_THREADS)
-		return NULL;
-	tbuf_t *t = mmap(NULL, sizeof *t + BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t == MAP_FAILED)
-		return NULL;
-	t->data = (uint8_t *)(t + 1);
-	t->thread = i;
+	t->thread = atomic_fetch_add(&g.next_thread, 1);
+	t->len = t->count = 0;
+	t->last_tsc = t->last_ptr = t->last_stack = 0;
+	memset(t->cache_hash, 0, sizeof t->cache_hash);
+	t->stack_lo = t->stack_hi = 0;
 	if (getpid() == (pid_t)syscall(SYS_gettid)) {
+		struct rlimit rl;
+		uintptr_t size = 8u << 20;
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < (1u << 30))
+			size = rl.rlim_cur;
 		t->stack_hi = (uintptr_t)__libc_stack_end + 4096;
+		t->stack_lo = t->stack_hi - size;
 	} else {
 		pthread_attr_t a; /* may allocate: in_hook is set, so untraced */
 		void *lo;
 		size_t sz;
 		if (pthread_getattr_np(pthread_self(), &a) == 0) {
-			if (pthread_attr_getstack(&a, &lo, &sz) == 0)
+			if (pthread_attr_getstack(&a, &lo, &sz) == 0) {
+				t->stack_lo = (uintptr_t)lo;
 				t->stack_hi = (uintptr_t)lo + sz;
+			}
 			pthread_attr_destroy(&a);
 		}
 	}
 	uint8_t b[24], *p = b;
-	p = hlt_put(p, i);
+	p = hlt_put(p, t->thread);
 	p = hlt_put(p, (uint64_t)syscall(SYS_gettid));
 	record(HLT_REC_THREAD, b, (size_t)(p - b));
 	pthread_setspecific(g.key, t);
+}
+
+/* A buffer for this thread: a parked one, or a new one. */
+static tbuf_t *thread_buf(void)
+{
+	uint32_t n = atomic_load(&g.nthreads);
+	for (uint32_t i = 0; i < n && i < MAX_THREADS; i++) {
+		tbuf_t *t = g.threads[i];
+		int parked = BUF_PARKED;
+		if (t && atomic_compare_exchange_strong(&t->busy, &parked, BUF_FREE)) {
+			thread_number(t);
+			return t;
+		}
+	}
+	uint32_t i = atomic_fetch_add(&g.nthreads, 1);
+	if (i >= MAX_THREADS) {
+		atomic_fetch_sub(&g.nthreads, 1);
+		return NULL; /* more than MAX_THREADS at once: untraced */
+	}
+	tbuf_t *t = mmap(NULL, sizeof *t + BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return NULL;
+	t->data = (uint8_t *)(t + 1);
+	thread_number(t);
 	g.threads[i] = t;
 	return t;
 }
@@ -275,7 +345,13 @@ __attribute__((noinline)) static uint32_t stack_id(tbuf_t *t, uintptr_t *fp)
 			n = 0;
 		memmove(f, f + 2, (size_t)n * sizeof *f);
 	}
-	while (!g.unwind && n < g.depth && t->stack_hi) {
+	/* a hook running on another stack (a coroutine's, a signal stack):
+	 * only its own return address is sure to be readable */
+	if (!g.unwind && g.depth && (lo < t->stack_lo || lo + 16 > t->stack_hi)) {
+		f[n++] = fp[1];
+		fp = NULL;
+	}
+	while (!g.unwind && fp && n < g.depth && t->stack_hi) {
 		uintptr_t a = (uintptr_t)fp;
 		if (a & 7 || a < lo || a + 16 > t->stack_hi)
 			break;
@@ -298,7 +374,7 @@ __attribute__((noinline)) static uint32_t stack_id(tbuf_t *t, uintptr_t *fp)
 	if (!g.table)
 		return 0;
 	size_t mask = ((size_t)1 << TABLE_BITS) - 1, i = (size_t)(h >> 20) & mask;
-	for (;;) {
+	for (int probes = 0; probes < 64; probes++) {
 		uint64_t sh = atomic_load_explicit(&g.table[i].hash, memory_order_acquire);
 		if (sh == h) {
 			t->cache_hash[c] = h;
@@ -309,6 +385,7 @@ __attribute__((noinline)) static uint32_t stack_id(tbuf_t *t, uintptr_t *fp)
 			break;
 		i = (i + 1) & mask;
 	}
+	i = (size_t)(h >> 20) & mask; /* the locked search starts over */
 	/* a new stack: insert it under the lock, write it once */
 	while (atomic_flag_test_and_set_explicit(&g.table_lock, memory_order_acquire))
 		;
@@ -320,6 +397,10 @@ __attribute__((noinline)) static uint32_t stack_id(tbuf_t *t, uintptr_t *fp)
 			break;
 		}
 		if (!sh) {
+			/* three quarters full: new stacks go without one, rather than
+			 * every probe getting longer */
+			if (atomic_load(&g.next_stack) >= (3u << TABLE_BITS) / 4)
+				break;
 			id = atomic_fetch_add(&g.next_stack, 1) + 1;
 			uint8_t b[16 + 10 * MAX_DEPTH], *p = b;
 			p = hlt_put(p, id);
@@ -347,33 +428,49 @@ static tbuf_t *begin(void)
 		return NULL;
 	in_hook++;
 	tbuf_t *t = tb;
-	if (!t && !(t = tb = thread_buf())) {
+	if (t == GONE || (!t && !(t = tb = thread_buf()))) {
 		in_hook--;
 		return NULL;
 	}
-	atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
-	atomic_signal_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&t->busy, memory_order_relaxed) == BUF_CLOSED) {
+		in_hook--; /* closed at exit: the rest is not traced */
+		return NULL;
+	}
 	return t;
 }
 
+/* The buffer is the thread's only while it encodes an event (start to
+ * end), not while glibc runs: an abort inside glibc leaves it free, and the
+ * fatal-signal handler writes it. */
 static void end(tbuf_t *t, uint8_t *p)
 {
 	t->len = (size_t)(p - t->data);
 	t->count++;
-	atomic_signal_fence(memory_order_seq_cst);
-	atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
 	if (t->len > BUF_SIZE - BUF_ROOM)
 		flush(t);
+	atomic_store_explicit(&t->busy, BUF_FREE, memory_order_release);
 	in_hook--;
 }
 
-/* The tag, time and stack every event starts with. */
-static uint8_t *start(tbuf_t *t, int op, uint32_t sid, bool failed)
+/* Not recorded after all (the buffer was closed meanwhile). */
+static void drop(void)
 {
+	in_hook--;
+}
+
+/* The tag, time and stack every event starts with; NULL when the buffer
+ * was closed since begin(). */
+static uint8_t *start(tbuf_t *t, int op, uint32_t sid, bool failed, bool raw)
+{
+	int z = BUF_FREE;
+	if (!atomic_compare_exchange_strong_explicit(&t->busy, &z, BUF_OWNER, memory_order_acquire,
+						     memory_order_relaxed))
+		return NULL;
 	uint8_t *p = t->data + t->len;
 	uint64_t now = __rdtsc() >> HLT_TSC_SHIFT;
 	*p++ = (uint8_t)(op | (sid == t->last_stack ? HLT_TAG_SAME_STACK : 0) |
-			 (failed ? HLT_TAG_FAILED : 0));
+			 (failed ? HLT_TAG_FAILED : 0) | (raw ? HLT_TAG_RAW_PTR : 0));
+	t->raw = raw;
 	p = hlt_put(p, now - t->last_tsc);
 	t->last_tsc = now;
 	if (sid != t->last_stack) {
@@ -386,16 +483,22 @@ static uint8_t *start(tbuf_t *t, int op, uint32_t sid, bool failed)
 static uint8_t *put_ptr(tbuf_t *t, uint8_t *p, const void *ptr)
 {
 	uint64_t a = (uint64_t)(uintptr_t)ptr;
-	p = hlt_put(p, hlt_zz((int64_t)(a - t->last_ptr) >> 4));
+	/* glibc's pointers are 16-byte aligned: the delta is stored / 16, unless
+	 * the event is marked raw (a pointer the program made up) */
+	p = hlt_put(p, hlt_zz((int64_t)(a - t->last_ptr) >> (t->raw ? 0 : 4)));
 	t->last_ptr = a;
 	return p;
 }
 
 #define STACK() stack_id(t, (uintptr_t *)__builtin_frame_address(0))
 
+#define RAW(x) (((uintptr_t)(x)&15) != 0)
+
 static void ev_alloc(tbuf_t *t, uint32_t sid, int op, size_t size, size_t align, void *r)
 {
-	uint8_t *p = start(t, op, sid, !r);
+	uint8_t *p = start(t, op, sid, !r, RAW(r));
+	if (!p)
+		return drop();
 	p = hlt_put(p, size);
 	if (op == HLT_MEMALIGN)
 		p = hlt_put(p, align);
@@ -423,9 +526,13 @@ EXPORT void free(void *ptr)
 		return;
 	}
 	/* recorded before glibc sees it: a double free it aborts on is kept */
-	uint8_t *p = start(t, HLT_FREE, STACK(), false);
-	p = put_ptr(t, p, ptr);
-	end(t, p);
+	uint8_t *p = start(t, HLT_FREE, STACK(), false, RAW(ptr));
+	if (p) {
+		p = put_ptr(t, p, ptr);
+		end(t, p);
+	} else {
+		drop();
+	}
 	__libc_free(ptr);
 }
 
@@ -448,7 +555,11 @@ static void *do_realloc(tbuf_t *t, uint32_t sid, void *old, size_t size)
 	void *r = __libc_realloc(old, size);
 	/* realloc(p, 0) frees p and returns NULL: not a failure */
 	bool failed = !r && size;
-	uint8_t *p = start(t, HLT_REALLOC, sid, failed);
+	uint8_t *p = start(t, HLT_REALLOC, sid, failed, RAW(old) || RAW(r));
+	if (!p) {
+		drop();
+		return r;
+	}
 	p = hlt_put(p, size);
 	p = put_ptr(t, p, old);
 	if (!failed)
@@ -546,7 +657,9 @@ EXPORT int malloc_trim(size_t pad)
 	}
 	int r = real ? real(pad) : 0;
 	if (t) {
-		uint8_t *p = start(t, HLT_TRIM, STACK(), false);
+		uint8_t *p = start(t, HLT_TRIM, STACK(), false, false);
+		if (!p)
+			return drop(), r;
 		p = hlt_put(p, pad);
 		p = hlt_put(p, (uint64_t)r);
 		end(t, p);
@@ -557,13 +670,28 @@ EXPORT int malloc_trim(size_t pad)
 /* ------------------------------------------------------------ endings */
 
 /* Every thread's buffer that is not mid-event, and the calling thread's. */
+/* Every buffer is taken from its thread (waiting up to ~2 ms for one that
+ * is mid-event), written, and closed: its thread records no more, so
+ * nothing is written twice or after the END record. A buffer its own
+ * thread holds mid-event (a fatal signal inside the recorder) is skipped. */
 static void flush_all(void)
 {
 	uint32_t n = atomic_load(&g.nthreads);
 	for (uint32_t i = 0; i < n && i < MAX_THREADS; i++) {
 		tbuf_t *t = g.threads[i];
-		if (t && (t == tb || !atomic_load(&t->busy)))
-			flush(t);
+		if (!t)
+			continue;
+		for (int tries = 0; tries < 2000; tries++) {
+			int z = BUF_FREE;
+			if (atomic_compare_exchange_strong(&t->busy, &z, BUF_CLOSED)) {
+				flush(t);
+				break;
+			}
+			if (z != BUF_OWNER || t == tb)
+				break; /* parked or closed: nothing held; or ours, mid-event */
+			struct timespec ts = {0, 1000};
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -617,6 +745,8 @@ static void modules(void)
 
 static void finish(int how)
 {
+	if (getpid() != g.owner)
+		return;
 	int one = 1;
 	if (!atomic_compare_exchange_strong(&g.state, &one, 2))
 		return;
@@ -636,7 +766,10 @@ static void finish(int how)
  * what it had not yet written. */
 EXPORT void _exit(int status)
 {
-	finish(HLT_END_EXIT);
+	/* a vfork child shares our memory: ending the trace is its parent's
+	 * business */
+	if (getpid() == g.owner)
+		finish(HLT_END_EXIT);
 	syscall(SYS_exit_group, status);
 	__builtin_unreachable();
 }
@@ -661,10 +794,10 @@ static int open_trace(const char *base, bool child)
 	int fd = -1;
 	if (!child)
 		fd = open(base, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0) { /* a child, or an exec'd program: FILE.PID */
-		size_t n = strlen(base);
-		if (n > 4000)
-			return -1;
+	/* a child, or an exec'd program: FILE.PID, or FILE.PID.K when a forked
+	 * child already made FILE.PID before it exec'd */
+	size_t n = strlen(base);
+	if (fd < 0 && n < 4000) {
 		memcpy(path, base, n);
 		char num[16];
 		int k = 0;
@@ -674,10 +807,35 @@ static int open_trace(const char *base, bool child)
 		while (k)
 			path[n++] = num[--k];
 		path[n] = '\0';
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+		for (int again = 0; fd < 0 && again < 100; again++) {
+			if (again) {
+				path[n] = '.';
+				path[n + 1] = (char)('0' + again / 10);
+				path[n + 2] = (char)('0' + again % 10);
+				path[n + 3] = '\0';
+			}
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+			if (fd < 0 && errno != EEXIST)
+				break;
+		}
 	}
 	if (fd < 0)
 		return -1;
+	/* high, out of the way of a program that closes or reuses the low
+	 * descriptors; fd_ours() checks it is still this file before a write */
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+	if (high >= 0) {
+		close(fd);
+		fd = high;
+	}
+	struct stat st;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -1;
+	}
+	g.dev = st.st_dev;
+	g.ino = st.st_ino;
+	g.owner = getpid();
 	g.fd = fd;
 	hlt_header_t h;
 	memset(&h, 0, sizeof h);
@@ -722,12 +880,18 @@ static void at_fork_child(void)
 	/* another thread may have held the table's lock at the fork: it is
 	 * gone, and so is its hold */
 	atomic_flag_clear(&g.table_lock);
-	if (me) {
+	atomic_store(&g.next_thread, 0);
+	if (me && me != GONE) {
 		me->len = me->count = 0;
 		me->last_tsc = me->last_ptr = me->last_stack = 0;
 		memset(me->cache_hash, 0, sizeof me->cache_hash);
-		me->thread = atomic_fetch_add(&g.nthreads, 1);
-		g.threads[me->thread] = me;
+		me->thread = atomic_fetch_add(&g.next_thread, 1);
+		atomic_store(&me->busy, BUF_FREE);
+		g.threads[atomic_fetch_add(&g.nthreads, 1)] = me;
+		uint8_t b[24], *p = b;
+		p = hlt_put(p, me->thread);
+		p = hlt_put(p, (uint64_t)syscall(SYS_gettid));
+		record(HLT_REC_THREAD, b, (size_t)(p - b));
 	}
 }
 

@@ -52,6 +52,7 @@ enum hlt_op {
 
 #define HLT_TAG_SAME_STACK 0x10 /* the stack id is the thread's previous one: not written */
 #define HLT_TAG_FAILED 0x20     /* the call returned NULL (no ptr written; realloc: old kept) */
+#define HLT_TAG_RAW_PTR 0x40    /* a pointer is not 16-byte aligned: deltas stored whole, not / 16 */
 
 /* The time unit: TSC ticks >> HLT_TSC_SHIFT, as deltas per thread. */
 #define HLT_TSC_SHIFT 4

@@ -12,11 +12,22 @@
  *                             nofp_inner, two functions built without frame
  *                             pointers
  *        trace_calls segv     malloc, then a write through a null pointer
+ *        trace_calls exitrace 3 threads allocate without end while main exits
+ *        trace_calls forkexec a forked child execs "trace_calls calls"
+ *        trace_calls vfork    a vfork child fails to exec and _exits; then 100
+ *                             blocks are left
+ *        trace_calls misfree  free(p + 8): glibc aborts
+ *        trace_calls closefds closes descriptors 3..63, opens FILE (argv[2]) and
+ *                             writes "mine" to it, then 10,000 malloc/free
+ *        trace_calls threads2 5000 threads one after another, each leaving one
+ *                             block; prints its peak RSS (VmHWM, KiB)
  *        trace_calls peer     a fixed mix of the calls heaptrack records the
  *                             same way (malloc, calloc, realloc that grows or
  *                             shrinks, posix_memalign, free), some left
  */
+#include <fcntl.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +147,22 @@ static void peer(void)
 			free(p[i]);
 }
 
+static void *spin(void *arg)
+{
+	for (;;) {
+		void *p = malloc(32);
+		lab_keep(p);
+		free(p);
+	}
+	return arg;
+}
+
+static void *one_block(void *arg)
+{
+	lab_keep(malloc(48)); /* left */
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "calls";
@@ -145,7 +172,61 @@ int main(int argc, char **argv)
 		threads();
 	else if (!strcmp(mode, "peer"))
 		peer();
-	else if (!strcmp(mode, "segv")) {
+	else if (!strcmp(mode, "exitrace")) {
+		pthread_t t;
+		for (int i = 0; i < 3; i++)
+			pthread_create(&t, NULL, spin, NULL);
+		usleep(50000);
+		exit(0);
+	} else if (!strcmp(mode, "forkexec")) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl(argv[0], argv[0], "calls", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(pid, NULL, 0);
+	} else if (!strcmp(mode, "vfork")) {
+		pid_t pid = vfork();
+		if (pid == 0) {
+			execl("/no/such/program", "x", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(pid, NULL, 0);
+		for (int i = 0; i < 100; i++)
+			lab_keep(malloc(16)); /* left */
+	} else if (!strcmp(mode, "misfree")) {
+		char *p = malloc(64);
+		lab_keep(p);
+		char *volatile inside = p + 8; /* the compiler must not see where it points */
+		free(inside); /* free-inside */
+	} else if (!strcmp(mode, "closefds") && argc > 2) {
+		for (int fd = 3; fd < 64; fd++)
+			close(fd);
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, "mine", 4) != 4)
+			return 1;
+		for (int i = 0; i < 10000; i++) {
+			void *p = malloc(64);
+			lab_keep(p);
+			free(p);
+		}
+		close(fd);
+	} else if (!strcmp(mode, "threads2")) {
+		for (int i = 0; i < 5000; i++) {
+			pthread_t t;
+			if (pthread_create(&t, NULL, one_block, NULL) == 0)
+				pthread_join(t, NULL);
+		}
+		char line[256];
+		long hwm = -1;
+		FILE *f = fopen("/proc/self/status", "r");
+		while (f && fgets(line, sizeof line, f))
+			if (sscanf(line, "VmHWM: %ld", &hwm) == 1)
+				break;
+		if (f)
+			fclose(f);
+		printf("hwm %ld\n", hwm);
+	} else if (!strcmp(mode, "segv")) {
 		void *p = malloc(77);
 		lab_keep(p);
 		volatile int *volatile null = NULL; /* a store the compiler must make */

@@ -419,6 +419,111 @@ static long long heaptrack_sum(const char *data, const char *cost)
 	return v;
 }
 
+/* Programs that make a recorder's life hard. */
+static void robustness(void)
+{
+	char cmd[1400], path[300];
+	hl_buf_t out = {0};
+	hl_trace_t t;
+	/* exit while three threads allocate: no event written twice or lost */
+	for (int k = 0; k < 3; k++) {
+		snprintf(path, sizeof path, "%s/exitrace%d.trace", dir, k);
+		snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/trace_calls exitrace 2>/dev/null",
+			 heaplab, path);
+		live_sh(cmd, NULL);
+		T_OK(hl_trace_load(path, &t, NULL) == 0 && t.ended && t.end_events == t.nev &&
+			     !t.problem[0],
+		     "exit while threads allocate (%d): every event written once (%zu)", k, t.nev);
+		hl_trace_free(&t);
+		cJSON *j = leaks(path);
+		T_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "double_frees")), 0,
+			 "and no double free appears from a block written twice");
+		cJSON_Delete(j);
+	}
+	/* fork, then exec: the exec'd program is traced, in FILE.PID.01 */
+	snprintf(path, sizeof path, "%s/fe.trace", dir);
+	snprintf(cmd, sizeof cmd,
+		 "%s trace --out %s -- build/tests/helpers/trace_calls forkexec 2>/dev/null; ls %s.*.01",
+		 heaplab, path, path);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a forked child that execs: its program writes FILE.PID.01");
+	char next[300] = "";
+	if (out.data)
+		sscanf(out.data, "%299s", next);
+	hl_buf_free(&out);
+	T_OK(next[0] && hl_trace_load(next, &t, NULL) == 0 && t.nev == 13 && t.ended,
+	     "with all 13 calls (%s)", next);
+	hl_trace_free(&t);
+	/* a vfork child's _exit does not end its parent's trace */
+	snprintf(path, sizeof path, "%s/vf.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/trace_calls vfork 2>/dev/null",
+		 heaplab, path);
+	live_sh(cmd, NULL);
+	cJSON *j = leaks(path);
+	T_EQ_INT(num(j, "leaked_blocks"), 100, "after a vfork child's _exit, the parent's 100 blocks are traced");
+	T_OK(cJSON_IsTrue(cJSON_GetObjectItem(j, "complete")), "and its trace ends at its own exit");
+	cJSON_Delete(j);
+	/* free of a pointer inside a block: recorded as it was */
+	snprintf(path, sizeof path, "%s/mis.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/trace_calls misfree 2>/dev/null",
+		 heaplab, path);
+	live_sh(cmd, NULL);
+	j = leaks(path);
+	const cJSON *inv = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "invalid_frees"), 0);
+	T_OK(inv && frame_line(cJSON_GetObjectItem(inv, "free_frames")) == marked("free-inside") &&
+		     num(j, "leaked_blocks") == 1,
+	     "free(p + 8): an invalid free at trace_calls.c:%d, the block still live", marked("free-inside"));
+	cJSON_Delete(j);
+	/* a program that closes descriptors it does not know and opens its own */
+	snprintf(path, sizeof path, "%s/cf.trace", dir);
+	snprintf(cmd, sizeof cmd,
+		 "%s trace --out %s -- build/tests/helpers/trace_calls closefds %s/mine 2>/dev/null && "
+		 "cat %s/mine",
+		 heaplab, path, dir, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a program that closes fds 3..63 and opens a file");
+	T_OK(out.data && !strcmp(out.data, "mine"), "its file holds only what it wrote (%zu bytes)",
+	     out.len);
+	hl_buf_free(&out);
+	T_OK(hl_trace_load(path, &t, NULL) == 0 && t.nev == 20000 && t.ended,
+	     "and the trace all 20,000 calls (%zu)", t.nev);
+	hl_trace_free(&t);
+	/* 5000 threads one after another: every one traced, buffers reused */
+	snprintf(path, sizeof path, "%s/t2.trace", dir);
+	long bare = -1, traced = -1;
+	snprintf(cmd, sizeof cmd, "build/tests/helpers/trace_calls threads2");
+	if (live_sh(cmd, &out) == 0 && out.data)
+		sscanf(out.data, "hwm %ld", &bare);
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/trace_calls threads2 2>/dev/null",
+		 heaplab, path);
+	if (live_sh(cmd, &out) == 0 && out.data)
+		sscanf(out.data, "hwm %ld", &traced);
+	hl_buf_free(&out);
+	j = leaks(path);
+	T_OK(num(j, "leaked_blocks") >= 5000, "5000 threads: each one's block traced (%lld)",
+	     (long long)num(j, "leaked_blocks"));
+	T_OK(bare > 0 && traced > 0 && traced - bare < 16 * 1024,
+	     "and the recorder adds under 16 MiB to peak RSS (%ld KiB against %ld)", traced, bare);
+	cJSON_Delete(j);
+	/* a damaged STACK record claims a huge id: refused, not allocated */
+	snprintf(cmd, sizeof cmd,
+		 "head -c 32 %s/calls.trace > %s/big.trace && printf '\002\006\200\302\327\057\001\001' "
+		 ">> %s/big.trace && %s leaks %s/big.trace 2>&1",
+		 dir, dir, dir, heaplab, dir);
+	live_sh(cmd, &out);
+	T_OK(out.data && strstr(out.data, "damaged at byte 32"), "a STACK id of 100,000,000 in a tiny "
+								  "file: damaged, not allocated");
+	hl_buf_free(&out);
+	/* a record that claims more bytes than there are */
+	snprintf(cmd, sizeof cmd,
+		 "head -c 32 %s/calls.trace > %s/long.trace && printf '\001\350\007\\000' >> %s/long.trace "
+		 "&& %s leaks %s/long.trace 2>&1",
+		 dir, dir, dir, heaplab, dir);
+	live_sh(cmd, &out);
+	T_OK(out.data && strstr(out.data, "a record of 1000 bytes runs past the end"),
+	     "a record cut short: its claimed size is named");
+	hl_buf_free(&out);
+}
+
 /* The same program under heaptrack: the same counts. */
 static void peer(void)
 {
@@ -502,6 +607,7 @@ int main(void)
 	replay();
 	peer();
 	unwinding();
+	robustness();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
