@@ -453,8 +453,9 @@ const char *hl_verdict_kind_name(hl_verdict_kind_t k);
 /* Writes the gnuplot script for the timeline of a run directory: it reads
  * samples.tsv beside it and draws png and svg. Phase marks come from run. */
 int hl_plot_timeline_script(const hl_run_t *run, hl_buf_t *out, hl_error_t *err);
-/* Appends s as a gnuplot double-quoted string: quotes and backslashes
- * escaped, control characters (a newline in a name) as spaces. */
+/* Appends s as a gnuplot single-quoted string (no `command` substitution
+ * there, as there is in double quotes): quotes doubled, control characters
+ * (a newline in a name) as spaces. */
 int hl_plot_quote(hl_buf_t *b, const char *s);
 
 /* ----------------------------------------------------------- glibc_layout.c */

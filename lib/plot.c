@@ -19,15 +19,17 @@
 
 int hl_plot_quote(hl_buf_t *b, const char *s)
 {
-	int rc = hl_buf_append(b, "\"", 1);
+	/* single quotes: gnuplot runs `command` inside double-quoted strings,
+	 * and a program's name, a phase name or a path is not ours to trust */
+	int rc = hl_buf_append(b, "'", 1);
 	for (; *s && !rc; s++) {
-		if (*s == '"' || *s == '\\')
-			rc = hl_buf_append(b, "\\", 1);
-		if (!rc)
+		if (*s == '\'')
+			rc = hl_buf_append(b, "''", 2);
+		else
 			rc = (unsigned char)*s < 0x20 ? hl_buf_append(b, " ", 1)
 						     : hl_buf_append(b, s, 1);
 	}
-	return rc ? rc : hl_buf_append(b, "\"", 1);
+	return rc ? rc : hl_buf_append(b, "'", 1);
 }
 
 /* Milliseconds as seconds with three decimals, without the locale. */

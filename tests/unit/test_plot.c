@@ -192,11 +192,11 @@ static void script_text(void)
 	     "samples.tsv in, timeline.png and timeline.svg out (relative: run it in the run dir)");
 	T_OK(strstr(s.data, "pngcairo size 1200,700") && strstr(s.data, "DejaVu Sans"),
 	     "pngcairo, 1200x700, DejaVu Sans");
-	T_OK(strstr(s.data, "\"brk_pin — glibc 2.36 malloc, GLIBC_TUNABLES=(none)\"") != NULL,
+	T_OK(strstr(s.data, "'brk_pin — glibc 2.36 malloc, GLIBC_TUNABLES=(none)'") != NULL,
 	     "the title names experiment, allocator, glibc and tunables");
 	T_OK(strstr(s.data, "set yrange [0:*]") && strstr(s.data, "MiB"), "y in MiB from 0");
 	T_OK(strstr(s.data, "set arrow 10 from 2.728, graph 0 to 2.728, graph 1 nohead dt 2") &&
-		     strstr(s.data, "\"freed\" 3.246"),
+		     strstr(s.data, "'freed' 3.246"),
 	     "each phase: a dashed line at its time, its name on the top axis");
 	T_OK(strstr(s.data, "2728\t1077937296\t\"in use 1.0 GiB\"\n") != NULL,
 	     "in use at each phase as inline data (t_ms, bytes, label)");
@@ -222,10 +222,10 @@ static void script_text(void)
 		hl_run_add_param(&run, name, "ünïcödé-välüé");
 	}
 	hl_plot_timeline_script(&run, &s, NULL);
-	const char *sub = strstr(s.data, "set label 1 \"");
+	const char *sub = strstr(s.data, "set label 1 '");
 	const char *eol = sub ? strchr(sub, '\n') : NULL;
 	T_OK(sub && eol && eol - sub < 300 && strstr(sub, "…") < eol &&
-		     !strncmp(sub, "set label 1 \"INCOMPLETE RUN · blocks=", 36) &&
+		     !strncmp(sub, "set label 1 'INCOMPLETE RUN · blocks=", 36) &&
 		     strstr(sub, "linux 6.1.0-18-amd64") < eol,
 	     "a long subtitle is cut (with …), INCOMPLETE RUN first, the kernel kept");
 	hl_run_free(&run);
@@ -233,9 +233,16 @@ static void script_text(void)
 	make_run(&run, "say \"hi\" \\ back\nslash", "glibc");
 	snprintf(run.phases[1].name, sizeof run.phases[1].name, "fr\"ee\\d\n");
 	hl_plot_timeline_script(&run, &s, NULL);
-	T_OK(strstr(s.data, "\"say \\\"hi\\\" \\\\ back slash — glibc") &&
-		     strstr(s.data, "\"fr\\\"ee\\\\d \" 3.246"),
-	     "quotes and backslashes escaped, newlines made spaces");
+	T_OK(strstr(s.data, "'say \"hi\" \\ back slash — glibc") &&
+		     strstr(s.data, "'fr\"ee\\d ' 3.246"),
+	     "names single-quoted (backslashes and double quotes as they are), newlines made spaces");
+	hl_run_free(&run);
+	/* gnuplot runs `...` inside double quotes: a name must never get there */
+	make_run(&run, "`touch /tmp/heaplab-pwned` it's", "glibc");
+	hl_plot_timeline_script(&run, &s, NULL);
+	T_OK(strstr(s.data, "'`touch /tmp/heaplab-pwned` it''s — glibc") &&
+		     !strstr(s.data, "\"`touch"),
+	     "a name with backquotes and a quote stays in single quotes (quote doubled)");
 	run.phases[1].mallinfo2.valid = false;
 	run.phases[2].t_ms = HL_UNKNOWN;
 	hl_plot_timeline_script(&run, &s, NULL);
@@ -291,6 +298,20 @@ static void drawn(void)
 	cleanup(dir);
 	hl_run_free(&run);
 
+	/* a program may name itself `anything`: gnuplot must not run it */
+	char marker[96], name[160];
+	snprintf(marker, sizeof marker, "/tmp/heaplab-plot-pwned-%d", (int)getpid());
+	snprintf(name, sizeof name, "`touch %s` it's", marker);
+	make_run(&run, name, "glibc");
+	snprintf(run.phases[1].name, sizeof run.phases[1].name, "`touch %.40s`", marker);
+	dir = new_dir();
+	write_samples(dir, 86);
+	free(render("backquotes in names", &run, dir));
+	T_OK(access(marker, F_OK) != 0, "gnuplot ran no command from a name");
+	unlink(marker);
+	cleanup(dir);
+	hl_run_free(&run);
+
 	/* a run that died at once: no phases, only the header in samples.tsv */
 	hl_run_init(&run);
 	snprintf(run.experiment, sizeof run.experiment, "lab_dies");
@@ -330,7 +351,7 @@ static void locale_independent(void)
 		make_run(&run, "brk_pin", "glibc");
 		hl_buf_t s = {0};
 		hl_plot_timeline_script(&run, &s, NULL);
-		T_OK(strstr(s.data, "\"freed\" 3.246") && !strstr(s.data, "3,246"),
+		T_OK(strstr(s.data, "'freed' 3.246") && !strstr(s.data, "3,246"),
 		     "with a decimal-comma locale the script still says 3.246");
 		hl_buf_free(&s);
 		hl_run_free(&run);

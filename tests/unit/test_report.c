@@ -92,9 +92,9 @@ static void heapmap(void)
 	T_EQ_INT(hl_heapmap_script(&m, "brk_pin, phase 'freed'", "heapmap-freed.tsv",
 				   "report-heapmap-freed.png", &gp),
 		 0, "script");
-	T_OK(strstr(gp.data, "set output \"report-heapmap-freed.png\"") &&
-		     strstr(gp.data, "plot \"heapmap-freed.tsv\" matrix with image") &&
-		     strstr(gp.data, "brk_pin, phase 'freed': 610 pages in 2 heap(s), one cell = 16.0 KiB"),
+	T_OK(strstr(gp.data, "set output 'report-heapmap-freed.png'") &&
+		     strstr(gp.data, "plot 'heapmap-freed.tsv' matrix with image") &&
+		     strstr(gp.data, "brk_pin, phase ''freed'': 610 pages in 2 heap(s), one cell = 16.0 KiB"),
 	     "script: draws the file into the PNG, with a title that says the scale");
 	hl_buf_free(&gp);
 	hl_heapmap_free(&m);
