@@ -72,6 +72,24 @@ static bool is_dir(const char *dir, const char *name)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Whether dir holds any file of a report (report.html, report.md,
+ * report-*), the first one's name into name. */
+static bool report_files(const char *dir, char *name, size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool any = false;
+	while (d && !any && (e = readdir(d)))
+		if (!strcmp(e->d_name, "report.html") || !strcmp(e->d_name, "report.md") ||
+		    !strncmp(e->d_name, "report-", 7)) {
+			snprintf(name, n, "%s", e->d_name);
+			any = true;
+		}
+	if (d)
+		closedir(d);
+	return any;
+}
+
 /* dir/name, through a temporary file and rename(2): a reader never sees
  * half a report, and an earlier one (--force) is replaced whole. */
 static int put_file(report_ctx_t *c, const char *name, const void *data, size_t len)
@@ -117,8 +135,19 @@ static bool draw(report_ctx_t *c, const char *dir, const char *script, const cha
 		return false;
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%s", dir, png);
-	if (plot_gnuplot(dir, script, true) == 0 && access(path, F_OK) == 0)
+	/* gnuplot opens its output as it finds it, through a symbolic link too:
+	 * the name is emptied (a link is removed, not followed) and made afresh
+	 * as our own regular file first */
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	struct stat st;
+	if (fd >= 0 && plot_gnuplot(dir, script, true) == 0 && lstat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size > 0)
 		return true;
+	if (fd >= 0)
+		unlink(path); /* an empty or failed picture is not left behind */
 	c->png_failed++;
 	return false;
 }
@@ -510,11 +539,12 @@ int cmd_report(int argc, char **argv)
 			  dir, expected);
 		return EXIT_USAGE;
 	}
-	if (!force && (exists(dir, "report.html") || exists(dir, "report.md"))) {
+	char earlier[300] = "";
+	if (!force && report_files(dir, earlier, sizeof earlier)) {
 		say_error("%s already has a report (%s); nothing was changed. To write it again, "
 			  "run: heaplab report --force %s (it replaces only report.html, report.md "
 			  "and the report-* files)",
-			  dir, exists(dir, "report.html") ? "report.html" : "report.md", dir);
+			  dir, earlier, dir);
 		return EXIT_USAGE;
 	}
 

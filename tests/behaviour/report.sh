@@ -147,6 +147,20 @@ expect_ok "report --force" $HEAPLAB report --force "$T/run"
 grep -q '<section id="heapmaps">' "$H"; ok $? "--force: report.html written anew"
 [ "$(sum_recorded "$T/run")" = "$sum" ]; ok $? "--force: the run's files still unchanged"
 
+# --- links planted where the report's pictures go -------------------------
+cp -r "$T/run" "$T/sym"
+rm -f "$T/sym"/report.html "$T/sym"/report.md "$T/sym"/report-*
+echo precious >"$T/precious"
+ln -s "$T/precious" "$T/sym/report-breakdown.png"
+ln -s run.json "$T/sym/report-heapmap-freed.png"
+rsum=$(cksum <"$T/sym/run.json")
+expect_run "a report-* link already there" 2 "already has a report" $HEAPLAB report "$T/sym"
+expect_ok "report --force over planted links" $HEAPLAB report --force "$T/sym"
+[ "$(cat "$T/precious")" = precious ]; ok $? "--force: the file a link pointed at is untouched"
+[ "$(cksum <"$T/sym/run.json")" = "$rsum" ]; ok $? "--force: run.json, pointed at by a link, untouched"
+[ ! -L "$T/sym/report-breakdown.png" ] && head -c 4 "$T/sym/report-breakdown.png" | grep -q PNG
+ok $? "--force: the link replaced by the report's own PNG"
+
 # --- incomplete: no samples.tsv, no plots -----------------------------------
 mkdir "$T/inc"
 (cd "$T/run" && ls | grep -v -e '^report' -e '^samples\.tsv$' -e '^timeline\.' | xargs -I{} cp {} "$T/inc/")
