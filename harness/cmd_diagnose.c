@@ -161,23 +161,71 @@ static size_t watch(pid_t pid, hl_glibc_layout_t *cache, long watch_s, hl_diag_s
 }
 
 /* gdb attaches, calls malloc_trim(0) in the process and detaches. */
+/* The process's state letter from /proc/PID/stat ('?' unknown). */
+static char proc_state(pid_t pid)
+{
+	hl_buf_t b = {0};
+	char st = '?';
+	if (hl_procfs_read(pid, "stat", &b, NULL) == 0 && b.data) {
+		const char *r = strrchr(b.data, ')'); /* the name may hold anything */
+		if (r && r[1] == ' ' && r[2])
+			st = r[2];
+	}
+	hl_buf_free(&b);
+	return st;
+}
+
+/* gdb attaches, calls malloc_trim(0) in the process and detaches; never on
+ * a process that is stopped, traced or in uninterruptible sleep (the call
+ * could not finish, and gdb would leave it inside malloc_trim), and never
+ * for more than 30 s. */
 static int gdb_trim(pid_t pid, hl_error_t *err)
 {
 	if (system("command -v gdb >/dev/null 2>&1") != 0)
 		return hl_error_set(err, -ENOENT,
 				    "--trim needs gdb to call malloc_trim(0) inside the process "
 				    "(apt-get install gdb)");
+	char st = proc_state(pid);
+	if (st == 'T' || st == 't' || st == 'D' || st == 'Z' || st == 'X')
+		return hl_error_set(err, -EBUSY,
+				    "process %d is %s (state %c): malloc_trim(0) was not called, the "
+				    "process is as it was%s",
+				    (int)pid,
+				    st == 'D'		     ? "in uninterruptible sleep"
+				    : st == 'Z' || st == 'X' ? "gone (a zombie)"
+				    : st == 't'		     ? "being traced by a debugger"
+							     : "stopped",
+				    st, st == 'T' ? " (continue it first: kill -CONT)" : "");
 	char cmd[256];
 	snprintf(cmd, sizeof cmd,
-		 "gdb -p %d -batch -nx -ex 'call (int) malloc_trim(0)' >/dev/null 2>&1 </dev/null",
+		 "timeout -k 5 30 gdb -p %d -batch -nx -ex 'set unwindonsignal on' "
+		 "-ex 'call (int) malloc_trim(0)' 2>&1 </dev/null",
 		 (int)pid);
-	int st = system(cmd);
-	if (st != 0)
+	FILE *p = popen(cmd, "r");
+	char line[512], last[512] = "";
+	bool perm = false, sig = false;
+	while (p && fgets(line, sizeof line, p)) {
+		perm |= strstr(line, "ptrace: Operation not permitted") != NULL;
+		sig |= strstr(line, "signaled while in a function called from GDB") != NULL;
+		if (strstr(line, "rror") || strstr(line, "signal"))
+			snprintf(last, sizeof last, "%s", line);
+	}
+	int rc = p ? pclose(p) : -1;
+	int code = rc >= 0 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+	last[strcspn(last, "\n")] = '\0';
+	if (code == 124 || code == 137)
+		return hl_error_set(err, -ETIMEDOUT,
+				    "gdb did not finish calling malloc_trim(0) in %d within 30 s and was "
+				    "stopped",
+				    (int)pid);
+	if (perm)
 		return hl_error_set(err, -EPERM,
-				    "gdb could not attach to %d and call malloc_trim(0) (exit %d): it "
-				    "needs the same user and ptrace permission "
-				    "(/proc/sys/kernel/yama/ptrace_scope), or root",
-				    (int)pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+				    "gdb may not attach to %d: it needs the same user and ptrace "
+				    "permission (/proc/sys/kernel/yama/ptrace_scope), or root",
+				    (int)pid);
+	if (code != 0 || sig)
+		return hl_error_set(err, -EIO, "gdb could not call malloc_trim(0) in %d (exit %d)%s%s",
+				    (int)pid, code, last[0] ? ": " : "", last);
 	return 0;
 }
 
@@ -323,28 +371,41 @@ static cJSON *to_json(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 	return o;
 }
 
-static int write_out(const char *dir, const char *text, hl_error_t *err)
+/* Writes the diagnosis into the file claimed at the start (fd); a write
+ * that fails removes the file, so DIR is left empty, not half-written. */
+static int write_out(int fd, const char *dir, const char *text, hl_error_t *err)
 {
-	int fd = outdir_claim(dir, "diagnosis.json", err);
-	if (fd < 0)
-		return fd;
 	size_t len = strlen(text), off = 0;
-	while (off < len) {
+	int e = 0;
+	while (off < len && !e) {
 		ssize_t n = write(fd, text + off, len - off);
-		if (n <= 0) {
-			int e = errno;
-			close(fd);
-			return hl_error_set(err, -e, "cannot write %s/diagnosis.json: %s", dir,
-					    strerror(e));
-		}
-		off += (size_t)n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			e = n < 0 ? errno : EIO;
+		else
+			off += (size_t)n;
 	}
-	if (write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-		close(fd);
-		return hl_error_set(err, -EIO, "cannot write %s/diagnosis.json", dir);
-	}
+	if (!e && (write(fd, "\n", 1) != 1 || fsync(fd) != 0))
+		e = errno ? errno : EIO;
 	close(fd);
+	if (e) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/diagnosis.json", dir);
+		unlink(path);
+		return hl_error_set(err, -e, "cannot write %s/diagnosis.json: %s", dir, strerror(e));
+	}
 	return 0;
+}
+
+static void unclaim(int fd, const char *dir)
+{
+	char path[PATH_MAX];
+	if (fd < 0)
+		return;
+	close(fd);
+	snprintf(path, sizeof path, "%s/diagnosis.json", dir);
+	unlink(path);
 }
 
 int cmd_diagnose(int argc, char **argv)
@@ -357,14 +418,23 @@ int cmd_diagnose(int argc, char **argv)
 	memset(&cache, 0, sizeof cache);
 	hl_diagnosis_t d;
 	hl_error_t err = {0};
+	/* DIR is claimed before anything is watched or trimmed: a DIR in use
+	 * fails now, not after the process was changed */
+	int outfd = -1;
+	if (o.out && (outfd = outdir_claim(o.out, "diagnosis.json", &err)) < 0) {
+		say_error("%s (nothing was diagnosed)", err.msg);
+		return 1;
+	}
 	if (hl_diagnose(o.pid, &cache, &d, &err)) {
 		say_error("%s", err.msg);
+		unclaim(outfd, o.out);
 		return 1;
 	}
 	size_t ns = 1;
 	hl_diag_sample_t *s = calloc((size_t)o.watch_s + 1, sizeof *s);
 	if (!s) {
 		hl_diagnosis_free(&d);
+		unclaim(outfd, o.out);
 		say_error("out of memory");
 		return 1;
 	}
@@ -395,8 +465,12 @@ int cmd_diagnose(int argc, char **argv)
 	else
 		print_text(&d, &v, &t);
 	if (o.out) {
-		if (!text || write_out(o.out, text, &err)) {
-			say_error("%s (nothing was changed there)", text ? err.msg : "out of memory");
+		if (!text) {
+			unclaim(outfd, o.out);
+			say_error("out of memory: %s/diagnosis.json was not written", o.out);
+			status = 1;
+		} else if (write_out(outfd, o.out, text, &err)) {
+			say_error("%s (the directory is left empty)", err.msg);
 			status = 1;
 		} else if (!o.json) {
 			printf("written: %s/diagnosis.json\n", o.out);

@@ -713,6 +713,28 @@ static void watching(void)
 	T_EQ_INT(live_sh(cmd, &out), 1, "--trim without gdb: exit 1");
 	T_OK(out.data && strstr(out.data, "apt-get install gdb"), "names the package");
 	hl_buf_free(&out);
+	/* a stopped process is not called into (gdb would leave it inside
+	 * malloc_trim when it is continued) */
+	kill(pid, SIGSTOP);
+	usleep(100000);
+	snprintf(cmd, sizeof cmd, "%s diagnose --trim %d 2>&1", heaplab, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 1, "--trim on a stopped process: exit 1");
+	T_OK(out.data && strstr(out.data, "stopped (state T)") && strstr(out.data, "kill -CONT"),
+	     "says it is stopped and what to do");
+	hl_buf_free(&out);
+	kill(pid, SIGCONT);
+	cJSON *after = diagnose(pid, "");
+	T_OK(after && part(after, "bin_held") > 70 << 20,
+	     "and the process was not trimmed: still bin-held (%lld)",
+	     (long long)(after ? part(after, "bin_held") : -1));
+	cJSON_Delete(after);
+	/* --out into a directory in use: refused before the process is touched */
+	snprintf(cmd, sizeof cmd, "%s diagnose --trim --out tests %d 2>&1", heaplab, (int)pid);
+	T_EQ_INT(live_sh(cmd, &out), 1, "--trim --out into a directory in use: exit 1");
+	hl_buf_free(&out);
+	after = diagnose(pid, "");
+	T_OK(after && part(after, "bin_held") > 70 << 20, "before anything was trimmed");
+	cJSON_Delete(after);
 	stop(pid);
 }
 
