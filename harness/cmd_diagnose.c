@@ -128,7 +128,7 @@ static size_t watch(pid_t pid, hl_glibc_layout_t *cache, long watch_s, hl_diag_s
 	size_t n = 0;
 	double t0 = now_s();
 	*exited = false;
-	s[n++] = (hl_diag_sample_t){0, d->status_rss_bytes, d->walk.live_bytes};
+	s[n++] = (hl_diag_sample_t){0, d->status_rss_bytes, d->walk.live_bytes, d->walk.held_back_bytes};
 	for (long k = 1; k <= watch_s; k++) {
 		double due = t0 + (double)k;
 		while (now_s() < due)
@@ -144,7 +144,7 @@ static size_t watch(pid_t pid, hl_glibc_layout_t *cache, long watch_s, hl_diag_s
 			continue;
 		}
 		int64_t rss = statm_rss(pid);
-		s[n++] = (hl_diag_sample_t){now_s() - t0, rss, w.live_bytes};
+		s[n++] = (hl_diag_sample_t){now_s() - t0, rss, w.live_bytes, w.held_back_bytes};
 		hl_walk_free(&w);
 		char a[32], b[32];
 		fprintf(stderr, "\rheaplab: watching %ld/%ld s: live %s, RSS %s   ", k, watch_s,
@@ -438,7 +438,7 @@ int cmd_diagnose(int argc, char **argv)
 		say_error("out of memory");
 		return 1;
 	}
-	s[0] = (hl_diag_sample_t){0, d.status_rss_bytes, d.walk.live_bytes};
+	s[0] = (hl_diag_sample_t){0, d.status_rss_bytes, d.walk.live_bytes, d.walk.held_back_bytes};
 	bool exited = false;
 	if (o.watch_s && d.walk_valid)
 		ns = watch(o.pid, &cache, o.watch_s, s, &d, &exited);

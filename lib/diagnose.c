@@ -357,13 +357,17 @@ int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error
 	} else {
 		snprintf(d->walk_error, sizeof d->walk_error, "%s", werr.msg);
 	}
-	hl_peek_close(&pk);
 
 	/* the rest, from smaps; RSS itself from the same reading, so that the
-	 * remainder is what the heap's own count does not match */
+	 * remainder is what the heap's own count does not match. A region the
+	 * classes split (mmapped chunks the kernel had merged into one mapping)
+	 * has no smaps figure of its own: its resident pages are counted in
+	 * pagemap. */
 	for (size_t i = 0; i < d->regions.n; i++) {
 		const hl_region_t *r = &d->regions.v[i];
 		int64_t rss = r->rss_bytes > 0 ? r->rss_bytes : 0;
+		if (r->rss_bytes < 0 && r->end > r->start)
+			hl_peek_resident(&pk, r->start, r->end - r->start, &rss);
 		d->rss_bytes += rss;
 		switch (r->cls) {
 		case HL_REGION_BRK_HEAP:
@@ -379,6 +383,7 @@ int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error
 		default: d->parts[HL_PART_OTHER] += rss; break;
 		}
 	}
+	hl_peek_close(&pk);
 	d->status_rss_bytes = st.vm_rss_bytes;
 	int64_t sum = 0;
 	for (int p = 0; p < HL_NPARTS; p++)
@@ -400,6 +405,15 @@ void hl_diagnosis_free(hl_diagnosis_t *d)
 	d->narenas = 0;
 }
 
+/* bytes with its sign: "-190.7 MiB", "+2.0 MiB" */
+static const char *signed_bytes(int64_t v, char *out, size_t n)
+{
+	char a[32];
+	hl_units_bytes(v < 0 ? -v : v, a, sizeof a);
+	snprintf(out, n, "%s%s", v < 0 ? "-" : v > 0 ? "+" : "", a);
+	return out;
+}
+
 void hl_diag_verdict(const hl_diag_sample_t *s, size_t n, int64_t held_back, hl_diag_verdict_t *v)
 {
 	char a[32], b[32], c[32];
@@ -411,6 +425,8 @@ void hl_diag_verdict(const hl_diag_sample_t *s, size_t n, int64_t held_back, hl_
 			 "bytes for S seconds");
 		return;
 	}
+	/* what is held back at the end of the watch, not at its start */
+	held_back = s[n - 1].held_back_bytes;
 	int64_t grow = s[n - 1].live_bytes - s[0].live_bytes;
 	size_t up = 0;
 	for (size_t i = 1; i < n; i++)
@@ -428,9 +444,9 @@ void hl_diag_verdict(const hl_diag_sample_t *s, size_t n, int64_t held_back, hl_
 	} else if (held_back > s[n - 1].rss_bytes / 4) {
 		snprintf(v->kind, sizeof v->kind, "retention");
 		snprintf(v->text, sizeof v->text,
-			 "retention: live bytes steady (%s over %.0f s) while glibc holds back %s "
-			 "of the %s resident",
-			 hl_units_bytes(grow, a, sizeof a), secs,
+			 "retention: live bytes %s (%s over %.0f s) while glibc holds back %s of "
+			 "the %s resident",
+			 grow < -floor ? "fell" : "steady", signed_bytes(grow, a, sizeof a), secs,
 			 hl_units_bytes(held_back, b, sizeof b),
 			 hl_units_bytes(s[n - 1].rss_bytes, c, sizeof c));
 	} else {
@@ -438,7 +454,6 @@ void hl_diag_verdict(const hl_diag_sample_t *s, size_t n, int64_t held_back, hl_
 		snprintf(v->text, sizeof v->text,
 			 "steady: live bytes changed by %s over %.0f s and glibc holds back "
 			 "little (%s)",
-			 hl_units_bytes(grow, a, sizeof a), secs,
-			 hl_units_bytes(held_back, b, sizeof b));
+			 signed_bytes(grow, a, sizeof a), secs, hl_units_bytes(held_back, b, sizeof b));
 	}
 }

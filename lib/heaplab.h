@@ -685,6 +685,7 @@ bool hl_diag_exited(pid_t pid);
 typedef struct hl_diag_sample {
 	double t_s;
 	int64_t rss_bytes, live_bytes;
+	int64_t held_back_bytes; /* from the same walk */
 } hl_diag_sample_t;
 
 typedef struct hl_diag_verdict {
@@ -693,8 +694,9 @@ typedef struct hl_diag_verdict {
 } hl_diag_verdict_t;
 
 /* Live bytes over time: growing in most intervals by more than 5% (at
- * least 1 MiB) is a leak; steady while more than a quarter of RSS is held
- * back is retention; otherwise steady. Fewer than 2 samples: unknown. */
+ * least 1 MiB) is a leak; steady or falling while more than a quarter of
+ * RSS is held back at the last sample is retention; otherwise steady.
+ * Fewer than 2 samples: unknown (held_back is then unused). */
 void hl_diag_verdict(const hl_diag_sample_t *s, size_t n, int64_t held_back,
 		     hl_diag_verdict_t *v);
 

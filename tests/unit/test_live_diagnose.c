@@ -307,6 +307,41 @@ static void foreign(void)
 	stop(pid);
 }
 
+/* Memory freed during the watch and held: live falls, RSS stays. */
+static void falling(void)
+{
+	pid_t pid = perl_ready("$| = 1; my @a = map { 'x' x 4000 } 1 .. 40000; my $pin = 'y' x 100; "
+			       "print \"ready\\n\"; select(undef, undef, undef, 1.5); @a = (); undef @a; "
+			       "sleep 60;",
+			       NULL, 0);
+	cJSON *j = diagnose(pid, "--watch 3");
+	const cJSON *v = cJSON_GetObjectItem(j, "verdict");
+	const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(v, "text"));
+	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(v, "kind")), "retention",
+		 "live bytes freed during the watch, RSS held: retention (%s)", text ? text : "");
+	T_OK(text && strstr(text, "fell") && strstr(text, "(-"), "says live bytes fell, with the sign");
+	cJSON_Delete(j);
+	stop(pid);
+}
+
+/* Mmapped chunks side by side: the kernel merges them into one mapping,
+ * which the region classes split; the parts still add up. */
+static void merged_mmaps(void)
+{
+	pid_t pid = perl_ready("$| = 1; my @a = map { 'x' x (1 << 20) } 1 .. 20; print \"ready\\n\"; "
+			       "sleep 60;",
+			       NULL, 0);
+	cJSON *j = diagnose(pid, "");
+	T_OK(j != NULL, "20 mmapped chunks of 1 MiB: diagnosed");
+	if (j) {
+		adds_up(j, "20 mmapped chunks");
+		T_OK(part(j, "mmapped_chunks") >= 20 << 20,
+		     "the chunks' pages are mmapped_chunks (%lld)", (long long)part(j, "mmapped_chunks"));
+	}
+	cJSON_Delete(j);
+	stop(pid);
+}
+
 /* mmap_threshold_drift frees one mmapped block of --size bytes, which
  * raises the threshold to that chunk's size; the --blocks blocks of --size
  * after it then come from the brk heap, and a pin after the last keeps them
@@ -780,6 +815,8 @@ int main(void)
 	tcache_pin();
 	arena_bloat();
 	foreign();
+	merged_mmaps();
+	falling();
 	mmap_drift();
 	glibc_version();
 	watching();
