@@ -446,6 +446,18 @@ int hl_report_watch_svg(const hl_diagfile_t *d, hl_buf_t *o)
 
 /* ------------------------------------------------------------ inline SVG */
 
+/* A name as an HTML id or class: letters, digits, '-' and '_' only. */
+static const char *html_name(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; *s && k + 1 < n; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-' || *s == '_')
+			out[k++] = *s;
+	out[k] = '\0';
+	return out;
+}
+
 static bool has_ci(const char *s, const char *needle)
 {
 	size_t n = strlen(needle);
@@ -467,6 +479,28 @@ static bool has_handler(const char *s)
 			q++;
 		if (q > p + 3 && *q == '=')
 			return true;
+	}
+	return false;
+}
+
+
+/* Whether an attribute or style refers to anything but a part of the SVG
+ * itself (#id): href, xlink:href, src, url(...). "//host/x" has no scheme,
+ * so "://" alone does not find it. */
+static bool refers_outside(const char *s)
+{
+	static const char *const keys[] = {"href=", "src=", "url("};
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		size_t kl = strlen(keys[k]);
+		for (const char *p = s; *p; p++) {
+			if (strncasecmp(p, keys[k], kl))
+				continue;
+			const char *v = p + kl;
+			while (*v == ' ' || *v == '"' || *v == '\'' || *v == '\t' || *v == '\n')
+				v++;
+			if (*v != '#' && !(k == 2 && *v == ')'))
+				return true;
+		}
 	}
 	return false;
 }
@@ -533,7 +567,8 @@ char *hl_report_inline_svg(const char *svg, size_t len, char *why, size_t whysz)
 		free(s);
 		return NULL;
 	}
-	if (strstr(s, "://") || has_ci(s, "javascript:") || has_ci(s, "@import")) {
+	if (strstr(s, "://") || has_ci(s, "javascript:") || has_ci(s, "@import") ||
+	    refers_outside(s)) {
 		snprintf(why, whysz, "it refers to something outside itself");
 		free(s);
 		return NULL;
@@ -718,7 +753,8 @@ static int html_notes(hl_buf_t *o, const hl_report_t *r)
 static int html_figure(hl_buf_t *o, const hl_report_figure_t *f)
 {
 	int rc = 0;
-	P("<section id=\"%s\"><h2>", f->id);
+	char fid[160];
+	P("<section id=\"%s\"><h2>", html_name(f->id, fid, sizeof fid));
 	H(f->title);
 	P("</h2><figure>\n");
 	if (f->svg)
@@ -806,7 +842,9 @@ static int html_observations(hl_buf_t *o, const hl_run_t *run)
 static int html_verdict(hl_buf_t *o, const char *kind, const char *text)
 {
 	int rc = 0;
-	P("<section id=\"verdict\"><h2>Verdict</h2><p class=\"verdict %s\">", kind);
+	char cls[64];
+	P("<section id=\"verdict\"><h2>Verdict</h2><p class=\"verdict %s\">",
+	  html_name(kind, cls, sizeof cls));
 	H(text);
 	P("</p></section>\n");
 	return rc;
@@ -903,7 +941,8 @@ static int html_maps(hl_buf_t *o, const hl_report_t *r)
 	rc = rc ? rc : html_legend(o);
 	for (size_t i = 0; !rc && i < r->nmaps; i++) {
 		const hl_report_map_t *m = &r->maps[i];
-		P("<figure id=\"%s\" class=\"heapmap\"><figcaption><b>", m->id);
+		char id[160];
+		P("<figure id=\"%s\" class=\"heapmap\"><figcaption><b>", html_name(m->id, id, sizeof id));
 		H(m->title);
 		P("</b>");
 		if (m->valid) {

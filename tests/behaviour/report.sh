@@ -204,6 +204,13 @@ ok $? "recording: the timeline drawn from samples.tsv, and said so"
 grep -Eq 'https?://|<script' "$R"; [ $? -ne 0 ]; ok $? "recording: nothing fetched, no script"
 
 # --- a diagnosis ------------------------------------------------------------
+# a diagnosis whose verdict kind would break out of its attribute
+cp -r tests/fixtures/diagnosis "$T/diaghost"
+sed -i 's/"kind": *"retention"/"kind": "\\"><img src=\/\/e.example\/x>"/' "$T/diaghost/diagnosis.json"
+grep -q 'img src' "$T/diaghost/diagnosis.json"; ok $? "hostile verdict kind planted"
+$HEAPLAB report "$T/diaghost" >/dev/null 2>&1
+[ -s "$T/diaghost/report.html" ] && ! grep -q '<img' "$T/diaghost/report.html"
+ok $? "a verdict kind cannot add an element to report.html"
 cp -r tests/fixtures/diagnosis "$T/diag"
 expect_ok "report on a diagnosis" $HEAPLAB report "$T/diag"
 D=$T/diag/report.html

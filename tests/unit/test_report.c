@@ -317,6 +317,9 @@ static void inline_svg(void)
 		{"<svg><SCRIPT/></svg>", "script"},
 		{"<svg><image href=\"https://example.org/a.png\"/></svg>", "outside itself"},
 		{"<svg><style>@import 'a.css';</style></svg>", "outside itself"},
+		{"<svg><image href=\"//evil.example/x.png\"/></svg>", "outside itself"},
+		{"<svg><rect style=\"fill: url(//evil.example/p)\"/></svg>", "outside itself"},
+		{"<svg><use xlink:href='other.svg#a'/></svg>", "outside itself"},
 		{"<html>no svg</html>", "not an SVG"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -324,6 +327,10 @@ static void inline_svg(void)
 		T_OK(!s && strstr(why, bad[i].says), "not inlined: %s (%s)", bad[i].svg, why);
 		free(s);
 	}
+	const char *own = "<svg><rect style=\"fill: url(#grad)\"/><use href=\"#p\"/></svg>";
+	s = hl_report_inline_svg(own, strlen(own), why, sizeof why);
+	T_OK(s != NULL, "its own #references are inlined (%s)", s ? "" : why);
+	free(s);
 }
 
 /* ------------------------------------------------------------ the report */
