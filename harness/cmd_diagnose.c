@@ -315,9 +315,15 @@ static cJSON *to_json(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 		cJSON_AddStringToObject(o, "walk_error", d->walk_error);
 	else
 		cJSON_AddBoolToObject(o, "walk_complete", d->walk.complete);
-	cJSON_AddNumberToObject(o, "mmap_threshold", (double)d->walk.mmap_threshold);
-	cJSON_AddNumberToObject(o, "trim_threshold", (double)d->walk.trim_threshold);
-	cJSON_AddNumberToObject(o, "releasable_bytes", (double)d->walk.releasable_bytes);
+	if (d->walk_valid) {
+		cJSON_AddNumberToObject(o, "mmap_threshold", (double)d->walk.mmap_threshold);
+		cJSON_AddNumberToObject(o, "trim_threshold", (double)d->walk.trim_threshold);
+		cJSON_AddNumberToObject(o, "releasable_bytes", (double)d->walk.releasable_bytes);
+	} else { /* not known without a walk: absent, never 0 */
+		cJSON_AddNullToObject(o, "mmap_threshold");
+		cJSON_AddNullToObject(o, "trim_threshold");
+		cJSON_AddNullToObject(o, "releasable_bytes");
+	}
 	cJSON *arenas = cJSON_AddArrayToObject(o, "arenas");
 	for (size_t i = 0; i < d->narenas; i++) {
 		const hl_diag_arena_t *ar = &d->arenas[i];

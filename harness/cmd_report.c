@@ -72,6 +72,14 @@ static bool is_dir(const char *dir, const char *name)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static bool exists_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
 /* Whether dir holds any file of a report (report.html, report.md,
  * report-*), the first one's name into name. */
 static bool report_files(const char *dir, char *name, size_t n)
@@ -612,11 +620,18 @@ int cmd_report(int argc, char **argv)
 			       c.png_failed);
 	list_files(&c);
 
-	hl_buf_t text = {0};
-	if (hl_report_markdown(&c.r, &text) != 0 || put_buf(&c, "report.md", &text) != 0 ||
-	    hl_report_html(&c.r, &text) != 0 || put_buf(&c, "report.html", &text) != 0) {
-		if (!c.write_failed)
+	hl_buf_t text = {0}, md = {0};
+	int made = hl_report_markdown(&c.r, &md) == 0 && hl_report_html(&c.r, &text) == 0;
+	/* report.html first: if it cannot be written, report.md is not written
+	 * either, so no half report is left to block the next try */
+	if (!made || put_buf(&c, "report.html", &text) != 0 || put_buf(&c, "report.md", &md) != 0) {
+		if (!made)
 			say_error("cannot make the report: out of memory");
+		else if (exists_file(dir, "report.html") && !exists_file(dir, "report.md") && !force) {
+			char path[PATH_MAX];
+			snprintf(path, sizeof path, "%s/report.html", dir);
+			unlink(path);
+		}
 		ret = 1;
 	} else {
 		printf("report: %s/report.html\n        %s/report.md\n", dir, dir);
@@ -626,6 +641,7 @@ int cmd_report(int argc, char **argv)
 		ret = c.write_failed ? 1 : 0;
 	}
 	hl_buf_free(&text);
+	hl_buf_free(&md);
 out:
 	for (size_t i = 0; i < c.r.nfigs; i++)
 		free(c.r.figs[i].svg);

@@ -799,6 +799,9 @@ static void bad_input(void)
 	T_OK(j && cJSON_IsFalse(cJSON_GetObjectItem(j, "walked")) &&
 		     strstr(cJSON_GetStringValue(cJSON_GetObjectItem(j, "walk_error")), "no glibc"),
 	     "a static binary: not walked, and why");
+	T_OK(j && cJSON_IsNull(cJSON_GetObjectItem(j, "mmap_threshold")) &&
+		     cJSON_IsNull(cJSON_GetObjectItem(j, "releasable_bytes")),
+	     "and what only a walk knows is null, not 0");
 	T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "glibc")), "unknown",
 		 "a static binary: glibc unknown (no libc.so mapped)");
 	if (j)
