@@ -5,6 +5,7 @@
  * (-ESRCH), not a failure of ours.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,15 +13,39 @@
 
 #include "heaplab.h"
 
+/* Larger files are refused: heaplab's own records and /proc files are far
+ * smaller; a trace of a billion calls is about 7 GB. */
+#define FILE_READ_MAX (8LL << 30)
+
 int hl_file_read(const char *path, hl_buf_t *out, hl_error_t *err)
 {
 	hl_buf_reset(out);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put where a file should be must not hang the open */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		return hl_error_set(err, -e, "cannot open %s: %s", path, strerror(e));
 	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return hl_error_set(err, -EINVAL, "cannot read %s: not a regular file", path);
+	}
+	if (fstat(fd, &st) == 0 && st.st_size > FILE_READ_MAX) {
+		close(fd);
+		return hl_error_set(err, -EFBIG, "cannot read %s: %lld bytes, more than heaplab reads "
+						 "whole (%lld)",
+				    path, (long long)st.st_size, FILE_READ_MAX);
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	for (;;) {
+		if ((long long)out->len > FILE_READ_MAX) {
+			close(fd);
+			return hl_error_set(err, -EFBIG, "cannot read %s: more than %lld bytes", path,
+					    FILE_READ_MAX);
+		}
 		int rc = hl_buf_reserve(out, 16384);
 		if (rc) {
 			close(fd);

@@ -15,6 +15,9 @@
  */
 #include <errno.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "heaplab.h"
 #include "t.h"
 
@@ -579,5 +582,23 @@ int main(void)
 	test_smaps_lines();
 	test_rollup();
 	test_garbage();
+	/* a FIFO or a device where a file should be: refused at once */
+	{
+		char fifo[64];
+		snprintf(fifo, sizeof fifo, "/tmp/heaplab-fifo-%d", (int)getpid());
+		unlink(fifo);
+		hl_buf_t fb = {0};
+		hl_error_t fe = {0};
+		T_OK(mkfifo(fifo, 0600) == 0 && hl_file_read(fifo, &fb, &fe) < 0 &&
+			     strstr(fe.msg, "not a regular file"),
+		     "hl_file_read: a FIFO is refused, not waited on (%s)", fe.msg);
+		unlink(fifo);
+		memset(&fe, 0, sizeof fe);
+		T_OK(hl_file_read("/dev/zero", &fb, &fe) < 0 && strstr(fe.msg, "not a regular file"),
+		     "hl_file_read: /dev/zero is refused, not read without end");
+		T_OK(hl_file_read("/proc/self/status", &fb, NULL) == 0 && fb.len > 100,
+		     "hl_file_read: /proc files still read");
+		hl_buf_free(&fb);
+	}
 	return t_done();
 }
