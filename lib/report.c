@@ -720,6 +720,18 @@ static int cell_bytes(hl_buf_t *o, int64_t v)
 	return rc;
 }
 
+/* part / whole as a percentage with one decimal, rounded (in double: the
+ * byte counts may be large), closing the row; n/a when unknown. */
+static int cell_share(hl_buf_t *o, int64_t part, int64_t whole)
+{
+	int rc = 0;
+	if (whole > 0 && part >= 0)
+		P("<td class=\"num\">%.1f%%</td></tr>\n", 100.0 * (double)part / (double)whole);
+	else
+		P("<td class=\"num\">n/a</td></tr>\n");
+	return rc;
+}
+
 static int html_facts(hl_buf_t *o, const fact_t *f, size_t n)
 {
 	int rc = 0;
@@ -1134,16 +1146,12 @@ static int html_diag(hl_buf_t *o, const hl_report_t *r)
 		H(d->parts[i].name);
 		P("</td>");
 		rc = rc ? rc : cell_bytes(o, d->parts[i].bytes);
-		if (d->rss_bytes > 0 && d->parts[i].bytes >= 0)
-			P("<td class=\"num\">%lld.%lld%%</td></tr>\n",
-			  (long long)(d->parts[i].bytes * 1000 / d->rss_bytes / 10),
-			  (long long)(d->parts[i].bytes * 1000 / d->rss_bytes % 10));
-		else
-			P("<td class=\"num\">n/a</td></tr>\n");
+		rc = rc ? rc : cell_share(o, d->parts[i].bytes, d->rss_bytes);
 	}
 	P("<tr><td>remainder</td>");
 	rc = rc ? rc : cell_bytes(o, d->remainder_bytes);
-	P("<td></td></tr></table></section>\n");
+	rc = rc ? rc : cell_share(o, d->remainder_bytes, d->rss_bytes);
+	P("</table></section>\n");
 
 	P("<section id=\"arenas\"><h2>Arenas</h2>\n");
 	if (!d->narenas) {

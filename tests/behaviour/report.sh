@@ -204,6 +204,11 @@ ok $? "recording: the timeline drawn from samples.tsv, and said so"
 grep -Eq 'https?://|<script' "$R"; [ $? -ne 0 ]; ok $? "recording: nothing fetched, no script"
 
 # --- a diagnosis ------------------------------------------------------------
+# shares of RSS are rounded, not cut: 67,108,864 of the fixture's RSS is 6.1%
+rm -rf "$T/dgr" && cp -r tests/fixtures/diagnosis "$T/dgr" && $HEAPLAB report "$T/dgr" >/dev/null 2>&1
+grep -q 'mmapped_chunks</td><td class="num" title="67108864 bytes">64.0 MiB</td><td class="num">6.1%' "$T/dgr/report.html"
+ok $? "a part's share of RSS is rounded (6.1%, not 6.0%)"
+
 # a diagnosis whose verdict kind would break out of its attribute
 cp -r tests/fixtures/diagnosis "$T/diaghost"
 sed -i 's/"kind": *"retention"/"kind": "\\"><img src=\/\/e.example\/x>"/' "$T/diaghost/diagnosis.json"

@@ -14,7 +14,6 @@
  * Region classes are test_region.c's.
  */
 #include <errno.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
