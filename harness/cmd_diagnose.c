@@ -446,6 +446,10 @@ int cmd_diagnose(int argc, char **argv)
 	}
 	s[0] = (hl_diag_sample_t){0, d.status_rss_bytes, d.walk.live_bytes, d.walk.held_back_bytes};
 	bool exited = false;
+	if (o.watch_s && !d.walk_valid)
+		fprintf(stderr, "heaplab: --watch needs the heap walked, and it was not (%s): no "
+				"samples were taken\n",
+			d.walk_error);
 	if (o.watch_s && d.walk_valid)
 		ns = watch(o.pid, &cache, o.watch_s, s, &d, &exited);
 	hl_diag_verdict_t v;

@@ -77,12 +77,17 @@ int hl_diagfile_parse(const char *buf, size_t len, hl_diagfile_t *d, hl_error_t 
 			    "\"format\" is not \"heaplab-diagnosis\" (not a file heaplab diagnose "
 			    "wrote)");
 	d->version = num(o, "version");
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(o, "version");
+	if (cJSON_IsNumber(ver) && ver->valuedouble != (double)d->version)
+		d->version = HL_UNKNOWN; /* 1.9 is not version 1 */
 	if (d->version != 1) {
-		char m[160];
+		char m[160], v[32] = "not a whole number";
+		if (d->version != HL_UNKNOWN)
+			snprintf(v, sizeof v, "%lld", (long long)d->version);
 		snprintf(m, sizeof m,
-			 "\"version\" is %lld, and this heaplab reads version 1 only; use the "
+			 "\"version\" is %s, and this heaplab reads version 1 only; use the "
 			 "heaplab that wrote it",
-			 (long long)d->version);
+			 v);
 		return fail(d, o, err, HL_ESCHEMA, m);
 	}
 	d->pid = num(o, "pid");

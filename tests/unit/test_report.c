@@ -270,6 +270,8 @@ static void diagfile(void)
 	} bad[] = {
 		{"{\"format\": \"heaplab-diagnosis\", \"version\": 2}", "reads version 1 only",
 		 HL_ESCHEMA},
+		{"{\"format\": \"heaplab-diagnosis\", \"version\": 1.9}", "reads version 1 only",
+		 HL_ESCHEMA},
 		{"{\"format\": \"other\", \"version\": 1}", "is not \"heaplab-diagnosis\"", HL_EPARSE},
 		{"{\"format\": \"heaplab-diagnosis\", \"version\": 1, \"verdict\": {}}",
 		 "\"parts\" is missing", HL_EPARSE},
