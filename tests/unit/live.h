@@ -7,6 +7,7 @@
 #ifndef HL_LIVE_H
 #define HL_LIVE_H
 
+#include <grp.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,11 +51,12 @@ static inline int live_sh(const char *cmd, hl_buf_t *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-/* Starts prog [arg [arg2]] with its stdout on a pipe, which *out reads
- * (NULL: the pipe is closed after the first line); its first line goes into
- * line. */
-static inline pid_t live_spawn(const char *prog, const char *arg, const char *arg2, char *line,
-			       size_t linesz, FILE **out)
+/* Starts argv[0] (looked up in PATH) with argv, env (NAME=VALUE, or NULL)
+ * added and, when uid is not 0, as that user, its stdout on a pipe, which
+ * *out reads (NULL: the pipe is closed after the first line); its first
+ * line goes into line. */
+static inline pid_t live_spawnv(char *const *argv, const char *env, uid_t uid, char *line,
+				size_t linesz, FILE **out)
 {
 	int fds[2];
 	line[0] = '\0';
@@ -65,7 +67,11 @@ static inline pid_t live_spawn(const char *prog, const char *arg, const char *ar
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execl(prog, prog, arg, arg2, (char *)NULL);
+		if (env)
+			putenv((char *)env);
+		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+			_exit(126);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -77,6 +83,14 @@ static inline pid_t live_spawn(const char *prog, const char *arg, const char *ar
 	else if (f)
 		fclose(f);
 	return pid;
+}
+
+/* live_spawnv of prog [arg [arg2]]. */
+static inline pid_t live_spawn(const char *prog, const char *arg, const char *arg2, char *line,
+			       size_t linesz, FILE **out)
+{
+	char *argv[] = {(char *)prog, (char *)arg, (char *)arg2, NULL};
+	return live_spawnv(argv, NULL, 0, line, linesz, out);
 }
 
 /* Runs EXP with the harness options opts and the experiment's args; loads

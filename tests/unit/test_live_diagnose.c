@@ -153,28 +153,9 @@ static double now_s(void)
  * once it is ready. */
 static pid_t perl_ready(const char *code, const char *env, uid_t uid)
 {
-	int fds[2];
-	if (pipe(fds))
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		if (env)
-			putenv((char *)env);
-		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
-			_exit(126);
-		execlp("perl", "perl", "-e", code, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	char line[64] = "";
-	FILE *f = fdopen(fds[0], "r");
-	if (f && !fgets(line, sizeof line, f))
-		line[0] = '\0';
-	if (f)
-		fclose(f);
+	char line[64];
+	char *argv[] = {"perl", "-e", (char *)code, NULL};
+	pid_t pid = live_spawnv(argv, env, uid, line, sizeof line, NULL);
 	T_OK(!strncmp(line, "ready", 5), "perl started and ready");
 	return pid;
 }

@@ -78,6 +78,7 @@ int main(void)
 	FILE *from = NULL;
 	snprintf(arg, sizeof arg, "%d", BLOCKS);
 	pid_t pid = live_spawn("build/tests/helpers/hold_freed", arg, NULL, line, sizeof line, &from);
+	line[strcspn(line, "\n")] = '\0';
 	T_OK(pid > 0 && !strncmp(line, "ready", 5), "the helper built its heap (%s)", line);
 	hl_glibc_layout_t cache;
 	memset(&cache, 0, sizeof cache);
@@ -95,8 +96,9 @@ int main(void)
 	T_OK(w.heaps == NULL && w.chunk == NULL && w.nheaps == 0, "hl_walk_free empties it");
 
 	kill(pid, SIGUSR1);
-	T_OK(from && fgets(line, sizeof line, from) && !strcmp(line, "trimmed 1\n"),
-	     "the helper trimmed (%s)", line);
+	bool trimmed = from && fgets(line, sizeof line, from) && !strcmp(line, "trimmed 1\n");
+	line[strcspn(line, "\n")] = '\0';
+	T_OK(trimmed, "the helper trimmed (%s)", line);
 	T_EQ_INT(hl_walk_process_opts(pid, &cache, HL_WALK_PAGES | HL_WALK_CHUNKS, &w, NULL), 0,
 		 "walked again");
 	check(&w, "trimmed");
