@@ -257,7 +257,7 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph, const char *base)
 	int64_t t0 = now_ms(&c->t0);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int rc = hl_walk_process_opts(c->pid, &c->layout, HL_WALK_PAGES, &w, &err);
+	int rc = hl_walk_process_opts(c->pid, &c->layout, HL_WALK_PAGES | HL_WALK_EXACT, &w, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	(void)t0;
 	s->rss_after_bytes = statm_rss(c->pid);

@@ -322,7 +322,7 @@ int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error
 	hl_region_classify(&d->regions, hl_peek_read16, &pk);
 
 	hl_error_t werr = {0};
-	if (hl_walk_process_opts(pid, cache, HL_WALK_CHUNKS, &d->walk, &werr) == 0) {
+	if (hl_walk_process_opts(pid, cache, HL_WALK_CHUNKS | HL_WALK_EXACT, &d->walk, &werr) == 0) {
 		d->walk_valid = true;
 		d->narenas = d->walk.narenas;
 		d->arenas = calloc(d->narenas ? d->narenas : 1, sizeof *d->arenas);

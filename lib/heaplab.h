@@ -188,6 +188,11 @@ typedef struct hl_peek {
 	int64_t reads;        /* process_vm_readv calls made */
 	int64_t bytes_read;
 	int64_t refused;      /* reads refused: a page was not present */
+	int64_t pagemap_reads; /* pread calls on pagemap */
+	/* an image's: called before every read of it, so a test can change
+	 * the image while it is walked */
+	void (*tick)(void *ctx);
+	void *tick_ctx;
 } hl_peek_t;
 
 int hl_peek_open(hl_peek_t *p, pid_t pid, hl_error_t *err);
@@ -206,12 +211,64 @@ int hl_peek_page_resident(hl_peek_t *p, uint64_t addr, bool *resident);
 /* Reads len bytes at addr if all their pages are present: 0, or -EFAULT
  * (refused, nothing read) or another negative errno. */
 int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len);
-/* Reads n records of len bytes at ascending addresses addr[0..n-1] in one
- * process_vm_readv, after one pagemap lookup for the span they cover (at
- * most 16 MiB). Stops before the first record with a page not present;
- * *done says how many were read. */
-int hl_peek_read_many(hl_peek_t *p, const uint64_t *addr, size_t n, size_t len, void *out,
-		      size_t *done);
+/* n raw pagemap entries from page number first_page on (of the image, for
+ * an image): the bytes read, or a negative errno. */
+ssize_t hl_peek_pagemap(hl_peek_t *p, uint64_t *e, size_t n, uint64_t first_page);
+/* process_vm_readv of k pieces (or their copy from the image), unchecked:
+ * only for pieces already checked present. */
+struct iovec;
+ssize_t hl_peek_vm_read(hl_peek_t *p, const struct iovec *local, const struct iovec *remote,
+			size_t k);
+
+/* ---------------------------------------------------------------- pagemap.c */
+
+/* A pagemap snapshot of some ranges (the heaps): one bit per page, set when
+ * the page is in RAM and not swapped, read in large pieces; each window of
+ * 64 pages is stamped with when it was read, and a read that relies on a
+ * window older than max_age_ns reads that window again first. */
+#define HL_PMAP_MAX_AGE_NS (250LL * 1000000)
+typedef struct hl_pmap_range {
+	uint64_t start, end; /* page-aligned */
+	uint64_t *bits;
+	int64_t *stamp;      /* CLOCK_MONOTONIC ns, per window */
+} hl_pmap_range_t;
+
+typedef struct hl_pmap {
+	hl_pmap_range_t *v;
+	size_t n;
+	int64_t max_age_ns;
+	int64_t loads, refreshes; /* windows (re)read, for the figures */
+} hl_pmap_t;
+
+void hl_pmap_init(hl_pmap_t *m);
+void hl_pmap_free(hl_pmap_t *m);
+/* Adds [start, end) (rounded out to pages); ranges may not overlap. */
+int hl_pmap_add(hl_pmap_t *m, uint64_t start, uint64_t end, long page_size);
+/* Reads every range's pagemap now. */
+int hl_pmap_load(hl_peek_t *p, hl_pmap_t *m);
+/* *present: every page of [addr, addr + len) in RAM, by answers at most
+ * max_age_ns old (pages outside the ranges: asked afresh). */
+int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present);
+/* The page at page_addr as last read: 1 resident, 0 not, -1 outside. */
+int hl_pmap_page(const hl_pmap_t *m, uint64_t page_addr, long page_size);
+/* Resident bytes of the whole pages in [from, from + len), as last read;
+ * -1 when a page lies outside the ranges. */
+int64_t hl_pmap_resident(const hl_pmap_t *m, uint64_t from, uint64_t len, long page_size);
+
+/* One piece of a batched read: len bytes at addr into buf; ok says how it
+ * went: 1 read, 0 refused (a page not present), -1 the read failed. */
+typedef struct hl_piece {
+	uint64_t addr;
+	void *buf;
+	uint32_t len;
+	int8_t ok;
+} hl_piece_t;
+#define HL_PIECES_MAX 1024 /* IOV_MAX: pieces per process_vm_readv */
+
+/* Reads n pieces, HL_PIECES_MAX per process_vm_readv, each only when the
+ * snapshot says all its pages are present. 0, or -ESRCH (gone). */
+int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n);
+
 /* hl_peek_fn for hl_region_classify (ctx is an hl_peek_t). */
 int hl_peek_read16(void *ctx, uint64_t addr, void *out16);
 
@@ -516,9 +573,13 @@ typedef struct hl_walk_arena {
 	int64_t top_bytes;        /* chunksize(top) (keepcost for the main arena) */
 	int64_t bin_bytes;        /* free chunks in the bins */
 	int64_t tcache_bytes;     /* chunks in tcache found in its heaps */
-	int64_t chunks;           /* chunks walked in its heaps (top excluded) */
-	int64_t live_bytes;       /* usable bytes of in-use chunks (size - 8) */
-	int64_t overhead_bytes;   /* in-use chunks' size fields + malloc's own chunks */
+	int64_t chunks;           /* chunks in its heaps, top and fenceposts excluded
+				   * (an estimate when hl_walk_t.chunks_estimated) */
+	int64_t in_use_chunks;    /* of which in use (the same) */
+	int64_t run_bytes;        /* bytes of the in-use chunks (exact) */
+	int64_t live_bytes;       /* usable bytes of in-use chunks (size - 8; an estimate
+				   * to 8 bytes a chunk when the count is) */
+	int64_t overhead_bytes;   /* in use - live - tcache: size fields, malloc's own */
 	int64_t held_back_bytes;  /* resident whole pages inside free chunks and top */
 	int64_t released_bytes;   /* whole pages inside free chunks and top not resident */
 	int64_t top_released_bytes; /* the part of released_bytes inside top */
@@ -560,8 +621,10 @@ typedef struct hl_walk_heap {
 } hl_walk_heap_t;
 
 enum {
-	HL_WALK_CHUNKS = 1, /* keep every chunk in hl_walk_t.chunk */
+	HL_WALK_CHUNKS = 1, /* keep the chunks known in hl_walk_t.chunk (in-use ones
+			     * only with HL_WALK_EXACT) */
 	HL_WALK_PAGES = 2,  /* class every page of every heap */
+	HL_WALK_EXACT = 4,  /* walk every in-use chunk too: exact counts, ~ a copy's cost */
 };
 
 typedef struct hl_walk {
@@ -584,6 +647,10 @@ typedef struct hl_walk {
 	bool complete;            /* false: a part was skipped; warning says why */
 	char warning[256];
 	int64_t reads, bytes_read; /* what the walk cost: process_vm_readv calls, bytes */
+	int64_t pagemap_reads;     /* and pread calls on /proc/PID/pagemap */
+	bool chunks_estimated;     /* chunks, in-use counts and live_bytes are estimates
+				    * from a sample of the in-use runs (not HL_WALK_EXACT) */
+	int64_t sampled_bytes;     /* bytes of in-use chunks walked for them */
 	hl_walk_heap_t *heaps;     /* every heap walked, by arena then address */
 	size_t nheaps;
 	hl_walk_chunk_t *chunk;    /* with HL_WALK_CHUNKS: every chunk, in walk order */
@@ -605,6 +672,11 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
  * checks and results as a process walk; method says "image". */
 int hl_walk_image(const hl_peek_seg_t *segs, size_t nsegs, const hl_glibc_layout_t *l,
 		  uint64_t ma, uint64_t mp, int flags, hl_walk_t *out, hl_error_t *err);
+/* The same, with tick(ctx) called before every read of the image: a test
+ * changes the image under the walk, as a running target would. */
+int hl_walk_image_changing(const hl_peek_seg_t *segs, size_t nsegs, const hl_glibc_layout_t *l,
+			   uint64_t ma, uint64_t mp, int flags, void (*tick)(void *), void *ctx,
+			   hl_walk_t *out, hl_error_t *err);
 const char *hl_page_class_name(hl_page_class_t c); /* "used", "free-resident", ... */
 const char *hl_chunk_class_name(hl_chunk_class_t c); /* "in-use", "tcache", ... */
 void hl_walk_free(hl_walk_t *w);

@@ -75,6 +75,7 @@ static ssize_t pagemap_read(hl_peek_t *p, uint64_t *e, size_t n, uint64_t first)
 	if (!p->segs) {
 		if (first > (uint64_t)INT64_MAX / 8)
 			return 0;
+		p->pagemap_reads++;
 		return pread(p->pagemap_fd, e, n * 8, (off_t)(first * 8));
 	}
 	uint64_t ps = (uint64_t)p->page_size;
@@ -93,6 +94,8 @@ static ssize_t mem_read(hl_peek_t *p, const struct iovec *local, const struct io
 {
 	if (!p->segs)
 		return process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
+	if (p->tick)
+		p->tick(p->tick_ctx);
 	ssize_t n = 0;
 	for (size_t i = 0; i < k; i++) {
 		uint64_t a = (uint64_t)(uintptr_t)remote[i].iov_base;
@@ -108,6 +111,18 @@ static ssize_t mem_read(hl_peek_t *p, const struct iovec *local, const struct io
 		n += (ssize_t)remote[i].iov_len;
 	}
 	return n;
+}
+
+ssize_t hl_peek_pagemap(hl_peek_t *p, uint64_t *e, size_t n, uint64_t first_page)
+{
+	ssize_t got = pagemap_read(p, e, n, first_page);
+	return got < 0 ? -errno : got;
+}
+
+ssize_t hl_peek_vm_read(hl_peek_t *p, const struct iovec *local, const struct iovec *remote,
+			size_t k)
+{
+	return mem_read(p, local, remote, k);
 }
 
 void hl_peek_close(hl_peek_t *p)
@@ -210,53 +225,6 @@ int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len)
 		return errno == ESRCH ? -ESRCH : -errno;
 	p->bytes_read += n;
 	return (size_t)n == len ? 0 : -EFAULT;
-}
-
-#define MANY_SPAN_PAGES 4096 /* 16 MiB of address space per call */
-#define MANY_MAX 1024        /* IOV_MAX */
-
-int hl_peek_read_many(hl_peek_t *p, const uint64_t *addr, size_t n, size_t len, void *out,
-		      size_t *done)
-{
-	*done = 0;
-	if (!n || !len)
-		return 0;
-	if (n > MANY_MAX)
-		n = MANY_MAX;
-	uint64_t ps = (uint64_t)p->page_size;
-	uint64_t first = addr[0] / ps;
-	/* keep the span within one pagemap read */
-	while (n > 1 && (addr[n - 1] + len - 1) / ps - first >= MANY_SPAN_PAGES)
-		n /= 2;
-	uint64_t last = (addr[n - 1] + len - 1) / ps;
-	static __thread uint64_t e[MANY_SPAN_PAGES];
-	size_t ne = (size_t)(last - first + 1);
-	ssize_t got = pagemap_read(p, e, ne, first);
-	if (got != (ssize_t)(ne * 8))
-		return got < 0 ? -errno : -EFAULT;
-	struct iovec local[MANY_MAX], remote[MANY_MAX];
-	size_t k = 0;
-	for (; k < n; k++) {
-		bool present = true;
-		for (uint64_t pg = addr[k] / ps; pg <= (addr[k] + len - 1) / ps; pg++)
-			if (!(e[pg - first] & PM_PRESENT) || (e[pg - first] & PM_SWAPPED))
-				present = false;
-		if (!present) {
-			p->refused++;
-			break;
-		}
-		local[k] = (struct iovec){(char *)out + k * len, len};
-		remote[k] = (struct iovec){(void *)(uintptr_t)addr[k], len};
-	}
-	if (!k)
-		return 0;
-	ssize_t r = mem_read(p, local, remote, k);
-	p->reads++;
-	if (r < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
-	p->bytes_read += r;
-	*done = (size_t)r / len;
-	return 0;
 }
 
 int hl_peek_read16(void *ctx, uint64_t addr, void *out16)

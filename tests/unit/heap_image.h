@@ -157,15 +157,19 @@ static inline int hi_add(heap_image_t *im, int a, uint64_t size, int kind)
 		hi_record(im, c, size, a, HL_CHUNK_FASTBIN);
 		break;
 	}
-	default: /* a bin chunk: fd/bk into the unsorted bin, a footer */
-		hi_put(im, c + 16, ms + l->ms_bins - 16);
-		hi_put(im, c + 24, ms + l->ms_bins - 16);
+	default: { /* a bin chunk: linked at the head of the unsorted bin, a footer */
+		uint64_t bin = ms + l->ms_bins - 16, first = hi_get(im, bin + 16);
+		hi_put(im, c + 16, first);
+		hi_put(im, c + 24, bin);
+		hi_put(im, first + 24, c); /* first->bk (the bin's own bk when empty) */
+		hi_put(im, bin + 16, c);
 		hi_put(im, c + size, size); /* the next chunk's prev_size */
 		im->prev_free[a] = 1;
 		w->bin += (int64_t)size;
 		w->binn++;
 		hi_record(im, c, size, a, HL_CHUNK_BIN);
 		break;
+	}
 	}
 	return 0;
 }
@@ -194,6 +198,12 @@ static inline void hi_init(heap_image_t *im)
 	hi_put(im, mp + l->mp_tcache_count, 7);
 	for (int a = 0; a < 2; a++) {
 		hi_put(im, hi_arena_addr(a) + l->ms_next, hi_arena_addr(!a));
+		/* every bin empty: fd and bk point at the bin (malloc_init_state) */
+		for (int i = 1; i < l->nbins; i++) {
+			uint64_t bin = hi_arena_addr(a) + l->ms_bins + (uint64_t)(i - 1) * 16 - 16;
+			hi_put(im, bin + 16, bin);
+			hi_put(im, bin + 24, bin);
+		}
 		im->tcache[a] = hi_header(im, a, l->tcache_size + 16);
 		hi_record(im, im->tcache[a], l->tcache_size + 16, a, HL_CHUNK_META);
 	}
@@ -241,6 +251,13 @@ static inline int hi_walk(heap_image_t *im, int flags, hl_walk_t *out, hl_error_
 	for (int h = 0; h < 2; h++)
 		im->segs[1 + h] = (hl_peek_seg_t){im->base[h], im->len[h], im->heap[h], im->absent[h]};
 	return hl_walk_image(im->segs, 3, &im->l, HI_LIBC, HI_LIBC + 0x1000, flags, out, err);
+}
+
+/* The same walk as a default one would make: in-use chunks sampled, not
+ * kept. */
+static inline int hi_walk_fast(heap_image_t *im, int flags, hl_walk_t *out, hl_error_t *err)
+{
+	return hi_walk(im, flags & ~HL_WALK_EXACT, out, err);
 }
 
 /* A small xorshift generator, so a seed names an image. */

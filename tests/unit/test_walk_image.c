@@ -161,7 +161,7 @@ static void corrupt(const char *what, const char *says)
 {
 	hl_walk_t w;
 	char why[200] = "";
-	int rc = hi_walk(&im2, HL_WALK_CHUNKS | HL_WALK_PAGES, &w, NULL);
+	int rc = hi_walk(&im2, HL_WALK_EXACT | HL_WALK_CHUNKS | HL_WALK_PAGES, &w, NULL);
 	T_OK(rc == 0 && sane(&w, rc, why, sizeof why), "%s: returns what it has %s", what, why);
 	T_OK(!w.complete && strstr(w.warning, says), "%s: warns '%s' (%s)", what, says, w.warning);
 	hl_walk_free(&w);
@@ -194,7 +194,7 @@ static void by_hand(void)
 	hl_walk_t w;
 	hl_error_t err = {0};
 	char why[300] = "";
-	T_EQ_INT(hi_walk(&im, HL_WALK_CHUNKS | HL_WALK_PAGES, &w, &err), 0, "a built heap walks");
+	T_EQ_INT(hi_walk(&im, HL_WALK_EXACT | HL_WALK_CHUNKS | HL_WALK_PAGES, &w, &err), 0, "a built heap walks");
 	T_OK(exact(&im, &w, why, sizeof why), "every figure is what was built %s", why);
 	T_EQ_STR(w.method, "image", "method says image");
 	T_EQ_INT(w.tcache_chunks, 3, "3 tcache chunks");
@@ -312,7 +312,7 @@ static void corrupted_by_hand(void)
 	im2 = im;
 	hi_put(&im2, HI_LIBC + 0x1000 + l->mp_sbrk_base, 0);
 	hi_put(&im2, ma + l->ms_top, ma + l->ms_bins - 16);
-	rc = hi_walk(&im2, HL_WALK_CHUNKS | HL_WALK_PAGES, &w, &err);
+	rc = hi_walk(&im2, HL_WALK_EXACT | HL_WALK_CHUNKS | HL_WALK_PAGES, &w, &err);
 	T_OK(rc == 0 && w.complete && w.nheaps == 1 && w.heaps[0].arena == 1 &&
 		     w.arenas[0].top_bytes == 0,
 	     "an unused brk heap: complete, only the other arena's heap (%s)", w.warning);
@@ -326,7 +326,7 @@ static void random_valid(void)
 	for (int i = 0; i < n; i++) {
 		hi_random(&im, (uint64_t)i + 1);
 		hl_walk_t w;
-		int rc = hi_walk(&im, HL_WALK_CHUNKS | HL_WALK_PAGES, &w, NULL);
+		int rc = hi_walk(&im, HL_WALK_EXACT | HL_WALK_CHUNKS | HL_WALK_PAGES, &w, NULL);
 		if (rc == 0 && exact(&im, &w, why, sizeof why))
 			ok++;
 		else if (!first[0])
@@ -370,7 +370,7 @@ static void random_corrupt(void)
 				im2.absent[(r >> 60) % 2][(r >> 12) % (HI_HEAP2_LEN / HI_PAGE)] = 1;
 		}
 		hl_walk_t w;
-		int rc = hi_walk(&im2, HL_WALK_CHUNKS | HL_WALK_PAGES, &w, NULL);
+		int rc = hi_walk(&im2, HL_WALK_EXACT | HL_WALK_CHUNKS | HL_WALK_PAGES, &w, NULL);
 		if (sane(&w, rc, why, sizeof why))
 			ok++;
 		else if (!first[0])

@@ -1,0 +1,75 @@
+/*
+ * walk_int.h — what the parts of the walker share (walk.c, walk_lists.c,
+ * walk_runs.c, walk_tcache.c): the walker's state and the chunks it knows.
+ * Not part of libheaplab's interface.
+ */
+#ifndef HL_WALK_INT_H
+#define HL_WALK_INT_H
+
+#include "heaplab.h"
+
+#define HEAP_MAX (64ULL << 20)
+#define CHUNK_HDR 16
+#define MINSIZE 32
+#define MAX_LIST 10000000
+#define MAX_CHUNKS 100000000
+
+/* A chunk the walk knows: every free one (from the lists), top, malloc's
+ * own, and with HL_WALK_EXACT the in-use ones too. */
+typedef struct wchunk {
+	uint64_t addr;
+	uint64_t size; /* chunksize: flags masked */
+	uint32_t heap; /* index into out->heaps */
+	uint8_t cls;   /* hl_chunk_class_t */
+} wchunk_t;
+
+/* A tcache_perthread_struct: its chunk address. */
+typedef struct wtcache {
+	uint64_t chunk;
+	uint8_t *body; /* its tcache_size bytes from chunk + 16, as read */
+	uint8_t how;   /* WT_*: how it was found */
+} wtcache_t;
+
+enum { WT_HEAP_START, WT_TLS, WT_SHAPE };
+
+typedef struct walker {
+	hl_peek_t pk;
+	hl_pmap_t pm;
+	hl_glibc_layout_t l;
+	hl_walk_t *out;
+	int flags; /* HL_WALK_* */
+	uint8_t **ms;      /* each arena's malloc_state, as read (out->arenas order) */
+	uint64_t *first;   /* each heap's first chunk */
+	uint64_t *heap_end; /* and where its chunks end (exactly) */
+	wchunk_t *chunks;
+	size_t nchunks, capchunks;
+	wtcache_t *tc;
+	size_t ntc;
+	const hl_regions_t *maps; /* the process's mappings; NULL for an image */
+	uint64_t rng;             /* the walk's own generator (scans, samples) */
+} walker_t;
+
+void walk_warn(walker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int walk_push(walker_t *w, uint64_t addr, uint64_t size, uint32_t heap, uint8_t cls);
+/* The heap holding [addr, addr + len), or -1. */
+long walk_heap_of(const walker_t *w, uint64_t addr, uint64_t len);
+uint64_t walk_rand(walker_t *w);
+
+/* walk_lists.c: every bin, fastbin and tcache list, batched; pushes their
+ * chunks and counts them into the arenas. */
+void walk_lists(walker_t *w, size_t tc_from);
+
+/* walk_tcache.c: the tcache_perthread_structs at heap starts and through
+ * the threads' TLS (w->tc). */
+void walk_find_tcaches(walker_t *w);
+/* Whether the header + struct at chunk looks like a tcache_perthread_struct
+ * (buf holds tcache_size bytes from chunk + 16). */
+bool walk_is_tcache(const walker_t *w, const uint8_t *buf, uint64_t tcache_count);
+/* Reads the n candidate chunks and keeps those of the struct's shape. */
+void walk_check_tcaches(walker_t *w, const uint64_t *cand, size_t n, uint8_t how);
+
+/* walk_runs.c: the in-use chunks between the known ones: all of them
+ * (HL_WALK_EXACT) or a sample that estimates their count. */
+void walk_runs(walker_t *w);
+
+#endif
