@@ -189,8 +189,12 @@ typedef struct hl_peek {
 	int64_t bytes_read;
 	int64_t refused;      /* reads refused: a page was not present */
 	int64_t pagemap_reads; /* pread calls on pagemap */
-	/* an image's: called before every read of it, so a test can change
-	 * the image while it is walked */
+	int64_t absent_reads;  /* an image's pages read that it marks absent (a
+				* process would have them faulted in): must stay 0 */
+	/* an image's: called before every read or batch of reads, so a test
+	 * can change the image while it is walked (what changes between a
+	 * pagemap answer and the read in the same batch is the one race no
+	 * reader can close without stopping the target) */
 	void (*tick)(void *ctx);
 	void *tick_ctx;
 } hl_peek_t;
@@ -249,6 +253,8 @@ int hl_pmap_load(hl_peek_t *p, hl_pmap_t *m);
 /* *present: every page of [addr, addr + len) in RAM, by answers at most
  * max_age_ns old (pages outside the ranges: asked afresh). */
 int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present);
+/* The same, asking pagemap afresh for those pages now (one pread). */
+int hl_pmap_present_now(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present);
 /* The page at page_addr as last read: 1 resident, 0 not, -1 outside. */
 int hl_pmap_page(const hl_pmap_t *m, uint64_t page_addr, long page_size);
 /* Resident bytes of the whole pages in [from, from + len), as last read;
@@ -262,11 +268,13 @@ typedef struct hl_piece {
 	void *buf;
 	uint32_t len;
 	int8_t ok;
+	bool fresh; /* ask pagemap afresh for its pages, whatever the snapshot's age */
 } hl_piece_t;
 #define HL_PIECES_MAX 1024 /* IOV_MAX: pieces per process_vm_readv */
 
 /* Reads n pieces, HL_PIECES_MAX per process_vm_readv, each only when the
- * snapshot says all its pages are present. 0, or -ESRCH (gone). */
+ * snapshot (or, for a fresh piece, pagemap read just before) says all its
+ * pages are present. 0, or -ESRCH (gone). */
 int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n);
 
 /* hl_peek_fn for hl_region_classify (ctx is an hl_peek_t). */
@@ -625,6 +633,8 @@ enum {
 			     * only with HL_WALK_EXACT) */
 	HL_WALK_PAGES = 2,  /* class every page of every heap */
 	HL_WALK_EXACT = 4,  /* walk every in-use chunk too: exact counts, ~ a copy's cost */
+	HL_WALK_SAMPLED = 8, /* estimate the in-use count from a sample even when all
+			      * runs are small enough to walk (tests) */
 };
 
 typedef struct hl_walk {
@@ -648,6 +658,8 @@ typedef struct hl_walk {
 	char warning[256];
 	int64_t reads, bytes_read; /* what the walk cost: process_vm_readv calls, bytes */
 	int64_t pagemap_reads;     /* and pread calls on /proc/PID/pagemap */
+	int64_t absent_reads;      /* pages read that were not resident: an image's
+				    * count (tests); 0 for a process, by design */
 	bool chunks_estimated;     /* chunks, in-use counts and live_bytes are estimates
 				    * from a sample of the in-use runs (not HL_WALK_EXACT) */
 	int64_t sampled_bytes;     /* bytes of in-use chunks walked for them */
@@ -672,8 +684,8 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
  * checks and results as a process walk; method says "image". */
 int hl_walk_image(const hl_peek_seg_t *segs, size_t nsegs, const hl_glibc_layout_t *l,
 		  uint64_t ma, uint64_t mp, int flags, hl_walk_t *out, hl_error_t *err);
-/* The same, with tick(ctx) called before every read of the image: a test
- * changes the image under the walk, as a running target would. */
+/* The same, with tick(ctx) called before every read or batch of reads: a
+ * test changes the image under the walk, as a running target would. */
 int hl_walk_image_changing(const hl_peek_seg_t *segs, size_t nsegs, const hl_glibc_layout_t *l,
 			   uint64_t ma, uint64_t mp, int flags, void (*tick)(void *), void *ctx,
 			   hl_walk_t *out, hl_error_t *err);

@@ -177,6 +177,38 @@ int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, boo
 	return 0;
 }
 
+int hl_pmap_present_now(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present)
+{
+	*present = true;
+	if (!len)
+		return 0;
+	if (addr + len - 1 < addr)
+		return -EFAULT;
+	uint64_t ps = (uint64_t)p->page_size;
+	uint64_t first = addr / ps, last = (addr + len - 1) / ps;
+	hl_pmap_range_t *r = range_of(m, addr);
+	if (!r || last * ps >= r->end || last - first >= LOAD_PAGES)
+		return hl_peek_present(p, addr, len, present);
+	uint64_t e[64];
+	size_t base = (size_t)(r->start / ps);
+	for (uint64_t pg = first; pg <= last; pg += 64) {
+		size_t n = last - pg + 1 < 64 ? (size_t)(last - pg + 1) : 64;
+		ssize_t got = hl_peek_pagemap(p, e, n, pg);
+		if (got < (ssize_t)(n * 8))
+			return got < 0 ? (int)got : -EFAULT;
+		for (size_t i = 0; i < n; i++) {
+			size_t k = (size_t)(pg + i) - base;
+			bool in = (e[i] & PM_PRESENT) && !(e[i] & PM_SWAPPED);
+			if (in)
+				r->bits[k / 64] |= 1ULL << (k % 64);
+			else
+				r->bits[k / 64] &= ~(1ULL << (k % 64));
+			*present &= in;
+		}
+	}
+	return 0;
+}
+
 int hl_pmap_page(const hl_pmap_t *m, uint64_t page_addr, long page_size)
 {
 	const hl_pmap_range_t *r = range_of(m, page_addr);
@@ -215,6 +247,8 @@ int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n)
 {
 	struct iovec local[HL_PIECES_MAX], remote[HL_PIECES_MAX];
 	size_t idx[HL_PIECES_MAX];
+	if (p->tick)
+		p->tick(p->tick_ctx); /* the target ran since the last batch */
 	for (size_t at = 0; at < n;) {
 		size_t k = 0;
 		for (; at < n && k < HL_PIECES_MAX; at++) {
@@ -223,7 +257,8 @@ int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n)
 			x->ok = 0;
 			if (!x->len)
 				continue;
-			int rc = hl_pmap_present(p, m, x->addr, x->len, &in);
+			int rc = x->fresh ? hl_pmap_present_now(p, m, x->addr, x->len, &in)
+					  : hl_pmap_present(p, m, x->addr, x->len, &in);
 			if (rc == -ESRCH)
 				return rc;
 			if (rc || !in) {

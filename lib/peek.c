@@ -94,8 +94,6 @@ static ssize_t mem_read(hl_peek_t *p, const struct iovec *local, const struct io
 {
 	if (!p->segs)
 		return process_vm_readv(p->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
-	if (p->tick)
-		p->tick(p->tick_ctx);
 	ssize_t n = 0;
 	for (size_t i = 0; i < k; i++) {
 		uint64_t a = (uint64_t)(uintptr_t)remote[i].iov_base;
@@ -107,6 +105,11 @@ static ssize_t mem_read(hl_peek_t *p, const struct iovec *local, const struct io
 			}
 			break;
 		}
+		/* what a process would fault in: counted, so tests can prove it
+		 * never happens */
+		uint64_t ps = (uint64_t)p->page_size, len = remote[i].iov_len;
+		for (uint64_t pg = a / ps; s->absent && len && pg <= (a + len - 1) / ps; pg++)
+			p->absent_reads += s->absent[pg - s->addr / ps] != 0;
 		memcpy(local[i].iov_base, s->bytes + (a - s->addr), remote[i].iov_len);
 		n += (ssize_t)remote[i].iov_len;
 	}
@@ -207,6 +210,8 @@ int hl_peek_read(hl_peek_t *p, uint64_t addr, void *buf, size_t len)
 {
 	if (!len)
 		return 0;
+	if (p->tick)
+		p->tick(p->tick_ctx); /* the target ran since the last read */
 	bool present;
 	int rc = pages_present(p, addr, len, &present);
 	if (rc)

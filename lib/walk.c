@@ -479,6 +479,8 @@ static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
 	int rc = 0;
 	uint8_t *mp = malloc(w->l.mp_size);
 	hl_pmap_init(&w->pm);
+	if (w->pk.segs)
+		w->pm.max_age_ns = 0; /* an image's pagemap is free: ask it before every read */
 	w->rng = 0x686561706c6162ULL; /* "heaplab" */
 	if (!mp) {
 		rc = hl_error_set(err, -ENOMEM, "out of memory");
@@ -572,6 +574,7 @@ static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
 	out->reads = w->pk.reads;
 	out->bytes_read = w->pk.bytes_read;
 	out->pagemap_reads = w->pk.pagemap_reads;
+	out->absent_reads = w->pk.absent_reads;
 	if (w->flags & HL_WALK_CHUNKS) {
 		out->chunk = malloc((w->nchunks ? w->nchunks : 1) * sizeof *out->chunk);
 		if (!out->chunk) {

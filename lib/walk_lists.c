@@ -41,7 +41,9 @@ enum { L_BIN, L_FAST, L_TCACHE };
 #define NRANGES 64
 #define RANGE_MAX (64u << 10)
 #define BATCH_BYTES (8u << 20)
-#define SCAN_AFTER 3        /* rounds a list waits before its heaps are scanned */
+#define SCAN_ROUND 256      /* pages scanned in one round, at most */
+#define SCAN_PAGES 8        /* in clusters of consecutive pages */
+#define SCAN_AFTER 3        /* rounds a slow list runs before its heaps are scanned */
 
 /* ------------------------------------------------------ the cache */
 
@@ -69,7 +71,7 @@ typedef struct lw {
 	uint64_t saved, power, steps; /* Brent */
 	int64_t stride;
 	int same;
-	int waited;
+	long rounds; /* rounds it has been unfinished */
 	bool done;
 } lw_t;
 
@@ -87,7 +89,9 @@ typedef struct lists {
 	size_t *hs;
 	uint8_t *scanned; /* one bit per page of each heap, by out->heaps order */
 	size_t *scan_base; /* bit offset of each heap in scanned */
-	int64_t scan_budget, spec_read, spec_used;
+	int64_t scan_budget, spec_budget, spec_read, spec_used;
+	uint64_t *tops; /* start, end of each top */
+	size_t ntops;
 } lists_t;
 
 static uint64_t hash(uint64_t a)
@@ -354,7 +358,6 @@ static void advance(lists_t *L, lw_t *x)
 		} else if (!from_range(L, x->cur, v)) {
 			return;
 		}
-		x->waited = 0;
 		take(L, x, v);
 	}
 }
@@ -433,7 +436,9 @@ static bool add_piece(batch_t *b, uint64_t addr, uint32_t len, uint8_t what)
 {
 	if (b->n == HL_PIECES_MAX || b->bytes + len > BATCH_BYTES)
 		return false;
-	b->pc[b->n] = (hl_piece_t){addr, b->buf + b->bytes, len, 0};
+	/* more than a node spans other chunks' insides, which a concurrent
+	 * malloc_trim may have released since the snapshot: ask afresh */
+	b->pc[b->n] = (hl_piece_t){addr, b->buf + b->bytes, len, 0, what == B_RANGE || what == B_SCAN};
 	b->what[b->n++] = what;
 	b->bytes += len;
 	return true;
@@ -473,6 +478,18 @@ static void want_range(lists_t *L, batch_t *b, const lw_t *x)
 	add_piece(b, lo, (uint32_t)(hi - lo), B_RANGE);
 }
 
+/* Inside some arena's top: never scanned (top shrinks and grows by itself,
+ * and holds no free chunk). */
+static bool in_top(const lists_t *L, uint64_t pg, uint64_t ps)
+{
+	for (size_t i = 0; i < L->ntops; i++)
+		if (pg + ps > L->tops[2 * i] && pg < L->tops[2 * i + 1])
+			return true;
+	return false;
+}
+
+/* Clusters of up to SCAN_PAGES resident pages at random places in the
+ * heaps of the arenas whose lists are slow, each page scanned once. */
 static void want_scans(lists_t *L, batch_t *b, const bool *arena_waits)
 {
 	walker_t *w = L->w;
@@ -482,7 +499,8 @@ static void want_scans(lists_t *L, batch_t *b, const bool *arena_waits)
 	for (size_t h = 0; h < o->nheaps; h++)
 		if (arena_waits[o->heaps[h].arena])
 			total += (int64_t)((o->heaps[h].end - o->heaps[h].start) / ps);
-	for (int tries = 0; total > 0 && L->scan_budget > 0 && tries < 4 * HL_PIECES_MAX; tries++) {
+	int room = SCAN_ROUND;
+	for (int tries = 0; total > 0 && L->scan_budget > 0 && room > 0 && tries < 64; tries++) {
 		uint64_t k = walk_rand(w) % (uint64_t)total;
 		size_t h = 0;
 		for (;; h++) {
@@ -493,16 +511,27 @@ static void want_scans(lists_t *L, batch_t *b, const bool *arena_waits)
 				break;
 			k -= n;
 		}
-		size_t bit = L->scan_base[h] + (size_t)k;
-		uint64_t pg = o->heaps[h].start + k * ps;
-		if (L->scanned[bit / 8] & (1u << (bit % 8)))
+		uint64_t npages = (o->heaps[h].end - o->heaps[h].start) / ps, start = 0, len = 0;
+		for (uint64_t j = k; j < npages && len < SCAN_PAGES * ps; j++) {
+			size_t bit = L->scan_base[h] + (size_t)j;
+			uint64_t pg = o->heaps[h].start + j * ps;
+			bool seen = L->scanned[bit / 8] & (1u << (bit % 8));
+			L->scanned[bit / 8] |= (uint8_t)(1u << (bit % 8));
+			bool ok = !seen && hl_pmap_page(&w->pm, pg, w->pk.page_size) == 1 &&
+				  !in_top(L, pg, ps);
+			if (ok && !len)
+				start = pg;
+			if (ok)
+				len += ps;
+			else if (len)
+				break;
+		}
+		if (!len)
 			continue;
-		L->scanned[bit / 8] |= (uint8_t)(1u << (bit % 8));
-		if (hl_pmap_page(&w->pm, pg, w->pk.page_size) != 1)
-			continue;
-		if (!add_piece(b, pg, (uint32_t)ps, B_SCAN))
+		if (!add_piece(b, start, (uint32_t)len, B_SCAN))
 			return;
-		L->scan_budget--;
+		L->scan_budget -= (int64_t)(len / ps);
+		room -= (int)(len / ps);
 	}
 }
 
@@ -559,8 +588,10 @@ static bool round_once(lists_t *L, batch_t *b)
 		any = true;
 		if (!want_node(L, b, x->cur, B_NEED))
 			break;
-		x->waited++;
-		if (x->kind != L_TCACHE && x->waited > SCAN_AFTER)
+		/* a list that takes fewer nodes a round than a batch holds is
+		 * read mostly one node a round: enter it elsewhere */
+		x->rounds++;
+		if (x->kind != L_TCACHE && x->rounds > SCAN_AFTER && x->n / x->rounds < 256)
 			arena_waits[x->arena] = true;
 	}
 	if (!any) {
@@ -582,13 +613,11 @@ static bool round_once(lists_t *L, batch_t *b)
 			if (!want_node(L, b, x->cur + (uint64_t)x->stride * (uint64_t)j, B_SPEC))
 				break;
 	}
-	/* chases, while they are worth it */
-	bool chasing = L->spec_read < 4096 || L->spec_used * 8 >= L->spec_read;
-	while (chasing && L->nchase && b->n < HL_PIECES_MAX)
+	/* chases, up to their budget (a chain of guesses that leads nowhere
+	 * dies at its first node that does not look free) */
+	while (L->spec_read < L->spec_budget && L->nchase && b->n < HL_PIECES_MAX)
 		if (!want_node(L, b, L->chase[--L->nchase], B_SPEC))
 			break;
-	if (!chasing)
-		L->nchase = 0;
 	want_scans(L, b, arena_waits);
 	free(arena_waits);
 
@@ -651,21 +680,30 @@ void walk_lists(walker_t *w, size_t tc_from)
 		pages += hl_pmap_resident(&w->pm, o->heaps[h].start, o->heaps[h].end - o->heaps[h].start,
 					  w->pk.page_size) / (int64_t)ps;
 	L.scanned = calloc(bits / 8 + 1, 1);
-	if (!L.hs || !L.scan_base || !b || !buf || !L.scanned) {
+	L.tops = malloc((o->narenas ? o->narenas : 1) * 2 * sizeof *L.tops);
+	for (size_t i = 0; L.tops && i < w->nchunks; i++)
+		if (w->chunks[i].cls == HL_CHUNK_TOP && L.ntops < o->narenas) {
+			L.tops[2 * L.ntops] = w->chunks[i].addr;
+			L.tops[2 * L.ntops++ + 1] = w->chunks[i].addr + w->chunks[i].size;
+		}
+	if (!L.hs || !L.scan_base || !b || !buf || !L.scanned || !L.tops) {
 		walk_warn(w, "out of memory");
 		goto out;
 	}
 	qsort_r(L.hs, o->nheaps, sizeof *L.hs, cmp_heap_start, o);
-	/* scans may read up to 1/16 of the resident heap, and at least 256 pages */
-	L.scan_budget = pages / 16 > 256 ? pages / 16 : 256;
+	/* scans may read up to 1/64 of the resident heap, and at least 256 pages */
+	L.scan_budget = pages / 64 > 256 ? pages / 64 : 256;
+	/* reads ahead: at most a quarter of the resident pages, and 64 Ki */
+	L.spec_budget = pages / 4 > 65536 ? pages / 4 : 65536;
 	b->buf = buf;
 	if (tc_from == 0)
 		for (size_t a = 0; a < o->narenas; a++)
 			if (o->arenas[a].nheaps) /* no heap, nothing can be free in it */
 				add_arena_lists(&L, a);
 	add_tcache_lists(&L, tc_from);
-	for (long rounds = 0; rounds < MAX_LIST && round_once(&L, b); rounds++)
-		;
+	long rounds = 0;
+	while (rounds < MAX_LIST && round_once(&L, b))
+		rounds++;
 out:
 	for (size_t i = 0; i < L.nr; i++)
 		free(L.r[i].buf);
@@ -675,6 +713,7 @@ out:
 	free(L.hs);
 	free(L.scan_base);
 	free(L.scanned);
+	free(L.tops);
 	free(b);
 	free(buf);
 }

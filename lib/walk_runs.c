@@ -6,10 +6,13 @@
  * known chunk boundary, header by header, finds them, and reading every
  * header touches every page of a heap of page-sized blocks (as costly as
  * copying it). mallinfo2 never needs them (in use = system_mem - free), so a
- * default walk only samples them: it walks a few hundred runs, chosen at
- * random in proportion to their length, up to 8 MiB in all, and estimates
- * the count of in-use chunks from their mean size there. When all runs fit
- * in that, the count is exact. HL_WALK_EXACT walks every run.
+ * default walk only samples them: it draws 1024 runs at random in
+ * proportion to their length, walks the first 8 KiB of each, and estimates
+ * the count of in-use chunks from the mean density (chunks per byte) of the
+ * draws, the Hansen-Hurwitz estimator for draws in proportion to size (a
+ * run's start stands for all of it: the estimate's weak point, a run whose
+ * chunks change size along it). When the runs add up to 4 MiB or less they
+ * are all walked and the count is exact. HL_WALK_EXACT walks every run.
  *
  * A run is read in windows of resident pages (never a page pagemap says is
  * absent), up to 1024 runs side by side in one process_vm_readv; a window
@@ -23,8 +26,9 @@
 
 #include "walk_int.h"
 
-#define SAMPLE_BYTES (8u << 20) /* read for an estimate, at most */
-#define SAMPLE_RUN (256u << 10) /* of one run */
+#define SAMPLE_BYTES (4u << 20) /* runs up to this are all walked */
+#define SAMPLE_DRAWS 1024       /* else runs drawn for the estimate */
+#define SAMPLE_RUN (8u << 10)   /* and walked from their start, at most */
 #define WIN_MIN (16u << 10)
 #define WIN_MAX (1u << 20)
 #define STEP_BYTES (16u << 20)
@@ -180,7 +184,8 @@ static void walk_cursors(walker_t *w, cursor_t *cur, size_t n, uint64_t **shape,
 				c->done = true;
 				continue;
 			}
-			pc[k] = (hl_piece_t){c->pos, buf + bytes, (uint32_t)len, 0};
+			/* a window spans chunks' insides: pagemap afresh */
+			pc[k] = (hl_piece_t){c->pos, buf + bytes, (uint32_t)len, 0, true};
 			who[k++] = active[i];
 			bytes += len;
 		}
@@ -211,23 +216,25 @@ out:
 	free(who);
 }
 
-/* Picks runs at random, in proportion to their length, up to the sample's
- * size: their cursors, each stopping after SAMPLE_RUN bytes. */
-static size_t sample(walker_t *w, const run_t *r, size_t n, uint64_t total, cursor_t *cur)
+/* Draws SAMPLE_DRAWS runs at random, in proportion to their length (with
+ * replacement): a cursor for each run drawn, stopping after SAMPLE_RUN
+ * bytes, and how many times it was drawn. */
+static size_t sample(walker_t *w, const run_t *r, size_t n, uint64_t total, cursor_t *cur,
+		     uint32_t *draws)
 {
 	uint64_t *cum = malloc((n + 1) * sizeof *cum);
-	uint8_t *taken = calloc(n ? n : 1, 1);
+	uint32_t *slot = malloc((n ? n : 1) * sizeof *slot);
 	size_t k = 0;
-	if (!cum || !taken) {
+	if (!cum || !slot) {
 		free(cum);
-		free(taken);
+		free(slot);
 		return 0;
 	}
+	memset(slot, 0xff, (n ? n : 1) * sizeof *slot);
 	cum[0] = 0;
 	for (size_t i = 0; i < n; i++)
 		cum[i + 1] = cum[i] + (r[i].end - r[i].pos);
-	uint64_t planned = 0;
-	for (int tries = 0; planned < SAMPLE_BYTES && tries < 16 * HL_PIECES_MAX; tries++) {
+	for (int d = 0; d < SAMPLE_DRAWS; d++) {
 		uint64_t x = walk_rand(w) % total;
 		size_t lo = 0, hi = n;
 		while (hi - lo > 1) {
@@ -237,16 +244,18 @@ static size_t sample(walker_t *w, const run_t *r, size_t n, uint64_t total, curs
 			else
 				hi = mid;
 		}
-		if (taken[lo])
+		if (slot[lo] != UINT32_MAX) {
+			draws[slot[lo]]++;
 			continue;
-		taken[lo] = 1;
+		}
 		uint64_t len = r[lo].end - r[lo].pos;
+		slot[lo] = (uint32_t)k;
+		draws[k] = 1;
 		cur[k++] = (cursor_t){r[lo].pos, r[lo].end,
 				      r[lo].pos + (len < SAMPLE_RUN ? len : SAMPLE_RUN), r[lo].heap};
-		planned += len < SAMPLE_RUN ? len : SAMPLE_RUN;
 	}
 	free(cum);
-	free(taken);
+	free(slot);
 	return k;
 }
 
@@ -260,31 +269,45 @@ void walk_runs(walker_t *w)
 		walk_warn(w, "out of memory");
 		return;
 	}
-	bool all = (w->flags & HL_WALK_EXACT) || total <= SAMPLE_BYTES;
+	bool all = (w->flags & HL_WALK_EXACT) ||
+		   (total <= SAMPLE_BYTES && !(w->flags & HL_WALK_SAMPLED));
 	cursor_t *cur = calloc(n ? n : 1, sizeof *cur);
+	uint32_t *draws = calloc(n ? n : 1, sizeof *draws);
 	size_t nc = 0;
+	if (!draws) {
+		free(cur);
+		cur = NULL;
+	}
 	if (cur && all) {
 		for (size_t i = 0; i < n; i++)
 			cur[nc++] = (cursor_t){r[i].pos, r[i].end, UINT64_MAX, r[i].heap};
 	} else if (cur && total) {
-		nc = sample(w, r, n, total, cur);
+		nc = sample(w, r, n, total, cur, draws);
 	}
 	uint64_t *shape = NULL;
 	size_t nshape = 0, capshape = 0;
 	if (cur)
 		walk_cursors(w, cur, nc, &shape, &nshape, &capshape);
-	/* the count of in-use chunks per arena: walked, or estimated from the
-	 * sample's mean chunk size (per arena where it saw enough) */
-	int64_t *sc = calloc(o->narenas + 1, sizeof *sc), *sb = calloc(o->narenas + 1, sizeof *sb);
+	/* the count of in-use chunks per arena: walked, or estimated. Runs were
+	 * drawn in proportion to their length, so each one's density (chunks
+	 * per byte walked) is averaged (Hansen-Hurwitz), per arena where it
+	 * drew enough runs, else over all */
+	double *dens = calloc(o->narenas + 1, sizeof *dens);
+	int64_t *sc = calloc(o->narenas + 1, sizeof *sc), *nd = calloc(o->narenas + 1, sizeof *nd);
 	int64_t *rb = calloc(o->narenas + 1, sizeof *rb);
-	bool complete = all && o->complete;
-	if (sc && sb && rb && cur) {
+	bool complete = all;
+	if (dens && sc && nd && rb && cur) {
 		for (size_t i = 0; i < nc; i++) {
 			uint32_t a = o->heaps[cur[i].heap].arena;
 			sc[a] += cur[i].chunks;
-			sb[a] += cur[i].bytes;
-			sc[o->narenas] += cur[i].chunks;
-			sb[o->narenas] += cur[i].bytes;
+			if (cur[i].bytes <= 0)
+				continue;
+			double d = (double)cur[i].chunks / (double)cur[i].bytes;
+			uint32_t k = all ? 1 : draws[i];
+			dens[a] += d * k;
+			dens[o->narenas] += d * k;
+			nd[a] += k;
+			nd[o->narenas] += k;
 		}
 		for (size_t i = 0; i < n; i++)
 			rb[o->heaps[r[i].heap].arena] += (int64_t)(r[i].end - r[i].pos);
@@ -295,10 +318,10 @@ void walk_runs(walker_t *w)
 				ar->in_use_chunks = sc[a];
 				continue;
 			}
-			size_t from = sc[a] >= 64 ? a : o->narenas;
-			ar->in_use_chunks = sb[from] > 0 ? (int64_t)((double)rb[a] * (double)sc[from] /
-								     (double)sb[from] + 0.5)
-							 : 0;
+			size_t from = nd[a] >= 32 ? a : o->narenas;
+			ar->in_use_chunks = nd[from] ? (int64_t)((double)rb[a] * dens[from] /
+								 (double)nd[from] + 0.5)
+						     : 0;
 		}
 	}
 	o->chunks_estimated = !complete;
@@ -312,8 +335,10 @@ void walk_runs(walker_t *w)
 			walk_lists(w, before);
 	}
 	free(shape);
+	free(draws);
+	free(dens);
 	free(sc);
-	free(sb);
+	free(nd);
 	free(rb);
 	free(cur);
 	free(r);

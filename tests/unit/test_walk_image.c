@@ -52,6 +52,7 @@ static bool exact(heap_image_t *m, const hl_walk_t *w, char *why, size_t whysz)
 		}                                                                               \
 	} while (0)
 	DIFF(w->complete, 1, "complete");
+	DIFF(w->absent_reads, 0, "pages read that are not resident");
 	DIFF(w->narenas, 2, "arenas");
 	int64_t sys = 0, free_b = 0, ord = 0, sm = 0, tc = 0, tcn = 0, live = 0, fast = 0;
 	for (int a = 0; a < 2; a++) {
@@ -126,6 +127,10 @@ static bool sane(const hl_walk_t *w, int rc, char *why, size_t whysz)
 	}
 	if (w->complete != !w->warning[0]) {
 		snprintf(why, whysz, "complete %d but warning '%s'", w->complete, w->warning);
+		return false;
+	}
+	if (w->absent_reads) {
+		snprintf(why, whysz, "%lld pages read that are not resident", (long long)w->absent_reads);
 		return false;
 	}
 	if (w->reads > 100000) {
@@ -319,10 +324,96 @@ static void corrupted_by_hand(void)
 	hl_walk_free(&w);
 }
 
+/* A default walk (in-use chunks not walked one by one) against an exact
+ * one: every figure but the in-use count equal, the known chunks the same;
+ * on a heap this small all runs are walked, so the count is exact too. */
+static bool fast_matches(heap_image_t *m, char *why, size_t whysz)
+{
+	hl_walk_t e, f, sm;
+	int flags = HL_WALK_CHUNKS | HL_WALK_PAGES;
+	if (hi_walk(m, flags | HL_WALK_EXACT, &e, NULL) || hi_walk_fast(m, flags, &f, NULL) ||
+	    hi_walk_fast(m, flags | HL_WALK_SAMPLED, &sm, NULL)) {
+		snprintf(why, whysz, "a walk failed");
+		return false;
+	}
+	bool ok = false;
+#define SAME(x, what)                                                                       \
+	do {                                                                                \
+		if ((int64_t)(e.x) != (int64_t)(f.x) || (int64_t)(e.x) != (int64_t)(sm.x)) {  \
+			snprintf(why, whysz, "%s: exact %lld, default %lld, sampled %lld", what,  \
+				 (long long)(e.x), (long long)(f.x), (long long)(sm.x));      \
+			goto out;                                                           \
+		}                                                                           \
+	} while (0)
+	SAME(complete, "complete");
+	SAME(mallinfo2.arena, "arena");
+	SAME(mallinfo2.ordblks, "ordblks");
+	SAME(mallinfo2.smblks, "smblks");
+	SAME(mallinfo2.fsmblks, "fsmblks");
+	SAME(mallinfo2.uordblks, "uordblks");
+	SAME(mallinfo2.fordblks, "fordblks");
+	SAME(mallinfo2.keepcost, "keepcost");
+	SAME(tcache_bytes, "tcache_bytes");
+	SAME(tcache_chunks, "tcache_chunks");
+	SAME(tcache_structs, "tcache_structs");
+	SAME(fastbin_bytes, "fastbin_bytes");
+	SAME(bin_bytes, "bin_bytes");
+	SAME(held_back_bytes, "held_back_bytes");
+	SAME(released_bytes, "released_bytes");
+	SAME(releasable_bytes, "releasable_bytes");
+	SAME(top_released_bytes, "top_released_bytes");
+	SAME(nheaps, "heaps");
+	SAME(absent_reads, "absent reads");
+	for (size_t h = 0; h < e.nheaps; h++)
+		for (int k = 0; k < HL_NPAGE_CLASSES; k++)
+			SAME(heaps[h].npages[k], "page class count");
+	if (e.chunks_estimated || f.chunks_estimated || !sm.chunks_estimated) {
+		snprintf(why, whysz, "estimated: exact %d, default %d, sampled %d", e.chunks_estimated,
+			 f.chunks_estimated, sm.chunks_estimated);
+		goto out;
+	}
+	if (f.chunks != e.chunks || f.live_bytes != e.live_bytes) {
+		snprintf(why, whysz, "default: chunks %lld live %lld, exact %lld %lld",
+			 (long long)f.chunks, (long long)f.live_bytes, (long long)e.chunks,
+			 (long long)e.live_bytes);
+		goto out;
+	}
+	/* the sample's estimate: off by 8 bytes of live for each chunk it is off */
+	int64_t off = sm.chunks - e.chunks, d = sm.live_bytes - e.live_bytes;
+	if (d != -8 * off || sm.overhead_bytes + sm.live_bytes != e.overhead_bytes + e.live_bytes) {
+		snprintf(why, whysz, "sampled: %lld chunks off, live %lld off", (long long)off,
+			 (long long)d);
+		goto out;
+	}
+	/* the chunks kept: the exact walk's, less those in use */
+	size_t k = 0;
+	for (size_t i = 0; i < e.nchunk; i++) {
+		if (e.chunk[i].cls == HL_CHUNK_IN_USE)
+			continue;
+		if (k >= f.nchunk || f.chunk[k].addr != e.chunk[i].addr ||
+		    f.chunk[k].size != e.chunk[i].size || f.chunk[k].cls != e.chunk[i].cls) {
+			snprintf(why, whysz, "chunk %zu of the default walk differs", k);
+			goto out;
+		}
+		k++;
+	}
+	if (k != f.nchunk) {
+		snprintf(why, whysz, "the default walk keeps %zu chunks, want %zu", f.nchunk, k);
+		goto out;
+	}
+	ok = true;
+out:
+#undef SAME
+	hl_walk_free(&e);
+	hl_walk_free(&f);
+	hl_walk_free(&sm);
+	return ok;
+}
+
 static void random_valid(void)
 {
-	int ok = 0, n = 300;
-	char why[300] = "", first[400] = "";
+	int ok = 0, fast = 0, n = 300;
+	char why[300] = "", first[400] = "", ffirst[400] = "";
 	for (int i = 0; i < n; i++) {
 		hi_random(&im, (uint64_t)i + 1);
 		hl_walk_t w;
@@ -332,8 +423,14 @@ static void random_valid(void)
 		else if (!first[0])
 			snprintf(first, sizeof first, "seed %d: %s %s", i + 1, why, w.warning);
 		hl_walk_free(&w);
+		if (fast_matches(&im, why, sizeof why))
+			fast++;
+		else if (!ffirst[0])
+			snprintf(ffirst, sizeof ffirst, "seed %d: %s", i + 1, why);
 	}
 	T_EQ_INT(ok, n, "%d random valid heaps walk exactly %s", n, first);
+	T_EQ_INT(fast, n, "and a default walk of each (lists and pagemap, in-use runs sampled or "
+		 "walked) gives the same figures %s", ffirst);
 }
 
 static void random_corrupt(void)
@@ -370,7 +467,8 @@ static void random_corrupt(void)
 				im2.absent[(r >> 60) % 2][(r >> 12) % (HI_HEAP2_LEN / HI_PAGE)] = 1;
 		}
 		hl_walk_t w;
-		int rc = hi_walk(&im2, HL_WALK_EXACT | HL_WALK_CHUNKS | HL_WALK_PAGES, &w, NULL);
+		int flags = HL_WALK_CHUNKS | HL_WALK_PAGES | (i % 2 ? HL_WALK_EXACT : HL_WALK_SAMPLED);
+		int rc = hi_walk(&im2, flags, &w, NULL);
 		if (sane(&w, rc, why, sizeof why))
 			ok++;
 		else if (!first[0])
@@ -378,9 +476,71 @@ static void random_corrupt(void)
 		warned += rc == 0 && !w.complete;
 		hl_walk_free(&w);
 	}
-	T_EQ_INT(ok, n, "%d randomly corrupted heaps: each walk returns, bounded and consistent %s",
-		 n, first);
+	T_EQ_INT(ok, n, "%d randomly corrupted heaps (exact and sampled walks): each returns, "
+		 "bounded and consistent %s", n, first);
 	T_OK(warned > n / 10, "and many of them are told to be incomplete (%d)", warned);
+}
+
+/* ------------------------------------------------------ a heap that changes */
+
+typedef struct change {
+	heap_image_t *m;
+	uint64_t s;
+	int kind, ticks;
+} change_t;
+
+/* Called before every read of the image: the target runs on. */
+static void tick(void *ctx)
+{
+	change_t *c = ctx;
+	heap_image_t *m = c->m;
+	c->ticks++;
+	uint64_t r = hi_rand(&c->s);
+	int a = (int)(r % 2);
+	switch (c->kind) {
+	case 0: /* pages released (madvise), any of them, headers too */
+		m->absent[a][(r >> 8) % (m->len[a] / HI_PAGE)] = 1;
+		break;
+	case 1: /* words rewritten: chunks allocated, freed, split */
+		for (int k = 0; k < 8; k++) {
+			uint64_t v = hi_rand(&c->s);
+			hi_put(m, m->base[a] + 8 * ((v >> 9) % (m->len[a] / 8)),
+			       v % 3 ? v : m->base[a] + (v >> 20) % m->len[a]);
+		}
+		break;
+	default: /* a different heap altogether, now and then */
+		if (c->ticks % 3 == 0)
+			hi_random(m, r);
+		break;
+	}
+}
+
+static void changing(void)
+{
+	int n = 600, ok = 0;
+	char why[300] = "", first[400] = "";
+	for (int i = 0; i < n; i++) {
+		hi_random(&im2, 5000 + (uint64_t)i);
+		change_t c = {&im2, 77 + (uint64_t)i, i % 3, 0};
+		int flags = HL_WALK_CHUNKS | HL_WALK_PAGES | (i % 2 ? HL_WALK_EXACT : HL_WALK_SAMPLED);
+		im2.segs[0] = (hl_peek_seg_t){HI_LIBC, sizeof im2.data, im2.data, NULL};
+		for (int h = 0; h < 2; h++)
+			im2.segs[1 + h] = (hl_peek_seg_t){im2.base[h], im2.len[h], im2.heap[h],
+							  im2.absent[h]};
+		hl_walk_t w;
+		int rc = hl_walk_image_changing(im2.segs, 3, &im2.l, HI_LIBC, HI_LIBC + 0x1000, flags,
+						tick, &c, &w, NULL);
+		if (sane(&w, rc, why, sizeof why))
+			ok++;
+		else if (!first[0])
+			snprintf(first, sizeof first, "case %d (kind %d): %s", i, i % 3, why);
+		hl_walk_free(&w);
+	}
+	T_EQ_INT(ok, n,
+		 "%d heaps that change while walked (pages released, words rewritten, a new heap): "
+		 "each walk returns, bounded, consistent, and never reads a page once it is "
+		 "released %s",
+		 n, first);
 }
 
 int main(void)
@@ -389,5 +549,6 @@ int main(void)
 	corrupted_by_hand();
 	random_valid();
 	random_corrupt();
+	changing();
 	return t_done();
 }
