@@ -43,6 +43,7 @@ enum { L_BIN, L_FAST, L_TCACHE };
 #define BATCH_BYTES (8u << 20)
 #define SCAN_ROUND 256      /* pages scanned in one round, at most */
 #define SCAN_PAGES 8        /* in clusters of consecutive pages */
+#define SCAN_SLOW 128       /* nodes a round below which a list is slow */
 #define SCAN_AFTER 3        /* rounds a slow list runs before its heaps are scanned */
 
 /* ------------------------------------------------------ the cache */
@@ -73,6 +74,13 @@ typedef struct lw {
 	int same;
 	long rounds; /* rounds it has been unfinished */
 	bool done;
+	/* its nodes read ahead along its stride: lane[j] at lane_first +
+	 * j * stride, kept apart from the cache (no hashing, no growth) */
+	uint8_t *lane;
+	int8_t *lane_ok;
+	uint64_t lane_first;
+	int64_t lane_stride;
+	uint32_t lane_n;
 } lw_t;
 
 typedef struct lists {
@@ -342,10 +350,30 @@ static void take(lists_t *L, lw_t *x, const uint64_t *v)
 }
 
 /* Follows x as far as the cache goes. */
+/* The node at x->cur from x's lane, if the lane holds it. */
+static bool from_lane(lw_t *x, uint64_t *v)
+{
+	if (!x->lane_n || !x->lane_stride)
+		return false;
+	int64_t d = (int64_t)(x->cur - x->lane_first);
+	if (d % x->lane_stride)
+		return false;
+	int64_t j = d / x->lane_stride;
+	if (j < 0 || j >= (int64_t)x->lane_n || x->lane_ok[j] != 1)
+		return false;
+	memcpy(v, x->lane + (size_t)j * NODE, NODE);
+	return true;
+}
+
 static void advance(lists_t *L, lw_t *x)
 {
 	uint64_t v[6];
 	while (!x->done) {
+		if (from_lane(x, v)) {
+			L->spec_used++;
+			take(L, x, v);
+			continue;
+		}
 		const node_t *n = lookup(L, x->cur);
 		if (n && n->state == S_BAD) {
 			stop(L, x, x->kind == L_TCACHE ? "unreadable entry" : "unreadable chunk",
@@ -426,22 +454,56 @@ static void add_tcache_lists(lists_t *L, size_t tc_from)
 typedef struct batch {
 	hl_piece_t pc[HL_PIECES_MAX];
 	uint8_t what[HL_PIECES_MAX]; /* B_* */
+	lw_t *lane[HL_PIECES_MAX];   /* B_STRIDE: whose lane, which slot */
+	uint32_t lane_j[HL_PIECES_MAX];
 	size_t n, bytes;
 	uint8_t *buf;
 } batch_t;
 
-enum { B_NEED, B_SPEC, B_RANGE, B_SCAN };
+enum { B_NEED, B_SPEC, B_STRIDE, B_RANGE, B_SCAN };
 
-static bool add_piece(batch_t *b, uint64_t addr, uint32_t len, uint8_t what)
+static bool add_piece_to(batch_t *b, uint64_t addr, uint32_t len, uint8_t what, void *buf)
 {
-	if (b->n == HL_PIECES_MAX || b->bytes + len > BATCH_BYTES)
+	if (b->n == HL_PIECES_MAX || (!buf && b->bytes + len > BATCH_BYTES))
 		return false;
 	/* more than a node spans other chunks' insides, which a concurrent
 	 * malloc_trim may have released since the snapshot: ask afresh */
-	b->pc[b->n] = (hl_piece_t){addr, b->buf + b->bytes, len, 0, what == B_RANGE || what == B_SCAN};
+	b->pc[b->n] = (hl_piece_t){addr, buf ? buf : b->buf + b->bytes, len, 0,
+				   what == B_RANGE || what == B_SCAN};
 	b->what[b->n++] = what;
-	b->bytes += len;
+	if (!buf)
+		b->bytes += len;
 	return true;
+}
+
+static bool add_piece(batch_t *b, uint64_t addr, uint32_t len, uint8_t what)
+{
+	return add_piece_to(b, addr, len, what, NULL);
+}
+
+/* Guesses x's next k nodes along its stride into its lane. */
+static void want_lane(lw_t *x, batch_t *b, int k)
+{
+	if (!x->lane) {
+		x->lane = malloc((size_t)HL_PIECES_MAX * NODE);
+		x->lane_ok = malloc(HL_PIECES_MAX);
+		if (!x->lane || !x->lane_ok)
+			return;
+	}
+	if (k > HL_PIECES_MAX)
+		k = HL_PIECES_MAX;
+	x->lane_first = x->cur + (uint64_t)x->stride;
+	x->lane_stride = x->stride;
+	x->lane_n = 0;
+	for (int j = 0; j < k; j++) {
+		uint64_t a = x->lane_first + (uint64_t)x->stride * (uint64_t)j;
+		x->lane_ok[j] = 0;
+		if (!add_piece_to(b, a, NODE, B_STRIDE, x->lane + (size_t)j * NODE))
+			break;
+		b->lane[b->n - 1] = x;
+		b->lane_j[b->n - 1] = (uint32_t)j;
+		x->lane_n++;
+	}
 }
 
 static bool want_node(lists_t *L, batch_t *b, uint64_t addr, uint8_t what)
@@ -591,7 +653,7 @@ static bool round_once(lists_t *L, batch_t *b)
 		/* a list that takes fewer nodes a round than a batch holds is
 		 * read mostly one node a round: enter it elsewhere */
 		x->rounds++;
-		if (x->kind != L_TCACHE && x->rounds > SCAN_AFTER && x->n / x->rounds < 256)
+		if (x->kind != L_TCACHE && x->rounds > SCAN_AFTER && x->n / x->rounds < SCAN_SLOW)
 			arena_waits[x->arena] = true;
 	}
 	if (!any) {
@@ -608,10 +670,8 @@ static bool round_once(lists_t *L, batch_t *b)
 			want_range(L, b, x);
 			continue;
 		}
-		int k = x->same < 6 ? 8 << x->same : 256;
-		for (int j = 1; j <= k; j++)
-			if (!want_node(L, b, x->cur + (uint64_t)x->stride * (uint64_t)j, B_SPEC))
-				break;
+		/* a run of equal steps earns a longer guess, up to a whole batch */
+		want_lane(x, b, x->same < 7 ? 8 << x->same : HL_PIECES_MAX);
 	}
 	/* chases, up to their budget (a chain of guesses that leads nowhere
 	 * dies at its first node that does not look free) */
@@ -639,10 +699,15 @@ static bool round_once(lists_t *L, batch_t *b)
 				scan_page(L, p);
 			continue;
 		}
+		if (b->what[i] == B_STRIDE) {
+			b->lane[i]->lane_ok[b->lane_j[i]] = p->ok;
+			L->spec_read += p->ok == 1;
+			continue;
+		}
 		node_t *n = entry(L, p->addr);
 		if (!n)
 			continue;
-		n->spec = b->what[i] == B_SPEC;
+		n->spec = b->what[i] != B_NEED;
 		if (p->ok != 1) {
 			/* a guess may miss; a need that fails ends its list */
 			n->state = S_BAD;
@@ -650,10 +715,10 @@ static bool round_once(lists_t *L, batch_t *b)
 		}
 		memcpy(n->w, p->buf, sizeof n->w);
 		n->state = S_READ;
-		if (n->spec) {
+		if (n->spec)
 			L->spec_read++;
+		if (b->what[i] == B_SPEC) /* a guess along a stride needs no chase */
 			chase_from(L, p->addr, n->w);
-		}
 	}
 	return true;
 }
@@ -707,6 +772,10 @@ void walk_lists(walker_t *w, size_t tc_from)
 out:
 	for (size_t i = 0; i < L.nr; i++)
 		free(L.r[i].buf);
+	for (size_t i = 0; i < L.nlw; i++) {
+		free(L.lw[i].lane);
+		free(L.lw[i].lane_ok);
+	}
 	free(L.map);
 	free(L.lw);
 	free(L.chase);
