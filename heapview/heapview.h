@@ -59,6 +59,25 @@ typedef enum hv_action {
 /* keys the model understands besides plain characters */
 enum { HV_KEY_UP = 0x101, HV_KEY_DOWN, HV_KEY_PGUP, HV_KEY_PGDN, HV_KEY_HOME, HV_KEY_END };
 
+/* What heapview may cost, in this one place. A heap walk may use at most
+ * HV_WALK_CPU_PERCENT percent of one core on average: after a walk that took
+ * T, the next walk starts no sooner than T * 100 / HV_WALK_CPU_PERCENT
+ * (T / 0.05 = 20 T) after the start of that walk, and the regular walks come
+ * every max(interval, 20 T) (hv_walk_every_ms). Between walks RSS and VSZ
+ * come from /proc/PID/statm at every interval (one read: microseconds), so
+ * the timeline keeps the user's pace. A new phase or a trim may bring the
+ * next walk forward to 20 T after the last one started, never sooner; when
+ * it has to wait, the message line says when the next walk is. The first
+ * walk also reads libc's layout from its debug info (50-90 ms, once per
+ * libc): that is not a walk's cost, and the walk after it comes at the
+ * interval and measures the walk alone. */
+#define HV_WALK_CPU_PERCENT 5
+
+/* The time from the start of a walk that took walk_ms to the start of the
+ * next: max(interval_ms, walk_ms * 100 / HV_WALK_CPU_PERCENT). With an
+ * interval of 0, the cost rule alone. */
+double hv_walk_every_ms(double interval_ms, double walk_ms);
+
 typedef struct hv_model {
 	pid_t pid;
 	char command[256];  /* what is watched: the command line, or the name */
@@ -68,8 +87,12 @@ typedef struct hv_model {
 	bool exited;
 	bool have;          /* snap holds a snapshot */
 	hv_snapshot_t snap;
-	double walk_ms;     /* what the last walk cost */
-	double walk_age_s;  /* how old the map is */
+	int64_t interval_ms;  /* the user's refresh interval (--interval) */
+	double walk_ms;       /* what the last walk cost */
+	bool walk_layout;     /* the last walk read libc's layout too (once) */
+	double walk_every_ms; /* the walks' effective interval: hv_walk_every_ms */
+	double walk_t;        /* when the last walk started, seconds since the start */
+	double walk_age_s;    /* how old the map and the walk's figures are */
 	hv_point_t *hist;
 	size_t nhist, caphist;
 	/* the view */
@@ -87,7 +110,13 @@ void hv_model_init(hv_model_t *m, pid_t pid, const char *command);
 void hv_model_free(hv_model_t *m);
 /* Takes the snapshot (the model owns it from now on) taken at t seconds. */
 void hv_model_update(hv_model_t *m, hv_snapshot_t *s, double t);
-/* Adds an RSS reading between walks (live carried over from the last walk). */
+/* What the walk of the snapshot about to be given to hv_model_update cost,
+ * and whether it read libc's layout too: sets walk_ms, walk_layout and
+ * walk_every_ms (hv_walk_every_ms for the model's interval_ms; the interval
+ * after a walk that read the layout). */
+void hv_model_walked(hv_model_t *m, double walk_ms, bool layout_read);
+/* Adds an RSS reading between walks at t seconds (live carried over from
+ * the last walk); the walk's figures are then t - walk_t old. */
 void hv_model_point(hv_model_t *m, double t, int64_t rss, int64_t vsz);
 hv_action_t hv_model_key(hv_model_t *m, int key);
 void hv_model_message(hv_model_t *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -3,8 +3,12 @@
  * alone (render.c draws the grid and knows nothing else). From the top:
  *
  *   title      heapview, pid, command, phase, running/paused/exited
- *   figures    RSS, VSZ, live, held back, released, releasable
- *              tcache, fastbins, top, arenas, thresholds, fragmentation
+ *   figures    RSS, VSZ, live, fragmentation, arenas
+ *              held back, released, releasable, tcache, fastbins
+ *              top, thresholds
+ *              the last walk's cost, the walks' interval when the cost
+ *              rule stretches it, the figures' age when older than the
+ *              interval
  *   maps       the address space, one glyph per run of regions by class
  *   history    RSS and live since the start, on one scale
  *   map        the shown arena's heaps, one cell per 2^zoom pages, each row
@@ -13,7 +17,9 @@
  *   status     the news, or the keys
  *
  * Glyphs alone tell every class apart (no colour needed); styles add colour
- * where there is some.
+ * where there is some. Every figure has a bounded width (a size at most 6
+ * characters, a ratio at most 7, a duration at most 7) so that the figure
+ * rows fit 80 columns whatever the numbers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +99,8 @@ char hv_page_glyph(hl_page_class_t c)
 
 static const char region_glyph[HL_REGION_NCLASSES] = {'H', 'A', 'M', 'a', 'S', 'f', '*'};
 
-/* "1.5M"-style sizes for the dense lines (binary units) */
+/* "1.5M"-style sizes for the dense lines (binary units), at most 6
+ * characters: the next unit from 999.95 on ("999.9M", then "1.0G"). */
 static const char *sz(int64_t b, char *out, size_t n)
 {
 	static const char unit[] = "BKMGTPE";
@@ -103,7 +110,7 @@ static const char *sz(int64_t b, char *out, size_t n)
 	}
 	double v = (double)b;
 	int u = 0;
-	while (v >= 1024 && u < 6) {
+	while (v >= 999.95 && u < 6) {
 		v /= 1024;
 		u++;
 	}
@@ -114,41 +121,107 @@ static const char *sz(int64_t b, char *out, size_t n)
 	return out;
 }
 
+/* RSS/live, at most 7 characters */
+static const char *ratio(double r, char *out, size_t n)
+{
+	if (r < 0)
+		snprintf(out, n, "?");
+	else if (r < 9999.95)
+		snprintf(out, n, "%.1f", r);
+	else if (r < 999999.5)
+		snprintf(out, n, "%.0f", r);
+	else
+		snprintf(out, n, ">999999");
+	return out;
+}
+
+/* A duration in at most 7 characters: "0.4 ms", "812 ms" (below 10 s when
+ * ms_up_to_10s, else below 1 s), "23.8 s", "200 s". */
+static const char *dur(double ms, bool ms_up_to_10s, char *out, size_t n)
+{
+	if (ms < 0.95)
+		snprintf(out, n, "%.1f ms", ms < 0 ? 0 : ms);
+	else if (ms < (ms_up_to_10s ? 9999.5 : 999.5))
+		snprintf(out, n, "%.0f ms", ms);
+	else if (ms < 99950)
+		snprintf(out, n, "%.1f s", ms / 1e3);
+	else
+		snprintf(out, n, "%.0f s", ms / 1e3);
+	return out;
+}
+
+/* Fields on row r, two spaces apart, or one when two would not fit. */
+typedef struct field {
+	char text[48];
+	int st;
+} field_t;
+
+static void fields(hv_screen_t *s, int r, const field_t *f, int n)
+{
+	int len = 0;
+	for (int i = 0; i < n; i++)
+		len += (int)strlen(f[i].text);
+	int gap = len + 2 * (n - 1) <= s->cols ? 2 : 1;
+	for (int i = 0, c = 0; i < n; c += (int)strlen(f[i].text) + gap, i++)
+		put(s, r, c, f[i].text, f[i].st);
+}
+
+/* The walk line: "walk 12 ms", or "walk 1188 ms, every 23.8 s" when the
+ * cost rule stretches the walks' interval (or "walk 60 ms (incl. libc's
+ * layout, once)" for the walk that read it), then "heap figures 30.0 s old"
+ * when the walk is older than the interval. */
+static void walk_line(const hv_model_t *m, hv_screen_t *s, int r)
+{
+	char a[32], b[32], line[96];
+	int n = snprintf(line, sizeof line, "walk %s", dur(m->walk_ms, true, a, sizeof a));
+	if (m->walk_layout)
+		snprintf(line + n, sizeof line - (size_t)n, " (incl. libc's layout, once)");
+	else if (m->walk_every_ms > (double)m->interval_ms)
+		snprintf(line + n, sizeof line - (size_t)n, ", every %s",
+			 dur(m->walk_every_ms, false, b, sizeof b));
+	put(s, r, 0, line, HV_ST_NORMAL);
+	if (m->walk_age_s * 1e3 > (double)m->interval_ms)
+		putf(s, r, (int)strlen(line) + 2, HV_ST_DIM, "heap figures %s old",
+		     dur(m->walk_age_s * 1e3, false, a, sizeof a));
+}
+
 static int figures(hv_model_t *m, hv_screen_t *s, int r)
 {
 	const hv_snapshot_t *p = &m->snap;
 	const hl_walk_t *w = &p->walk;
-	char a[32], b[32], c[32], d[32], e[32], f[32];
+	char a[32], b[32], c[32], d[32];
 	if (!p->walk_valid) {
 		putf(s, r, 0, HV_ST_NORMAL, "RSS %s  VSZ %s", sz(p->status.vm_rss_bytes, a, sizeof a),
 		     sz(p->status.vm_size_bytes, b, sizeof b));
 		putf(s, r + 1, 0, HV_ST_WARN, "heap not walked: %s", p->walk_error);
 		putf(s, r + 2, 0, HV_ST_DIM, "only the maps-level view below");
-		return r + 3;
+		walk_line(m, s, r + 3);
+		return r + 4;
 	}
-	double frag = hl_figures_frag_ratio(p->status.vm_rss_bytes, w->live_bytes);
-	char fr[32];
-	if (frag < 0)
-		snprintf(fr, sizeof fr, "?");
-	else
-		snprintf(fr, sizeof fr, "%.1f", frag);
-	putf(s, r, 0, HV_ST_NORMAL, "RSS %s  VSZ %s  live %s  RSS/live %s  arenas %zu  walk %.0f ms",
-	     sz(p->status.vm_rss_bytes, a, sizeof a), sz(p->status.vm_size_bytes, b, sizeof b),
-	     sz(w->live_bytes, c, sizeof c), fr, w->narenas, m->walk_ms);
-	int col = 0;
-	putf(s, r + 1, col, HV_ST_FREE_HELD, "held back %s", sz(w->held_back_bytes, a, sizeof a));
-	col += 12 + (int)strlen(a);
-	putf(s, r + 1, col, HV_ST_FREE_RELEASED, "released %s", sz(w->released_bytes, b, sizeof b));
-	col += 11 + (int)strlen(b);
-	putf(s, r + 1, col, HV_ST_NORMAL, "releasable %s  tcache %s  fastbins %s",
-	     sz(w->releasable_bytes, c, sizeof c), sz(w->tcache_bytes, d, sizeof d),
-	     sz(w->fastbin_bytes, e, sizeof e));
+	field_t f[5];
+	snprintf(f[0].text, sizeof f[0].text, "RSS %s", sz(p->status.vm_rss_bytes, a, sizeof a));
+	snprintf(f[1].text, sizeof f[1].text, "VSZ %s", sz(p->status.vm_size_bytes, a, sizeof a));
+	snprintf(f[2].text, sizeof f[2].text, "live %s", sz(w->live_bytes, a, sizeof a));
+	snprintf(f[3].text, sizeof f[3].text, "RSS/live %s",
+		 ratio(hl_figures_frag_ratio(p->status.vm_rss_bytes, w->live_bytes), a, sizeof a));
+	snprintf(f[4].text, sizeof f[4].text, "arenas %zu", w->narenas);
+	for (int i = 0; i < 5; i++)
+		f[i].st = HV_ST_NORMAL;
+	fields(s, r, f, 5);
+	snprintf(f[0].text, sizeof f[0].text, "held back %s", sz(w->held_back_bytes, a, sizeof a));
+	f[0].st = HV_ST_FREE_HELD;
+	snprintf(f[1].text, sizeof f[1].text, "released %s", sz(w->released_bytes, a, sizeof a));
+	f[1].st = HV_ST_FREE_RELEASED;
+	snprintf(f[2].text, sizeof f[2].text, "releasable %s", sz(w->releasable_bytes, a, sizeof a));
+	snprintf(f[3].text, sizeof f[3].text, "tcache %s", sz(w->tcache_bytes, a, sizeof a));
+	snprintf(f[4].text, sizeof f[4].text, "fastbins %s", sz(w->fastbin_bytes, a, sizeof a));
+	fields(s, r + 1, f, 5);
 	putf(s, r + 2, 0, w->complete ? HV_ST_DIM : HV_ST_WARN,
-	     "top %s  mmap_threshold %s  trim_threshold %s  map %.1f s old%s%s",
-	     sz(w->top_bytes, a, sizeof a), sz(w->mmap_threshold, b, sizeof b),
-	     sz(w->trim_threshold, f, sizeof f), m->walk_age_s, w->complete ? "" : "  incomplete: ",
-	     w->complete ? "" : w->warning);
-	return r + 3;
+	     "top %s  mmap_threshold %s  trim_threshold %s%s%s", sz(w->top_bytes, b, sizeof b),
+	     sz(w->mmap_threshold, c, sizeof c), sz(w->trim_threshold, d, sizeof d),
+	     w->complete ? "" : "  incomplete: ", w->complete ? "" : w->warning);
+	walk_line(m, s, r + 3);
+	return r + 4;
 }
 
 /* The address space: runs of regions of one class in address order, each

@@ -3,10 +3,13 @@
  * command heapview starts, or an experiment run under `heaplab run`), when
  * to walk, the keys, the trim agent, and leaving the terminal as it was.
  *
- * Cost: RSS comes from /proc/PID/statm at every refresh; the walk (with
- * every page classed) runs at a refresh only when the last one cost at most
- * 4% of the time since: a 100 ms walk of a 1 GiB heap runs every 2.5 s, a
- * 1 ms walk at every refresh. A new phase or a trim walks at once.
+ * Cost (the rule is HV_WALK_CPU_PERCENT's, in heapview.h): RSS and VSZ come
+ * from /proc/PID/statm at every interval; the walk (with every page
+ * classed) after one that took T starts max(interval, 20 T) after that one
+ * started: a 100 ms walk of a 1 GiB heap runs every 2 s, a 10 ms one at
+ * every interval of 500 ms. A new phase or a trim walks as soon as 20 T
+ * allows, and the message line says when that is if it is not at once.
+ * The title names the phase the map shows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +28,6 @@
 
 #include "heapview.h"
 
-#define WALK_DUTY 25 /* walk again after 25x what the last walk took: 4% */
 #define EXP_HOLD_MS 2000
 
 static volatile sig_atomic_t stop_requested;
@@ -57,9 +59,47 @@ typedef struct live {
 	char sock[128];   /* the trim agent's socket, "" none */
 	char log[128];    /* the started program's output */
 	char run_dir[512];
-	double t0, next_refresh, next_walk;
-	bool walk_now;
+	double t0;
+	double next_refresh;    /* the next statm reading: every interval */
+	double next_walk;       /* the next walk by the cost rule: max(interval, 20 T) */
+	double next_walk_early; /* the soonest a phase or a trim may walk: 20 T */
+	bool walk_now;          /* a phase or a trim wants a walk */
+	char phase[64];         /* a phase reached that no walk has shown yet, "" none */
+	bool trim_pending;      /* a trim's news waits for the walk that shows it */
+	bool trim_released;
+	int64_t trim_before;    /* RSS before the trim */
+	char news[256];         /* the message to show once the walk is done */
+	char news_shown[256];   /* what was shown meanwhile */
 } live_t;
+
+/* Whether a walk may start now: its regular time, or a phase's or a
+ * trim's once the cost rule allows. */
+static bool walk_due(const live_t *L, double now)
+{
+	return now >= L->next_walk || (L->walk_now && now >= L->next_walk_early);
+}
+
+/* Seconds until the walk may start, 0 when it may now. */
+static double walk_in(const live_t *L, double now)
+{
+	double at = L->walk_now ? L->next_walk_early : L->next_walk;
+	return at > now ? at - now : 0;
+}
+
+/* The message now, with when the walk will show its effect when it is not
+ * at once: "...; next walk in 3.2 s". After that walk, news replaces it
+ * unless something else was said meanwhile. */
+static void say_until_walk(live_t *L, const char *news, double now)
+{
+	double in = walk_in(L, now);
+	if (in <= 0) {
+		hv_model_message(&L->m, "%s", news);
+		return;
+	}
+	hv_model_message(&L->m, "%s; next walk in %.1f s", news, in);
+	snprintf(L->news, sizeof L->news, "%s", news);
+	snprintf(L->news_shown, sizeof L->news_shown, "%s", L->m.message);
+}
 
 /* Directory of this executable: heaplab, the experiments and the trim agent
  * live beside it. */
@@ -150,6 +190,17 @@ static pid_t start(char **argv, const char *log, int *out_fd, int *exec_errno)
 
 /* ------------------------------------------------------ heaplab run's lines */
 
+/* The title's phase is the one the map shows; a phase reached is named
+ * with the next walk, or when the target has exited (no walk will come). */
+static void phase_shown(live_t *L)
+{
+	if (!L->phase[0])
+		return;
+	snprintf(L->m.phase, sizeof L->m.phase, "%s", L->phase);
+	L->m.nphases++;
+	L->phase[0] = '\0';
+}
+
 static void exp_line(live_t *L, char *line)
 {
 	int pid;
@@ -174,10 +225,17 @@ static void exp_line(live_t *L, char *line)
 	double t;
 	char unit;
 	if (sscanf(line, "%63s %lf%c", name, &t, &unit) == 3 && unit == 's' && strcmp(name, "phase")) {
-		snprintf(L->m.phase, sizeof L->m.phase, "%s", name);
-		L->m.nphases++;
-		hv_model_message(&L->m, "phase '%s' reached at %.2f s", name, t);
+		/* the title names it with the walk that shows it */
+		char news[256];
+		snprintf(news, sizeof news, "phase '%s' reached at %.2f s", name, t);
+		snprintf(L->phase, sizeof L->phase, "%s", name);
+		if (L->m.exited) {
+			phase_shown(L);
+			hv_model_message(&L->m, "%s", news);
+			return;
+		}
 		L->walk_now = true;
+		say_until_walk(L, news, now_s());
 	}
 }
 
@@ -233,56 +291,123 @@ static void check_exit(live_t *L)
 	if (L->m.exited || L->target <= 0)
 		return;
 	int st;
-	if (L->child > 0 && L->child == L->target && waitpid(L->child, &st, WNOHANG) == L->child) {
+	bool ours = L->child > 0 && L->child == L->target, reaped = false;
+	if (ours)
+		reaped = waitpid(L->child, &st, WNOHANG) == L->child;
+	/* it may have exited since waitpid looked: a zombie of ours is reaped
+	 * at once, so its status is told */
+	bool dead = !reaped && gone(L->target);
+	for (int i = 0; ours && dead && !reaped && i < 50; i++) {
+		reaped = waitpid(L->child, &st, WNOHANG) == L->child;
+		if (!reaped)
+			usleep(1000);
+	}
+	if (reaped) {
 		L->child = -1;
 		if (WIFEXITED(st))
 			snprintf(L->m.state, sizeof L->m.state, "exited (status %d)", WEXITSTATUS(st));
 		else
 			snprintf(L->m.state, sizeof L->m.state, "exited (signal %d)", WTERMSIG(st));
-	} else if (gone(L->target)) {
+	} else if (dead) {
 		snprintf(L->m.state, sizeof L->m.state, "exited");
 	} else {
 		return;
 	}
 	L->m.exited = true;
+	phase_shown(L);
 	if (!L->m.message[0] || strncmp(L->m.message, "verdict", 7))
 		hv_model_message(&L->m, "pid %d exited: the last frame stays; q quits%s%s",
 				 (int)L->target, L->log[0] && L->o->argv ? "; its output: " : "",
 				 L->log[0] && L->o->argv ? L->log : "");
 }
 
-static void refresh_target(live_t *L, double now)
+/* One snapshot with every page classed, into the model; the next walks are
+ * scheduled by the cost rule from this one's start and cost (also when it
+ * failed: a failed snapshot cost its time too). */
+static int walk(live_t *L, hl_error_t *err)
+{
+	hv_snapshot_t s;
+	char id[sizeof L->layout.build_id];
+	bool had_layout = L->layout.method[0] != '\0';
+	snprintf(id, sizeof id, "%s", L->layout.build_id);
+	double start = now_s();
+	int rc = hv_snapshot_take_opts(L->target, &L->layout, HL_WALK_PAGES, &s, err);
+	double took_ms = (now_s() - start) * 1e3;
+	/* the walker reads libc's layout when it has none or libc changed */
+	bool layout_read = L->layout.method[0] && (!had_layout || strcmp(id, L->layout.build_id));
+	double every_ms = layout_read ? (double)L->o->interval_ms
+				      : hv_walk_every_ms((double)L->o->interval_ms, took_ms);
+	L->next_walk = start + every_ms / 1e3;
+	L->next_walk_early = start + (layout_read ? 0 : hv_walk_every_ms(0, took_ms) / 1e3);
+	L->next_refresh = start + (double)L->o->interval_ms / 1e3;
+	L->walk_now = false;
+	if (rc)
+		return rc;
+	if (gone(L->target)) {
+		/* it exited during the walk: what was read is half a process, and
+		 * the last frame stays as it was */
+		hv_snapshot_free(&s);
+		return hl_error_set(err, -ESRCH, "process %d exited", (int)L->target);
+	}
+	hv_model_walked(&L->m, took_ms, layout_read);
+	hv_model_update(&L->m, &s, start - L->t0);
+	return 0;
+}
+
+/* What was waiting for this walk: the phase, a trim's outcome, a phase's
+ * message. */
+static void walked_news(live_t *L)
+{
+	phase_shown(L);
+	if (L->trim_pending) {
+		char b0[32], b1[32];
+		L->trim_pending = false;
+		hv_model_message(&L->m, "malloc_trim(0) in pid %d %s: RSS %s -> %s", (int)L->target,
+				 L->trim_released ? "released memory" : "released nothing",
+				 hl_units_bytes(L->trim_before, b0, sizeof b0),
+				 hl_units_bytes(L->m.snap.status.vm_rss_bytes, b1, sizeof b1));
+	} else if (L->news[0] && !strcmp(L->m.message, L->news_shown)) {
+		hv_model_message(&L->m, "%s", L->news);
+	}
+	L->news[0] = '\0';
+}
+
+/* A walk when one is due, else RSS and VSZ from statm when the interval
+ * has passed; true when the target was read. */
+static bool refresh_target(live_t *L, double now)
 {
 	if (L->target <= 0 || L->m.exited)
-		return;
-	if (L->walk_now || now >= L->next_walk) {
-		hv_snapshot_t s;
+		return false;
+	if (walk_due(L, now)) {
 		hl_error_t err = {0};
-		double t = now_s();
-		if (hv_snapshot_take_opts(L->target, &L->layout, HL_WALK_PAGES, &s, &err)) {
+		if (walk(L, &err)) {
 			if (err.code == -ESRCH)
 				check_exit(L);
 			else
 				hv_model_message(&L->m, "%s", err.msg);
-			return;
+		} else {
+			walked_news(L);
 		}
-		double took = now_s() - t;
-		L->m.walk_ms = took * 1e3;
-		L->m.walk_age_s = 0;
-		hv_model_update(&L->m, &s, t - L->t0);
-		L->walk_now = false;
-		double gap = took * WALK_DUTY;
-		L->next_walk = now + (gap > (double)L->o->interval_ms / 1e3 ? gap : 0);
-		return;
+		return true;
 	}
+	if (now < L->next_refresh)
+		return false;
+	L->next_refresh = now + (double)L->o->interval_ms / 1e3;
 	hl_buf_t b = {0};
 	hl_statm_t st;
 	if (hl_procfs_read(L->target, "statm", &b, NULL) == 0 &&
-	    hl_statm_parse(b.data, b.len, hl_procfs_page_size(), &st, NULL) == 0)
+	    hl_statm_parse(b.data, b.len, hl_procfs_page_size(), &st, NULL) == 0 &&
+	    (st.vsz_bytes > 0 || !gone(L->target))) /* a zombie's statm is all 0 */
 		hv_model_point(&L->m, now - L->t0, st.rss_bytes, st.vsz_bytes);
 	hl_buf_free(&b);
-	if (L->m.have)
-		L->m.walk_age_s = now - L->t0 - L->m.hist[L->m.nhist - 1].t;
+	return true;
+}
+
+/* When the loop has something to do next: a statm reading or a walk. */
+static double next_due(const live_t *L)
+{
+	double w = L->walk_now ? L->next_walk_early : L->next_walk;
+	return w < L->next_refresh ? w : L->next_refresh;
 }
 
 /* ------------------------------------------------------ keys */
@@ -323,13 +448,22 @@ static void trim(live_t *L)
 		return;
 	}
 	reply[n] = '\0';
+	/* the outcome is told with the walk that shows it: at once when the
+	 * cost rule allows, else the message says when */
+	L->trim_pending = true;
+	L->trim_released = !strncmp(reply, "trimmed 1", 9);
+	L->trim_before = before;
 	L->walk_now = true;
-	refresh_target(L, now_s());
-	char b0[32], b1[32];
-	int64_t after = L->m.have ? L->m.snap.status.vm_rss_bytes : -1;
-	hv_model_message(&L->m, "malloc_trim(0) in pid %d %s: RSS %s -> %s", (int)L->target,
-			 !strncmp(reply, "trimmed 1", 9) ? "released memory" : "found nothing to release",
-			 hl_units_bytes(before, b0, sizeof b0), hl_units_bytes(after, b1, sizeof b1));
+	double now = now_s();
+	if (walk_due(L, now)) {
+		refresh_target(L, now);
+		check_exit(L);
+	} else {
+		hv_model_message(&L->m, "malloc_trim(0) in pid %d %s; next walk in %.1f s",
+				 (int)L->target,
+				 L->trim_released ? "released memory" : "released nothing",
+				 walk_in(L, now));
+	}
 }
 
 static void save(live_t *L)
@@ -418,6 +552,7 @@ static int setup(live_t *L)
 			snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s%s",
 				 a == o->argv ? "" : " ", *a);
 		hv_model_init(&L->m, L->target, cmd);
+		L->m.interval_ms = o->interval_ms;
 		return 0;
 	}
 	if (o->experiment) {
@@ -463,6 +598,7 @@ static int setup(live_t *L)
 		char cmd[256];
 		snprintf(cmd, sizeof cmd, "%s (heaplab run)", o->experiment);
 		hv_model_init(&L->m, 0, cmd);
+		L->m.interval_ms = o->interval_ms;
 		/* wait for heaplab to say which pid the experiment has */
 		for (int i = 0; i < 500 && L->target <= 0; i++) {
 			struct pollfd p = {L->out_fd, POLLIN, 0};
@@ -478,18 +614,19 @@ static int setup(live_t *L)
 		}
 		return 0;
 	}
-	/* a PID: it must be there and readable before the screen is taken */
+	/* a PID: it must be there and readable before the screen is taken; that
+	 * snapshot is the first walk */
 	L->target = o->pid;
-	hv_snapshot_t s;
+	hv_model_init(&L->m, o->pid, "");
+	L->m.interval_ms = o->interval_ms;
 	hl_error_t err = {0};
-	if (hv_snapshot_take(o->pid, &s, &err)) {
+	if (walk(L, &err)) {
 		fprintf(stderr, "heapview: %s\n", err.msg);
+		hv_model_free(&L->m);
 		return -1;
 	}
-	hv_model_init(&L->m, o->pid, "");
-	if (!s.walk_valid)
-		hv_model_message(&L->m, "%s", s.walk_error);
-	hv_snapshot_free(&s);
+	if (!L->m.snap.walk_valid)
+		hv_model_message(&L->m, "%s", L->m.snap.walk_error);
 	if (o->trim_socket)
 		snprintf(L->sock, sizeof L->sock, "%s", o->trim_socket);
 	return 0;
@@ -501,6 +638,7 @@ int hv_live(const hv_live_opts_t *o)
 	memset(&L, 0, sizeof L);
 	L.o = o;
 	L.out_fd = -1;
+	L.t0 = now_s();
 	if (setup(&L)) {
 		cleanup_tmp(&L);
 		return 1;
@@ -528,24 +666,20 @@ int hv_live(const hv_live_opts_t *o)
 		cleanup_tmp(&L);
 		return 1;
 	}
-	L.t0 = now_s();
-	L.walk_now = true;
+	L.walk_now = !L.m.have; /* a PID's first walk is done */
 	double interval = (double)o->interval_ms / 1e3;
 	bool quit = false;
 	while (!quit && !stop_requested) {
 		double now = now_s();
 		exp_read(&L);
-		if (!L.m.paused && now >= L.next_refresh) {
-			refresh_target(&L, now);
+		if (!L.m.paused && refresh_target(&L, now))
 			check_exit(&L);
-			L.next_refresh = now + interval;
-		} else if (L.walk_now && !L.m.paused) {
-			refresh_target(&L, now);
-		}
 		draw(&L);
-		/* wait for a key, heaplab's output, or the next refresh */
-		double wait = L.next_refresh - now_s();
-		int ms = wait <= 0 ? 0 : (int)(wait * 1e3) + 1;
+		/* wait for a key, heaplab's output, or the next reading or walk;
+		 * paused or with nothing to read, just for keys and output */
+		bool idle = L.m.paused || L.m.exited || L.target <= 0;
+		double wait = idle ? interval : next_due(&L) - now_s();
+		int ms = wait <= 0 ? 0 : wait > 3600 ? 3600000 : (int)(wait * 1e3) + 1;
 		struct pollfd p[2] = {{0, POLLIN, 0}, {L.out_fd, POLLIN, 0}};
 		poll(p, L.out_fd >= 0 ? 2 : 1, ms);
 		bool resized;
@@ -556,7 +690,11 @@ int hv_live(const hv_live_opts_t *o)
 				continue;
 			}
 			L.m.message[0] = '\0';
-			switch (hv_model_key(&L.m, k)) {
+			hv_action_t act = hv_model_key(&L.m, k);
+			/* resumed: the next walk comes when the cost rule allows */
+			if (!strcmp(L.m.message, "resumed") && walk_in(&L, now_s()) > 0)
+				hv_model_message(&L.m, "resumed; next walk in %.1f s", walk_in(&L, now_s()));
+			switch (act) {
 			case HV_QUIT:
 				quit = true;
 				break;

@@ -1,8 +1,9 @@
 /*
  * model.c — the live view's state, pure of any terminal: the last snapshot
  * (it owns it), the RSS/live history the sparklines draw, the phase, and
- * what the keys change (pause, zoom, scroll, arena, help). live.c feeds it,
- * layout.c draws it.
+ * what the keys change (pause, zoom, scroll, arena, help), and what the
+ * walks cost and how often they may come (the rule: heapview.h,
+ * HV_WALK_CPU_PERCENT). live.c feeds it, layout.c draws it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,21 @@ void hv_model_init(hv_model_t *m, pid_t pid, const char *command)
 	snprintf(m->command, sizeof m->command, "%s", command ? command : "");
 	snprintf(m->state, sizeof m->state, "running");
 	m->auto_zoom = true;
+	m->interval_ms = 500; /* heapview's default; the live view sets its own */
+}
+
+double hv_walk_every_ms(double interval_ms, double walk_ms)
+{
+	double duty = walk_ms * 100.0 / HV_WALK_CPU_PERCENT;
+	return duty > interval_ms ? duty : interval_ms;
+}
+
+void hv_model_walked(hv_model_t *m, double walk_ms, bool layout_read)
+{
+	m->walk_ms = walk_ms;
+	m->walk_layout = layout_read;
+	m->walk_every_ms = layout_read ? (double)m->interval_ms
+				       : hv_walk_every_ms((double)m->interval_ms, walk_ms);
 }
 
 void hv_model_free(hv_model_t *m)
@@ -51,6 +67,8 @@ void hv_model_update(hv_model_t *m, hv_snapshot_t *s, double t)
 	m->snap = *s;
 	memset(s, 0, sizeof *s);
 	m->have = true;
+	m->walk_t = t;
+	m->walk_age_s = 0;
 	if (m->arena >= m->snap.walk.narenas)
 		m->arena = 0;
 	if (!m->command[0])
@@ -66,6 +84,7 @@ void hv_model_point(hv_model_t *m, double t, int64_t rss, int64_t vsz)
 	if (m->have) {
 		m->snap.status.vm_rss_bytes = rss;
 		m->snap.status.vm_size_bytes = vsz;
+		m->walk_age_s = t > m->walk_t ? t - m->walk_t : 0;
 	}
 }
 

@@ -4,7 +4,8 @@
  * and the grid must say what the snapshot says: the figures, one glyph per
  * page class in the right cells, the address ruler, the legend, zoom,
  * scroll, arena switching, help, a too-small terminal, and every row inside
- * 80 columns.
+ * 80 columns. And the cost rule: the walks' effective interval, and the
+ * walk line that shows it, whole at 80 columns even with the widest figures.
  */
 #include "heapview.h"
 #include "t.h"
@@ -259,6 +260,98 @@ int main(void)
 		     find(&scr, "maps-level view") > 0 && find(&scr, "maps ") > 0,
 	     "not glibc: says why, shows the maps strip");
 	T_EQ_INT(hv_page_glyph(HL_PAGE_FREE_RESIDENT), 'o', "glyph of held back");
+	hv_model_free(&m);
+
+	/* the cost rule: the next walk no sooner than max(interval, T / 5%) */
+	T_EQ_INT(HV_WALK_CPU_PERCENT, 5, "a walk may use 5%% of one core");
+	static const double took[] = {10, 25, 100, 1188, 10000};
+	static const int64_t every[] = {500, 500, 2000, 23760, 200000};
+	for (int i = 0; i < 5; i++)
+		T_EQ_INT(hv_walk_every_ms(500, took[i]), every[i],
+			 "interval 500 ms, walk %.0f ms: walks every %lld ms", took[i],
+			 (long long)every[i]);
+	T_EQ_INT(hv_walk_every_ms(0, 100), 2000, "interval 0: the cost rule alone (20 T)");
+	T_EQ_INT(hv_walk_every_ms(2000, 10), 2000, "a long interval is kept");
+
+	/* the walk line at 80x24, under the thresholds, a long walk, then a short one */
+	hv_screen_resize(&scr, 24, 80);
+	hv_model_init(&m, 4242, "demo");
+	T_EQ_INT(m.interval_ms, 500, "the model's interval: heapview's default");
+	snapshot(&s, 80LL << 20, 4 << 10);
+	hv_model_walked(&m, 1188, false);
+	hv_model_update(&m, &s, 5.0);
+	T_EQ_INT(m.walk_every_ms, 23760, "the model: walks every 23760 ms after a 1188 ms walk");
+	hv_layout(&m, &scr);
+	int wl = find(&scr, "walk ");
+	T_EQ_INT(wl, 4, "the walk line is the fourth figure row");
+	T_EQ_STR(row(&scr, wl),
+		 "walk 1188 ms, every 23.8 s                                                      ",
+		 "a 1188 ms walk at 80 columns: 'walk 1188 ms, every 23.8 s'");
+	hv_model_point(&m, 5.4, 81LL << 20, 90LL << 20);
+	hv_layout(&m, &scr);
+	T_OK(!strstr(row(&scr, wl), "old"), "figures 0.4 s old, under the interval: no age shown");
+	T_OK(find(&scr, "RSS 81.0M  VSZ 90.0M") == 1, "RSS and VSZ from the reading in between");
+	hv_model_point(&m, 17.3, 81LL << 20, 90LL << 20);
+	hv_layout(&m, &scr);
+	T_EQ_STR(row(&scr, wl),
+		 "walk 1188 ms, every 23.8 s  heap figures 12.3 s old                             ",
+		 "12.3 s later: the walk's figures are 12.3 s old");
+	snapshot(&s, 80LL << 20, 4 << 10);
+	hv_model_walked(&m, 12, false);
+	hv_model_update(&m, &s, 18.0);
+	hv_layout(&m, &scr);
+	T_EQ_STR(row(&scr, wl),
+		 "walk 12 ms                                                                      ",
+		 "a 12 ms walk: 'walk 12 ms', the interval is the user's");
+	T_EQ_INT(m.walk_age_s * 10, 0, "a new walk: its figures are new");
+	snapshot(&s, 80LL << 20, 4 << 10);
+	hv_model_walked(&m, 25, false);
+	hv_model_update(&m, &s, 19.0);
+	hv_layout(&m, &scr);
+	T_OK(!strncmp(row(&scr, wl), "walk 25 ms  ", 12) && !strstr(row(&scr, wl), "every"),
+	     "a 25 ms walk: exactly 5%% of 500 ms, no stretch");
+	snapshot(&s, 80LL << 20, 4 << 10);
+	hv_model_walked(&m, 0.42, false);
+	hv_model_update(&m, &s, 20.0);
+	hv_layout(&m, &scr);
+	T_OK(!strncmp(row(&scr, wl), "walk 0.4 ms  ", 13), "under a millisecond: 'walk 0.4 ms'");
+	snapshot(&s, 80LL << 20, 4 << 10);
+	hv_model_walked(&m, 58, true);
+	hv_model_update(&m, &s, 21.0);
+	hv_layout(&m, &scr);
+	T_EQ_INT(m.walk_every_ms, 500, "a walk that read libc's layout: the next at the interval");
+	T_EQ_STR(row(&scr, wl),
+		 "walk 58 ms (incl. libc's layout, once)                                          ",
+		 "and the walk line says why");
+
+	/* the widest figures still fit 80 columns, every field whole */
+	snapshot(&s, (int64_t)(999.9 * 1048576), 1);
+	s.status.vm_size_bytes = (int64_t)(999.9 * 1073741824.0);
+	s.walk.held_back_bytes = s.walk.released_bytes = s.walk.releasable_bytes =
+		s.walk.tcache_bytes = s.walk.fastbin_bytes = s.walk.top_bytes =
+			s.walk.mmap_threshold = s.walk.trim_threshold = (int64_t)(999.9 * 1048576);
+	hv_model_walked(&m, 9999, false);
+	hv_model_update(&m, &s, 100.0);
+	hv_model_point(&m, 12445.0, (int64_t)(999.9 * 1048576), (int64_t)(999.9 * 1073741824.0));
+	hv_layout(&m, &scr);
+	T_EQ_STR(row(&scr, 1),
+		 "RSS 999.9M  VSZ 999.9G  live 1B  RSS/live >999999  arenas 2                     ",
+		 "row 1 whole at its widest");
+	T_EQ_STR(row(&scr, 2),
+		 "held back 999.9M released 999.9M releasable 999.9M tcache 999.9M fastbins 999.9M",
+		 "row 2 at its widest: one space apart, every field whole");
+	T_OK(!strncmp(row(&scr, 3), "top 999.9M  mmap_threshold 999.9M  trim_threshold 999.9M  ", 58),
+	     "row 3 whole at its widest: %s", row(&scr, 3));
+	T_EQ_STR(row(&scr, 4),
+		 "walk 9999 ms, every 200 s  heap figures 12345 s old                             ",
+		 "the walk line at its widest: %s", row(&scr, 4));
+	snapshot(&s, 1LL << 30, 1LL << 20);
+	s.walk.held_back_bytes = (int64_t)(999.96 * 1048576);
+	hv_model_update(&m, &s, 12446.0);
+	hv_layout(&m, &scr);
+	T_OK(find(&scr, "RSS 1.0G") == 1 && find(&scr, "RSS/live 1024.0") == 1 &&
+		     find(&scr, "held back 1.0G  released") == 2,
+	     "from 999.95 on, the next unit; two spaces apart again when they fit");
 	hv_model_free(&m);
 	hv_screen_free(&scr);
 	return t_done();

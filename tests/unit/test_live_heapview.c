@@ -3,7 +3,10 @@
  * four arenas: the per-arena system/in-use/free bytes and chunk counts add
  * up to the target's own mallinfo2 exactly; the walk leaves the target's
  * RSS as it was; bad PIDs, a static binary and missing flags get clear
- * messages.
+ * messages. The live view itself, in tmux at 80x24, shows the last walk's
+ * cost in its header ("walk N ms"), and with --interval 1 the walks'
+ * interval stretched to 20 times that cost ("walk N ms, every M ms"): the
+ * two numbers of one screen are compared, never a clock.
  */
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -17,6 +20,77 @@ static int64_t num(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItem(o, k);
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+/* tmux on a server of our own: ARGS, output into out (may be NULL) */
+static char tmux_server[64];
+
+static int tmux(const char *args, hl_buf_t *out)
+{
+	char cmd[1400];
+	snprintf(cmd, sizeof cmd, "tmux -L %s -f /dev/null %s 2>&1", tmux_server, args);
+	return live_sh(cmd, out);
+}
+
+/* The header's walk line: "walk N ms" or "walk N ms, every M ms|s" at the
+ * start of a line; *every_ms -1 when there is no "every". */
+static bool walk_line(const char *screen, double *walk_ms, double *every_ms, char *line,
+		      size_t linesz)
+{
+	for (const char *l = screen; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, "walk ", 5))
+			continue;
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		snprintf(line, linesz, "%.*s", (int)(n < linesz ? n : linesz - 1), l);
+		char unit[4] = "";
+		double e;
+		int k = sscanf(line, "walk %lf ms, every %lf %3s", walk_ms, &e, unit);
+		if (k < 1 || !strstr(line, " ms"))
+			return false;
+		*every_ms = k == 3 && !strcmp(unit, "s") ? e * 1e3 : k == 3 && !strcmp(unit, "ms") ? e : -1;
+		return k == 1 || *every_ms >= 0;
+	}
+	return false;
+}
+
+/* Runs `heapview ARGS PID` in an 80x24 tmux pane until its screen has a
+ * walk line that ok() accepts (10 s at most); true when one did. */
+static bool live_view(const char *args, pid_t pid, bool (*ok)(double, double), char *line,
+		      size_t linesz, hl_buf_t *screen)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd,
+		 "new-session -d -s hv -x 80 -y 24 '%s %s %d; echo heapview-exit $?; sleep 600'",
+		 heapview, args, (int)pid);
+	if (tmux(cmd, NULL) != 0)
+		return false;
+	bool good = false;
+	for (int i = 0; i < 100 && !good; i++) {
+		usleep(100000);
+		hl_buf_reset(screen);
+		tmux("capture-pane -p -t hv", screen);
+		double w, e;
+		good = screen->data && walk_line(screen->data, &w, &e, line, linesz) && ok(w, e);
+	}
+	tmux("kill-session -t hv", NULL);
+	return good;
+}
+
+/* the default interval (500 ms) and a walk well under 25 ms: "walk N ms" */
+static bool plain_walk(double walk_ms, double every_ms)
+{
+	return walk_ms >= 0 && (every_ms < 0 || every_ms >= 20 * (walk_ms - 0.5));
+}
+
+/* --interval 1: every walk costs more than 5% of 1 ms, so the walks come
+ * every 20 times the walk's cost, within the rounding of the two figures */
+static bool stretched_walk(double walk_ms, double every_ms)
+{
+	if (every_ms < 0)
+		return false;
+	double tol = 20 * (walk_ms < 0.95 ? 0.05 : 0.5) + (every_ms >= 1000 ? 50 : 0.5);
+	return every_ms > 1 && every_ms >= 20 * walk_ms - tol && every_ms <= 20 * walk_ms + tol;
 }
 
 static int64_t rss_of(pid_t pid)
@@ -135,6 +209,28 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
+
+	/* the live view in a terminal: the walk line of its header */
+	snprintf(tmux_server, sizeof tmux_server, "heaplab-hv-test-%d", (int)getpid());
+	if (live_sh("command -v tmux >/dev/null", NULL) != 0) {
+		T_OK(1, "# SKIP tmux is missing (make deps installs it)");
+	} else {
+		char wl[128] = "";
+		hl_buf_t scr = {0};
+		bool seen = live_view("", pid, plain_walk, wl, sizeof wl, &scr);
+		T_OK(seen, "heapview PID at 80x24: the header shows 'walk N ms' (%s)", wl);
+		if (!seen && scr.data)
+			printf("#   | %s\n", scr.data);
+		T_OK(scr.data && strstr(scr.data, "\nRSS ") && strstr(scr.data, "\nheld back "),
+		     "with the figures above it");
+		wl[0] = '\0';
+		seen = live_view("--interval 1", pid, stretched_walk, wl, sizeof wl, &scr);
+		T_OK(seen, "--interval 1: 'walk N ms, every M' with M = 20 N, the cost rule (%s)", wl);
+		if (!seen && scr.data)
+			printf("#   | %s\n", scr.data);
+		hl_buf_free(&scr);
+		tmux("kill-server", NULL);
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
