@@ -189,6 +189,7 @@ typedef struct hl_peek {
 	int64_t bytes_read;
 	int64_t refused;      /* reads refused: a page was not present */
 	int64_t pagemap_reads; /* pread calls on pagemap */
+	int64_t pieces;        /* pieces read by hl_peek_pieces (iovecs) */
 	int64_t absent_reads;  /* an image's pages read that it marks absent (a
 				* process would have them faulted in): must stay 0 */
 	/* an image's: called before every read or batch of reads, so a test
@@ -230,7 +231,7 @@ ssize_t hl_peek_vm_read(hl_peek_t *p, const struct iovec *local, const struct io
  * the page is in RAM and not swapped, read in large pieces; each window of
  * 64 pages is stamped with when it was read, and a read that relies on a
  * window older than max_age_ns reads that window again first. */
-#define HL_PMAP_MAX_AGE_NS (250LL * 1000000)
+#define HL_PMAP_MAX_AGE_NS (1000LL * 1000000)
 typedef struct hl_pmap_range {
 	uint64_t start, end; /* page-aligned */
 	uint64_t *bits;
@@ -242,6 +243,7 @@ typedef struct hl_pmap {
 	size_t n;
 	int64_t max_age_ns;
 	int64_t loads, refreshes; /* windows (re)read, for the figures */
+	int64_t now;              /* the clock for a batch's checks (0: read it) */
 } hl_pmap_t;
 
 void hl_pmap_init(hl_pmap_t *m);
@@ -658,6 +660,7 @@ typedef struct hl_walk {
 	char warning[256];
 	int64_t reads, bytes_read; /* what the walk cost: process_vm_readv calls, bytes */
 	int64_t pagemap_reads;     /* and pread calls on /proc/PID/pagemap */
+	int64_t pieces;            /* the pieces those calls read (iovecs) */
 	int64_t absent_reads;      /* pages read that were not resident: an image's
 				    * count (tests); 0 for a process, by design */
 	bool chunks_estimated;     /* chunks, in-use counts and live_bytes are estimates

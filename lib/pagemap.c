@@ -11,13 +11,16 @@
  *
  * How old an answer may be: each window of 64 pages (256 KiB) is stamped
  * with when it was read, and a read that relies on a window older than
- * max_age_ns (HL_PMAP_MAX_AGE_NS, 250 ms, unless the caller sets another)
+ * max_age_ns (HL_PMAP_MAX_AGE_NS, 1 s, unless the caller sets another)
  * reads that window again first. A walk that takes less than that never
  * reads pagemap twice. What can go wrong inside the window is bounded: the
  * pages a walk reads are chunk headers, and glibc never releases the page of
  * a free chunk's header (malloc_trim keeps sizeof(struct malloc_chunk));
  * only a heap that changes under the walk can turn a header page into a
- * released one within those 250 ms.
+ * released one within that second. Reads that span more than a node (a
+ * range, a scanned cluster, a window of an in-use run: other chunks'
+ * insides, which malloc_trim may release) ask pagemap afresh instead
+ * (hl_pmap_present_now), in the same batch as the read.
  *
  * Addresses outside every range of the snapshot are looked up afresh
  * (hl_peek_present), as before every read of peek.c.
@@ -160,7 +163,7 @@ int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, boo
 		}
 		size_t i = (size_t)((pg - r->start) / ps), w = i / WIN_PAGES;
 		if (!t)
-			t = now_ns();
+			t = m->now ? m->now : now_ns();
 		if (t - r->stamp[w] > m->max_age_ns) {
 			size_t pages = (size_t)((r->end - r->start) / ps), first = w * WIN_PAGES;
 			size_t n = pages - first < WIN_PAGES ? pages - first : WIN_PAGES;
@@ -243,12 +246,35 @@ int64_t hl_pmap_resident(const hl_pmap_t *m, uint64_t from, uint64_t len, long p
 
 /* ------------------------------------------------------ gated reads */
 
+/* Sorts idx[0..k) by the pieces' addresses (a radix sort: k is up to 1024,
+ * every batch). */
+static void sort_by_addr(size_t *idx, size_t k, const hl_piece_t *pc)
+{
+	size_t tmp[HL_PIECES_MAX];
+	size_t *a = idx, *b = tmp;
+	for (int pass = 0; pass < 6; pass++) { /* 48 bits of address, 8 at a time */
+		size_t count[257] = {0};
+		int shift = 8 * pass;
+		for (size_t i = 0; i < k; i++)
+			count[((pc[a[i]].addr >> shift) & 0xff) + 1]++;
+		for (int j = 1; j <= 256; j++)
+			count[j] += count[j - 1];
+		for (size_t i = 0; i < k; i++)
+			b[count[(pc[a[i]].addr >> shift) & 0xff]++] = a[i];
+		size_t *t = a;
+		a = b;
+		b = t;
+	}
+	/* six passes: the sorted indexes are back in idx */
+}
+
 int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n)
 {
 	struct iovec local[HL_PIECES_MAX], remote[HL_PIECES_MAX];
 	size_t idx[HL_PIECES_MAX];
 	if (p->tick)
 		p->tick(p->tick_ctx); /* the target ran since the last batch */
+	m->now = now_ns(); /* one clock for the batch's checks */
 	for (size_t at = 0; at < n;) {
 		size_t k = 0;
 		for (; at < n && k < HL_PIECES_MAX; at++) {
@@ -265,9 +291,16 @@ int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n)
 				p->refused++;
 				continue;
 			}
-			local[k] = (struct iovec){x->buf, x->len};
-			remote[k] = (struct iovec){(void *)(uintptr_t)x->addr, x->len};
+			p->pieces++;
 			idx[k++] = at;
+		}
+		/* in address order: the kernel walks the target's page tables for
+		 * each piece, and neighbours share their page-table pages */
+		sort_by_addr(idx, k, pc);
+		for (size_t i = 0; i < k; i++) {
+			const hl_piece_t *x = &pc[idx[i]];
+			local[i] = (struct iovec){x->buf, x->len};
+			remote[i] = (struct iovec){(void *)(uintptr_t)x->addr, x->len};
 		}
 		/* process_vm_readv stops at the first piece it cannot read: go on
 		 * after it */
@@ -289,5 +322,6 @@ int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n)
 			from += whole + 1;
 		}
 	}
+	m->now = 0;
 	return 0;
 }

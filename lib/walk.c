@@ -312,6 +312,49 @@ static int cmp_chunk(const void *a, const void *b)
 	return cls_rank(y->cls) - cls_rank(x->cls);
 }
 
+/* Sorts by heap, address and rank: a radix sort on (heap, address) keys,
+ * ties by rank after, as the lists give hundreds of thousands of chunks. */
+static void sort_chunks(walker_t *w)
+{
+	size_t n = w->nchunks;
+	if (n < 2)
+		return;
+	wchunk_t *tmp = malloc(n * sizeof *tmp);
+	if (!tmp || w->out->nheaps >= (1u << 16)) {
+		free(tmp);
+		qsort(w->chunks, n, sizeof *w->chunks, cmp_chunk);
+		return;
+	}
+	/* key: heap in the top 16 bits, the address (47 bits on x86-64) below */
+	wchunk_t *a = w->chunks, *b = tmp;
+	for (int pass = 0; pass < 4; pass++) {
+		size_t count[65537] = {0};
+		int shift = 16 * pass;
+#define KEY(c) (((((uint64_t)(c).heap << 48) | ((c).addr & 0xffffffffffffULL)) >> shift) & 0xffff)
+		for (size_t i = 0; i < n; i++)
+			count[KEY(a[i]) + 1]++;
+		for (size_t k = 1; k <= 65536; k++)
+			count[k] += count[k - 1];
+		for (size_t i = 0; i < n; i++)
+			b[count[KEY(a[i])]++] = a[i];
+#undef KEY
+		wchunk_t *t = a;
+		a = b;
+		b = t;
+	}
+	/* four passes: the sorted chunks are back in w->chunks */
+	free(tmp);
+	/* equal addresses: most specific class first */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && a[j].heap == a[j - 1].heap && a[j].addr == a[j - 1].addr &&
+				   cls_rank(a[j].cls) > cls_rank(a[j - 1].cls);
+		     j--) {
+			wchunk_t t = a[j];
+			a[j] = a[j - 1];
+			a[j - 1] = t;
+		}
+}
+
 /* Sorts the chunks by heap and address; a chunk found twice keeps its most
  * specific class, and one that overlaps the one before it (two lists
  * disagree: a heap changing or corrupt) is dropped with a warning. */
@@ -322,8 +365,7 @@ static void settle(walker_t *w)
 			if (w->chunks[i].addr == w->tc[t].chunk && w->chunks[i].cls == HL_CHUNK_IN_USE)
 				w->chunks[i].cls = HL_CHUNK_META;
 	}
-	if (w->nchunks)
-		qsort(w->chunks, w->nchunks, sizeof *w->chunks, cmp_chunk);
+	sort_chunks(w);
 	size_t k = 0;
 	for (size_t i = 0; i < w->nchunks; i++) {
 		const wchunk_t *c = &w->chunks[i];
@@ -575,6 +617,7 @@ static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
 	out->bytes_read = w->pk.bytes_read;
 	out->pagemap_reads = w->pk.pagemap_reads;
 	out->absent_reads = w->pk.absent_reads;
+	out->pieces = w->pk.pieces;
 	if (w->flags & HL_WALK_CHUNKS) {
 		out->chunk = malloc((w->nchunks ? w->nchunks : 1) * sizeof *out->chunk);
 		if (!out->chunk) {

@@ -41,6 +41,7 @@ enum { L_BIN, L_FAST, L_TCACHE };
 #define NRANGES 64
 #define RANGE_MAX (64u << 10)
 #define BATCH_BYTES (8u << 20)
+#define HEAP_SPAN_GUESS (1ULL << 40) /* no free chunk is larger */
 #define SCAN_ROUND 256      /* pages scanned in one round, at most */
 #define SCAN_PAGES 8        /* in clusters of consecutive pages */
 #define SCAN_SLOW 128       /* nodes a round below which a list is slow */
@@ -48,14 +49,47 @@ enum { L_BIN, L_FAST, L_TCACHE };
 
 /* ------------------------------------------------------ the cache */
 
-enum { S_EMPTY, S_PENDING, S_READ, S_BAD };
+enum { S_PENDING = 1, S_READ, S_BAD };
 
+/* 32 bytes, as the map is big and cold: the chunk's size with the state in
+ * bits 0-1 and "read ahead, not asked for by a list" in bit 2 (bit 3, which
+ * a sane size never has, is kept), fd and bk; an empty slot has addr 0. */
 typedef struct node {
 	uint64_t addr;
-	uint64_t w[6];
-	uint8_t state;
-	bool spec; /* read ahead (not asked for by a list) */
+	uint64_t w[3];
 } node_t;
+
+static int state(const node_t *n)
+{
+	return (int)(n->w[0] & 3);
+}
+
+static bool spec(const node_t *n)
+{
+	return n->w[0] >> 2 & 1;
+}
+
+static void set(node_t *n, int st, bool sp)
+{
+	n->w[0] = (n->w[0] & ~7ULL) | (uint64_t)st | (uint64_t)sp << 2;
+}
+
+/* v: the node's words as read (prev_size, size, fd, bk, ...). */
+static void keep(node_t *n, const uint64_t *v, bool sp)
+{
+	n->w[0] = (v[1] & ~7ULL) | S_READ | (uint64_t)sp << 2;
+	n->w[1] = v[2];
+	n->w[2] = v[3];
+}
+
+static void unpack(const node_t *n, uint64_t *v)
+{
+	v[0] = 0;
+	v[1] = n->w[0] & ~7ULL;
+	v[2] = n->w[1];
+	v[3] = n->w[2];
+	v[4] = v[5] = 0;
+}
 
 typedef struct range {
 	uint64_t start, len;
@@ -114,15 +148,17 @@ static node_t *slot(lists_t *L, uint64_t addr)
 {
 	size_t m = L->cap - 1;
 	for (size_t i = hash(addr) & m;; i = (i + 1) & m)
-		if (L->map[i].addr == addr || L->map[i].state == S_EMPTY)
+		if (L->map[i].addr == addr || !L->map[i].addr)
 			return &L->map[i];
 }
 
-static int grow(lists_t *L)
+static int grow_for(lists_t *L, size_t more)
 {
-	if (L->used * 2 < L->cap)
+	if ((L->used + more) * 2 < L->cap)
 		return 0;
 	size_t cap = L->cap ? L->cap * 2 : 4096;
+	while ((L->used + more) * 2 >= cap)
+		cap *= 2;
 	node_t *old = L->map;
 	size_t oldcap = L->cap;
 	L->map = calloc(cap, sizeof *L->map);
@@ -132,22 +168,28 @@ static int grow(lists_t *L)
 	}
 	L->cap = cap;
 	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].state != S_EMPTY)
+		if (old[i].addr)
 			*slot(L, old[i].addr) = old[i];
 	free(old);
 	return 0;
 }
 
-/* The entry for addr, made empty-pending if new; NULL out of memory. */
+static int grow(lists_t *L)
+{
+	return grow_for(L, 0);
+}
+
+/* The entry for addr, made empty-pending if new; NULL out of memory, or
+ * for address 0 (which marks an empty slot, and is never a chunk). */
 static node_t *entry(lists_t *L, uint64_t addr)
 {
-	if (grow(L))
+	if (!addr || grow(L))
 		return NULL;
 	node_t *n = slot(L, addr);
-	if (n->state == S_EMPTY) {
+	if (!n->addr) {
 		memset(n, 0, sizeof *n);
 		n->addr = addr;
-		n->state = S_PENDING;
+		set(n, S_PENDING, false);
 		L->used++;
 	}
 	return n;
@@ -158,7 +200,7 @@ static const node_t *lookup(lists_t *L, uint64_t addr)
 	if (!L->cap)
 		return NULL;
 	node_t *n = slot(L, addr);
-	return n->state == S_EMPTY ? NULL : n;
+	return n->addr ? n : NULL;
 }
 
 /* The 48 bytes at addr from a range read earlier, if one holds them. */
@@ -224,9 +266,11 @@ static uint64_t reveal(uint64_t pos, uint64_t stored)
 	return (pos >> 12) ^ stored; /* safe-linking, glibc >= 2.32 */
 }
 
+/* Queues a for reading ahead (want_node drops what is known already: no
+ * lookup here, each costs a cache miss on a big map). */
 static void chase(lists_t *L, uint64_t a)
 {
-	if (!chunk_addr(L, a) || lookup(L, a))
+	if (!chunk_addr(L, a))
 		return;
 	if (L->nchase == L->capchase) {
 		size_t cap = L->capchase ? L->capchase * 2 : 1024;
@@ -260,15 +304,22 @@ static void chase_from(lists_t *L, uint64_t addr, const uint64_t *v)
 /* Could a free chunk start at addr, by the 48 bytes v there? */
 static bool looks_free(const lists_t *L, uint64_t addr, const uint64_t *v)
 {
+	/* the cheap tests first: most of a page is not a free chunk */
 	uint64_t size = v[1] & ~7ULL;
-	long h = heap_at(L, addr);
-	if (h < 0 || size < MINSIZE || size & 15 || (v[1] & 2) ||
-	    size > L->w->out->heaps[h].end - addr)
+	if (size < MINSIZE || size & 15 || (v[1] & 2) || size > HEAP_SPAN_GUESS)
 		return false;
-	if ((chunk_addr(L, v[2]) || bin_addr(L, v[2])) && (chunk_addr(L, v[3]) || bin_addr(L, v[3])))
+	bool linked = !(v[2] & 15) && !(v[3] & 15) && v[2] && v[3];
+	bool small = size <= 176;
+	if (!linked && !small)
+		return false;
+	long h = heap_at(L, addr);
+	if (h < 0 || size > L->w->out->heaps[h].end - addr)
+		return false;
+	if (linked && (chunk_addr(L, v[2]) || bin_addr(L, v[2])) &&
+	    (chunk_addr(L, v[3]) || bin_addr(L, v[3])))
 		return true;
 	uint64_t next = reveal(addr + 16, v[2]);
-	return size <= 176 && (next == 0 || chunk_addr(L, next));
+	return small && (next == 0 || chunk_addr(L, next));
 }
 
 /* ------------------------------------------------------ the lists */
@@ -345,7 +396,7 @@ static void take(lists_t *L, lw_t *x, const uint64_t *v)
 	x->cur = next;
 	if (x->n >= x->limit || (x->kind != L_BIN && !next) || (x->kind == L_BIN && next == x->head))
 		x->done = true;
-	else if (x->kind != L_BIN && (next & 15))
+	else if (!next || (next & 15))
 		stop(L, x, "unreadable chunk", next);
 }
 
@@ -375,14 +426,14 @@ static void advance(lists_t *L, lw_t *x)
 			continue;
 		}
 		const node_t *n = lookup(L, x->cur);
-		if (n && n->state == S_BAD) {
+		if (n && state(n) == S_BAD) {
 			stop(L, x, x->kind == L_TCACHE ? "unreadable entry" : "unreadable chunk",
 			     x->cur);
 			return;
 		}
-		if (n && n->state == S_READ) {
-			memcpy(v, n->w, sizeof v);
-			L->spec_used += n->spec;
+		if (n && state(n) == S_READ) {
+			unpack(n, v);
+			L->spec_used += spec(n);
 		} else if (!from_range(L, x->cur, v)) {
 			return;
 		}
@@ -455,6 +506,7 @@ typedef struct batch {
 	hl_piece_t pc[HL_PIECES_MAX];
 	uint8_t what[HL_PIECES_MAX]; /* B_* */
 	lw_t *lane[HL_PIECES_MAX];   /* B_STRIDE: whose lane, which slot */
+	node_t *node[HL_PIECES_MAX]; /* B_NEED, B_SPEC: its entry */
 	uint32_t lane_j[HL_PIECES_MAX];
 	size_t n, bytes;
 	uint8_t *buf;
@@ -509,11 +561,12 @@ static void want_lane(lw_t *x, batch_t *b, int k)
 static bool want_node(lists_t *L, batch_t *b, uint64_t addr, uint8_t what)
 {
 	node_t *n = entry(L, addr);
-	if (!n || n->state != S_PENDING || n->spec) /* read, bad, or already in this batch */
+	if (!n || state(n) != S_PENDING || spec(n)) /* read, bad, or already in this batch */
 		return n != NULL;
 	if (!add_piece(b, addr, NODE, what))
 		return false;
-	n->spec = true; /* marks "in the batch" until it is read */
+	set(n, S_PENDING, true); /* marks "in the batch" until it is read */
+	b->node[b->n - 1] = n; /* stays valid: the map was grown for a batch first */
 	return true;
 }
 
@@ -621,11 +674,9 @@ static void scan_page(lists_t *L, const hl_piece_t *p)
 		if (!looks_free(L, a, v))
 			continue;
 		node_t *n = entry(L, a);
-		if (!n || n->state != S_PENDING || n->spec)
+		if (!n || state(n) != S_PENDING || spec(n))
 			continue;
-		memcpy(n->w, v, sizeof v);
-		n->state = S_READ;
-		n->spec = true;
+		keep(n, v, true);
 		chase_from(L, a, v);
 	}
 }
@@ -642,14 +693,24 @@ static bool round_once(lists_t *L, batch_t *b)
 		walk_warn(w, "out of memory");
 		return false;
 	}
+	/* no entry made while the batch fills may move the others */
+	if (grow_for(L, HL_PIECES_MAX + 1)) {
+		walk_warn(w, "out of memory");
+		free(arena_waits);
+		return false;
+	}
 	for (size_t i = 0; i < L->nlw; i++) {
 		lw_t *x = &L->lw[i];
 		advance(L, x);
 		if (x->done)
 			continue;
 		any = true;
-		if (!want_node(L, b, x->cur, B_NEED))
-			break;
+		if (!want_node(L, b, x->cur, B_NEED)) {
+			if (b->n == HL_PIECES_MAX || b->bytes + NODE > BATCH_BYTES)
+				break; /* the batch is full: next round */
+			stop(L, x, "unreadable chunk", x->cur);
+			continue;
+		}
 		/* a list that takes fewer nodes a round than a batch holds is
 		 * read mostly one node a round: enter it elsewhere */
 		x->rounds++;
@@ -675,9 +736,12 @@ static bool round_once(lists_t *L, batch_t *b)
 	}
 	/* chases, up to their budget (a chain of guesses that leads nowhere
 	 * dies at its first node that does not look free) */
-	while (L->spec_read < L->spec_budget && L->nchase && b->n < HL_PIECES_MAX)
+	while (L->spec_read < L->spec_budget && L->nchase && b->n < HL_PIECES_MAX) {
+		if (L->nchase > 8) /* the map is big and cold: ask for slots early */
+			__builtin_prefetch(&L->map[hash(L->chase[L->nchase - 8]) & (L->cap - 1)]);
 		if (!want_node(L, b, L->chase[--L->nchase], B_SPEC))
 			break;
+	}
 	want_scans(L, b, arena_waits);
 	free(arena_waits);
 
@@ -687,6 +751,8 @@ static bool round_once(lists_t *L, batch_t *b)
 			L->lw[i].done = true;
 		return false;
 	}
+	/* the nodes first (their entries are as want_node left them), then the
+	 * scanned pages, which make entries of their own */
 	for (size_t i = 0; i < b->n; i++) {
 		const hl_piece_t *p = &b->pc[i];
 		if (b->what[i] == B_RANGE) {
@@ -694,32 +760,28 @@ static bool round_once(lists_t *L, batch_t *b)
 				keep_range(L, p);
 			continue;
 		}
-		if (b->what[i] == B_SCAN) {
-			if (p->ok == 1)
-				scan_page(L, p);
+		if (b->what[i] == B_SCAN)
 			continue;
-		}
 		if (b->what[i] == B_STRIDE) {
 			b->lane[i]->lane_ok[b->lane_j[i]] = p->ok;
 			L->spec_read += p->ok == 1;
 			continue;
 		}
-		node_t *n = entry(L, p->addr);
-		if (!n)
-			continue;
-		n->spec = b->what[i] != B_NEED;
+		node_t *n = b->node[i];
+		bool sp = b->what[i] != B_NEED;
 		if (p->ok != 1) {
 			/* a guess may miss; a need that fails ends its list */
-			n->state = S_BAD;
+			set(n, S_BAD, sp);
 			continue;
 		}
-		memcpy(n->w, p->buf, sizeof n->w);
-		n->state = S_READ;
-		if (n->spec)
-			L->spec_read++;
+		keep(n, p->buf, sp);
+		L->spec_read += sp;
 		if (b->what[i] == B_SPEC) /* a guess along a stride needs no chase */
-			chase_from(L, p->addr, n->w);
+			chase_from(L, p->addr, p->buf);
 	}
+	for (size_t i = 0; i < b->n; i++)
+		if (b->what[i] == B_SCAN && b->pc[i].ok == 1)
+			scan_page(L, &b->pc[i]);
 	return true;
 }
 
