@@ -276,24 +276,30 @@ int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n)
 		p->tick(p->tick_ctx); /* the target ran since the last batch */
 	m->now = now_ns(); /* one clock for the batch's checks */
 	for (size_t at = 0; at < n;) {
-		size_t k = 0;
-		for (; at < n && k < HL_PIECES_MAX; at++) {
-			hl_piece_t *x = &pc[at];
-			bool in = false;
-			x->ok = 0;
-			if (!x->len)
-				continue;
-			int rc = x->fresh ? hl_pmap_present_now(p, m, x->addr, x->len, &in)
-					  : hl_pmap_present(p, m, x->addr, x->len, &in);
-			if (rc == -ESRCH)
-				return rc;
-			if (rc || !in) {
-				p->refused++;
-				continue;
+		size_t k = 0, end = at + HL_PIECES_MAX < n ? at + HL_PIECES_MAX : n;
+		/* the snapshot's answers first, then the fresh ones, last, so that
+		 * the read follows them as closely as it can */
+		for (int fresh = 0; fresh < 2; fresh++)
+			for (size_t i = at; i < end; i++) {
+				hl_piece_t *x = &pc[i];
+				bool in = false;
+				if (x->fresh != fresh)
+					continue;
+				x->ok = 0;
+				if (!x->len)
+					continue;
+				int rc = fresh ? hl_pmap_present_now(p, m, x->addr, x->len, &in)
+					       : hl_pmap_present(p, m, x->addr, x->len, &in);
+				if (rc == -ESRCH)
+					return rc;
+				if (rc || !in) {
+					p->refused++;
+					continue;
+				}
+				p->pieces++;
+				idx[k++] = i;
 			}
-			p->pieces++;
-			idx[k++] = at;
-		}
+		at = end;
 		/* in address order: the kernel walks the target's page tables for
 		 * each piece, and neighbours share their page-table pages */
 		sort_by_addr(idx, k, pc);

@@ -384,6 +384,43 @@ static void settle(walker_t *w)
 	w->nchunks = k;
 }
 
+/* A heap that top has left ends in fenceposts (sysmalloc): a 16-byte chunk
+ * and a 0-size header, its last 32 bytes. Known, they are malloc's own and
+ * not in-use chunks, whether the runs are walked or sampled. */
+static void fenceposts(walker_t *w)
+{
+	const hl_walk_t *o = w->out;
+	bool *has_top = calloc(o->nheaps ? o->nheaps : 1, sizeof *has_top);
+	uint64_t (*buf)[4] = calloc(o->nheaps ? o->nheaps : 1, sizeof *buf);
+	hl_piece_t *pc = calloc(o->nheaps ? o->nheaps : 1, sizeof *pc);
+	if (!has_top || !buf || !pc) {
+		free(has_top);
+		free(buf);
+		free(pc);
+		return;
+	}
+	for (size_t i = 0; i < w->nchunks; i++)
+		if (w->chunks[i].cls == HL_CHUNK_TOP)
+			has_top[w->chunks[i].heap] = true;
+	size_t n = 0;
+	for (size_t h = 0; h < o->nheaps; h++)
+		if (!has_top[h] && !o->arenas[o->heaps[h].arena].main &&
+		    w->heap_end[h] >= w->first[h] + 2 * CHUNK_HDR)
+			pc[n++] = (hl_piece_t){w->heap_end[h] - 2 * CHUNK_HDR, buf[h], 32, 0, false};
+	if (n && hl_peek_pieces(&w->pk, &w->pm, pc, n) == 0)
+		for (size_t i = 0; i < n; i++) {
+			const uint64_t *v = pc[i].buf;
+			long h = walk_heap_of(w, pc[i].addr, 32);
+			if (pc[i].ok != 1 || h < 0 || (v[1] & ~7ULL) != CHUNK_HDR || (v[3] & ~7ULL))
+				continue;
+			walk_push(w, pc[i].addr, CHUNK_HDR, (uint32_t)h, HL_CHUNK_META);
+			walk_push(w, pc[i].addr + CHUNK_HDR, CHUNK_HDR, (uint32_t)h, HL_CHUNK_META);
+		}
+	free(has_top);
+	free(buf);
+	free(pc);
+}
+
 /* ------------------------------------------------------ accounting */
 
 static void account(walker_t *w, hl_walk_arena_t *a, const wchunk_t *c, int64_t top_pad)
@@ -607,6 +644,7 @@ static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
 				  HL_CHUNK_META);
 	}
 	walk_lists(w, 0);
+	fenceposts(w);
 	settle(w);
 	size_t known = w->nchunks;
 	walk_runs(w);

@@ -15,7 +15,8 @@
  * are all walked and the count is exact. HL_WALK_EXACT walks every run.
  *
  * A run is read in windows of resident pages (never a page pagemap says is
- * absent), up to 1024 runs side by side in one process_vm_readv; a window
+ * absent; the snapshot's word is enough, as malloc never releases the pages
+ * of chunks in use), up to 1024 runs side by side in one process_vm_readv; a window
  * grows with the mean chunk size seen, and a chunk that ends past it makes
  * the next window start at the next header, so the pages inside large
  * chunks are skipped.
@@ -184,8 +185,9 @@ static void walk_cursors(walker_t *w, cursor_t *cur, size_t n, uint64_t **shape,
 				c->done = true;
 				continue;
 			}
-			/* a window spans chunks' insides: pagemap afresh */
-			pc[k] = (hl_piece_t){c->pos, buf + bytes, (uint32_t)len, 0, true};
+			/* in-use chunks only: malloc never releases their pages, so
+			 * the snapshot's answer (at most its max age old) stands */
+			pc[k] = (hl_piece_t){c->pos, buf + bytes, (uint32_t)len, 0, false};
 			who[k++] = active[i];
 			bytes += len;
 		}
