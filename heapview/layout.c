@@ -201,7 +201,9 @@ static int figures(hv_model_t *m, hv_screen_t *s, int r)
 	field_t f[5];
 	snprintf(f[0].text, sizeof f[0].text, "RSS %s", sz(p->status.vm_rss_bytes, a, sizeof a));
 	snprintf(f[1].text, sizeof f[1].text, "VSZ %s", sz(p->status.vm_size_bytes, a, sizeof a));
-	snprintf(f[2].text, sizeof f[2].text, "live %s", sz(w->live_bytes, a, sizeof a));
+	/* ~: an estimate to 8 bytes a chunk, the in-use chunks being sampled */
+	snprintf(f[2].text, sizeof f[2].text, "live %s%s", w->chunks_estimated ? "~" : "",
+		 sz(w->live_bytes, a, sizeof a));
 	snprintf(f[3].text, sizeof f[3].text, "RSS/live %s",
 		 ratio(hl_figures_frag_ratio(p->status.vm_rss_bytes, w->live_bytes), a, sizeof a));
 	snprintf(f[4].text, sizeof f[4].text, "arenas %zu", w->narenas);

@@ -16,7 +16,7 @@ static void usage(FILE *f)
 		"usage: heapview [OPTIONS] PID\n"
 		"       heapview [OPTIONS] -- COMMAND [ARGS...]\n"
 		"       heapview [OPTIONS] --experiment EXPERIMENT [-- ARGS...]\n"
-		"       heapview --once [--json] PID\n"
+		"       heapview --once [--json] [--exact] PID\n"
 		"       heapview --record DIR [--interval MS] [--duration S] PID\n\n"
 		"Reads a process's glibc heap from outside, read-only (/proc/PID/maps, smaps,\n"
 		"pagemap, process_vm_readv: nothing is stopped, written or faulted in), and\n"
@@ -44,7 +44,11 @@ static void usage(FILE *f)
 		"keys: q quit, space pause, +/- zoom, 0 fit, arrows/PgUp/PgDn scroll,\n"
 		"      a next arena, s save snapshot (JSON + PNG), t malloc_trim(0) in the\n"
 		"      target (processes heapview started, or --trim-socket), ? help\n\n"
-		"--once prints one snapshot (--json: as JSON) and exits.\n"
+		"--once prints one snapshot (--json: as JSON) and exits. The walk reads the\n"
+		"free lists, the tcaches and pagemap, and samples the chunks in use: their\n"
+		"count, and live bytes to 8 bytes a chunk, are estimates, marked ~\n"
+		"(\"chunks_estimated\": true); --exact walks every chunk instead, at about\n"
+		"the cost of copying the heap.\n"
 		"--record samples the process every MS milliseconds (default 500) for S\n"
 		"seconds (default 10) into a new run directory DIR, with a heap walk at the\n"
 		"start and the end; heaplab plot DIR draws it.\n");
@@ -64,7 +68,7 @@ static int number(const char *opt, const char *val, long long *out)
 
 int main(int argc, char **argv)
 {
-	bool once = false, json = false;
+	bool once = false, json = false, exact = false;
 	const char *pidarg = NULL, *record = NULL;
 	long long interval = 500, duration = 10;
 	hv_live_opts_t o;
@@ -79,6 +83,8 @@ int main(int argc, char **argv)
 			once = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
+		} else if (!strcmp(a, "--exact")) {
+			exact = true;
 		} else if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) {
 			o.no_colour = true;
 		} else if (!strcmp(a, "--record") && has) {
@@ -148,11 +154,17 @@ int main(int argc, char **argv)
 		printf("recorded %s; draw it with: heaplab plot %s\n", record, record);
 		return 0;
 	}
+	if ((json || exact) && !once) {
+		fprintf(stderr, "heapview: --json and --exact are for --once\n");
+		return 2;
+	}
 	if (!once)
 		return hv_live(&o);
 	hv_snapshot_t s;
 	hl_error_t err = {0};
-	if (hv_snapshot_take(o.pid, &s, &err)) {
+	hl_glibc_layout_t cache;
+	memset(&cache, 0, sizeof cache);
+	if (hv_snapshot_take_opts(o.pid, &cache, exact ? HL_WALK_EXACT : 0, &s, &err)) {
 		fprintf(stderr, "heapview: %s\n", err.msg);
 		return 1;
 	}

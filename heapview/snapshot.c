@@ -72,6 +72,10 @@ int hv_snapshot_json(const hv_snapshot_t *s, hl_buf_t *out)
 	put(o, "vsz_bytes", s->status.vm_size_bytes);
 	if (s->walk_valid) {
 		put(o, "live_bytes", w->live_bytes);
+		/* a default walk samples the in-use chunks: their count, and live
+		 * to 8 bytes a chunk, are estimates (--exact counts them) */
+		cJSON_AddBoolToObject(o, "chunks_estimated", w->chunks_estimated);
+		put(o, "chunks", w->chunks);
 		put(o, "held_back_bytes", w->held_back_bytes);
 		put(o, "released_bytes", w->released_bytes);
 		put(o, "releasable_bytes", w->releasable_bytes);
@@ -85,6 +89,11 @@ int hv_snapshot_json(const hv_snapshot_t *s, hl_buf_t *out)
 		put(o, "trim_threshold", w->trim_threshold);
 		cJSON_AddBoolToObject(o, "complete", w->complete);
 		cJSON_AddStringToObject(o, "warning", w->warning);
+		cJSON *cost = cJSON_AddObjectToObject(o, "walk_cost");
+		put(cost, "process_vm_readv_calls", w->reads);
+		put(cost, "pieces", w->pieces);
+		put(cost, "pagemap_reads", w->pagemap_reads);
+		put(cost, "bytes_read", w->bytes_read);
 		cJSON *arenas = cJSON_AddArrayToObject(o, "arenas");
 		for (size_t i = 0; i < w->narenas; i++) {
 			const hl_walk_arena_t *a = &w->arenas[i];
@@ -95,6 +104,7 @@ int hv_snapshot_json(const hv_snapshot_t *s, hl_buf_t *out)
 			put(ao, "in_use_bytes", a->in_use_bytes);
 			put(ao, "free_bytes", a->free_bytes);
 			put(ao, "chunks", a->chunks);
+			put(ao, "in_use_chunks", a->in_use_chunks);
 			put(ao, "free_chunks", a->free_chunks);
 			put(ao, "live_bytes", a->live_bytes);
 			put(ao, "tcache_bytes", a->tcache_bytes);
@@ -147,8 +157,9 @@ int hv_snapshot_text(const hv_snapshot_t *s, hl_buf_t *out)
 		hl_buf_printf(out, "heap: not walked: %s\n", s->walk_error);
 		return 0;
 	}
-	hl_buf_printf(out, "heap: live %s, held back %s, released %s, releasable by malloc_trim %s\n",
-		      hl_units_bytes(w->live_bytes, a, sizeof a),
+	const char *est = w->chunks_estimated ? "~" : "";
+	hl_buf_printf(out, "heap: live %s%s, held back %s, released %s, releasable by malloc_trim %s\n",
+		      est, hl_units_bytes(w->live_bytes, a, sizeof a),
 		      hl_units_bytes(w->held_back_bytes, b, sizeof b),
 		      hl_units_bytes(w->released_bytes, c, sizeof c),
 		      hl_units_bytes(w->releasable_bytes, d, sizeof d));
@@ -162,11 +173,15 @@ int hv_snapshot_text(const hv_snapshot_t *s, hl_buf_t *out)
 		      hl_units_bytes(w->trim_threshold, b, sizeof b));
 	for (size_t i = 0; i < w->narenas; i++) {
 		const hl_walk_arena_t *ar = &w->arenas[i];
-		hl_buf_printf(out, "arena %zu%s: system %s, in use %s, free %s, %lld chunks\n", i,
+		hl_buf_printf(out, "arena %zu%s: system %s, in use %s, free %s, %s%lld chunks\n", i,
 			      ar->main ? " (main)" : "", hl_units_bytes(ar->system_bytes, a, sizeof a),
 			      hl_units_bytes(ar->in_use_bytes, b, sizeof b),
-			      hl_units_bytes(ar->free_bytes, c, sizeof c), (long long)ar->chunks);
+			      hl_units_bytes(ar->free_bytes, c, sizeof c), est, (long long)ar->chunks);
 	}
+	if (w->chunks_estimated)
+		hl_buf_printf(out, "~ estimated: the in-use chunks were sampled, not counted "
+				   "(heapview --once --exact counts them, at about the cost of "
+				   "copying the heap)\n");
 	hl_buf_printf(out, "found by %s%s%s\n", w->method, w->complete ? "" : "; incomplete: ",
 		      w->complete ? "" : w->warning);
 	return 0;

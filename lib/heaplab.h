@@ -361,6 +361,7 @@ typedef struct hl_phase {
 	struct hl_walk_summary {
 		char method[360];           /* how main_arena was found */
 		bool complete;              /* false: see warning */
+		bool chunks_estimated;      /* chunks and live_bytes are estimates (a sample) */
 		char warning[256];
 		hl_mallinfo_t mallinfo2;    /* the walk's totals, in mallinfo2's terms */
 		int64_t arenas, chunks;

@@ -451,6 +451,8 @@ static void put_walk(writer_t *w, cJSON *o, const struct hl_walk_summary *ws)
 	put_mallinfo(w, wo, "mallinfo2", &ws->mallinfo2);
 	put_fields(w, wo, ws, walk_fields, NFIELDS(walk_fields));
 	put_fields(w, wo, ws, walk_later_fields, NFIELDS(walk_later_fields));
+	/* chunks and live_bytes are estimates from a sample of the in-use runs */
+	put_bool(w, wo, "chunks_estimated", ws->chunks_estimated);
 }
 
 static void put_phase(writer_t *w, cJSON *phases, const hl_phase_t *ph)
@@ -723,6 +725,9 @@ static void get_walk(reader_t *r, const cJSON *wo, struct hl_walk_summary *ws)
 	get_str(r, wo, "warning", ws->warning, sizeof ws->warning);
 	get_mallinfo(r, wo, "mallinfo2", &ws->mallinfo2);
 	get_fields(r, wo, ws, walk_fields, NFIELDS(walk_fields));
+	/* added later: absent in older records, whose walks counted every chunk */
+	ws->chunks_estimated = cJSON_GetObjectItemCaseSensitive(wo, "chunks_estimated") &&
+			       get_bool(r, wo, "chunks_estimated");
 	for (size_t k = 0; k < NFIELDS(walk_later_fields) && !r->rc; k++) {
 		const field_t *f = &walk_later_fields[k];
 		*field_at(ws, f) = cJSON_GetObjectItemCaseSensitive(wo, f->key)

@@ -816,6 +816,7 @@ void hl_walk_summarize(const hl_walk_t *w, struct hl_walk_summary *s)
 {
 	snprintf(s->method, sizeof s->method, "%s", w->method);
 	s->complete = w->complete;
+	s->chunks_estimated = w->chunks_estimated;
 	snprintf(s->warning, sizeof s->warning, "%s", w->warning);
 	s->mallinfo2 = w->mallinfo2;
 	s->arenas = (int64_t)w->narenas;
