@@ -76,6 +76,33 @@ sort -n "$tmp/once" | awk '{v[NR]=$1} END {
 	printf "  heapview --once on a `sleep 30` process: median wall %.1f ms (runs %.1f..%.1f)\n",
 		v[3] / 1e3, v[1] / 1e3, v[5] / 1e3 }'
 echo
+echo "== heaplab diagnose on the halffree heap (~7.5 GiB, 250,000 free chunks): goal under 5 s, parts adding up to RSS"
+# each run is a new process: reading libc's debug info is in every figure
+build/tests/helpers/heap_shape halffree >"$tmp/hf" &
+hf=$!
+pids="$pids $hf"
+for i in $(seq 600); do
+	[ "$(wc -l <"$tmp/hf")" -ge 2 ] && break
+	sleep 0.5
+done
+if [ "$(wc -l <"$tmp/hf")" -ge 2 ]; then
+	for i in 1 2 3 4 5; do
+		s=$(date +%s%N)
+		$HEAPLAB diagnose --json "$hf" >"$tmp/diag.json" 2>/dev/null || true
+		e=$(date +%s%N)
+		echo $(((e - s) / 1000000)) >>"$tmp/diag-ms"
+	done
+	rem=$(grep -o '"remainder_bytes": *[-0-9]*' "$tmp/diag.json" | tr -dc '0-9-')
+	rss=$(grep -o '"rss_bytes": *[0-9]*' "$tmp/diag.json" | head -n 1 | tr -dc '0-9')
+	sort -n "$tmp/diag-ms" | awk -v rem="$rem" -v rss="$rss" '{v[NR]=$1} END {
+		printf "  median wall %d ms (runs %d..%d), RSS %.2f GiB, remainder %d B: %s\n",
+			v[3], v[1], v[5], rss / 2^30, rem, (v[3] < 5000 && rem * rem < (rss / 100) ^ 2) ? "met" : "NOT met" }'
+else
+	echo "  halffree: heap_shape did not get ready"
+fi
+kill "$hf" 2>/dev/null || true
+wait "$hf" 2>/dev/null || true
+echo
 echo "== heapview's own CPU, live view at --interval 500 (goal: under 5% of one core)"
 # heapview runs in a real terminal (tmux); its utime+stime is read from
 # /proc over 10 s windows after a 3 s warm-up (the first walk reads libc's

@@ -63,6 +63,9 @@ static const shape_t shapes[] = {
     {"mixed_4g", {"mixed", "--gib=4", "--seed=1"}, 1},
     {"mixed_8g", {"mixed", "--gib=8", "--seed=1"}, 1},
     {"mixed_1g_t4", {"mixed", "--gib=1", "--seed=1", "--threads=4"}, 1},
+    /* the report that started it: 1M blocks, 3 in 4 of 16..528 B, 1 in 4 of
+     * 1..61 KiB, half freed at random (~7.5 GiB, 250,000 free chunks) */
+    {"halffree", {"halffree"}, 0},
 };
 #define NSHAPES (sizeof shapes / sizeof *shapes)
 

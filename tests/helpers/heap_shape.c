@@ -237,6 +237,22 @@ static void build_mixed(pool_t *pl)
 		free(pl->p[i]); /* the deferred fastbin sizes; free(NULL) for the others */
 }
 
+/* halffree: a million blocks, three in four of 16..528 B and one in four of
+ * 1..61 KiB (both uniform), then half of them freed in random order with no
+ * malloc after: ~7.5 GiB, ~250,000 free chunks, most in the unsorted bin. */
+static void build_halffree(pool_t *pl)
+{
+	const size_t n = 1000000;
+	pool_init(pl, n + CHURN_FLOOR);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = rng_below(&pl->size_rng, 4);
+		pool_add(pl, r ? 16 + (size_t)rng_below(&pl->size_rng, 513)
+			       : 1024 + (size_t)rng_below(&pl->size_rng, 61 * 1024 - 1024 + 1));
+	}
+	for (size_t i = 0; i < n / 2; i++)
+		free(pool_take(pl));
+}
+
 static void churn(pool_t *pl)
 {
 	for (;;) {
@@ -263,6 +279,8 @@ static void build_shape(pool_t *pl)
 		build_fixed(pl, BLOCKS, 4096, opt.keep_every);
 	else if (!strcmp(s, "blocks16k"))
 		build_fixed(pl, 65536, 16384, 8);
+	else if (!strcmp(s, "halffree"))
+		build_halffree(pl);
 	else
 		build_mixed(pl);
 }
@@ -320,7 +338,7 @@ static void usage(void)
 	fprintf(
 	    stderr,
 	    "usage: heap_shape SHAPE [options]\n"
-	    "  SHAPE: brk_pin_allocated | brk_pin_freed | swiss | blocks16k | mixed\n"
+	    "  SHAPE: brk_pin_allocated | brk_pin_freed | swiss | blocks16k | mixed | halffree\n"
 	    "  --keep-every=K  swiss: keep block i when i %% K == 0 (2..1048576, default 2)\n"
 	    "  --gib=G         mixed: GiB requested in all (0 < G <= 64, default 1)\n"
 	    "  --seed=S        mixed: generator seed (default 1)\n"
@@ -354,7 +372,7 @@ static double gib_arg(const char *v)
 static void parse(int argc, char **argv)
 {
 	static const char *shapes[] = {"brk_pin_allocated", "brk_pin_freed", "swiss", "blocks16k",
-				       "mixed"};
+				       "mixed", "halffree"};
 	int known = 0;
 	for (size_t i = 0; argc > 1 && i < sizeof shapes / sizeof *shapes; i++)
 		known |= !strcmp(argv[1], shapes[i]);
