@@ -59,19 +59,21 @@ typedef enum hv_action {
 /* keys the model understands besides plain characters */
 enum { HV_KEY_UP = 0x101, HV_KEY_DOWN, HV_KEY_PGUP, HV_KEY_PGDN, HV_KEY_HOME, HV_KEY_END };
 
-/* What heapview may cost, in this one place. A heap walk may use at most
- * HV_WALK_CPU_PERCENT percent of one core on average: after a walk that took
- * T, the next walk starts no sooner than T * 100 / HV_WALK_CPU_PERCENT
- * (T / 0.05 = 20 T) after the start of that walk, and the regular walks come
- * every max(interval, 20 T) (hv_walk_every_ms). Between walks RSS and VSZ
+/* What heapview may cost, in this one place. heapview as a whole may use at
+ * most 5% of one core on average; a heap walk (the snapshot: smaps and the
+ * walker) may use HV_WALK_CPU_PERCENT percent, leaving the rest for drawing
+ * and statm: after a walk that took T, the next walk starts no sooner than
+ * T * 100 / HV_WALK_CPU_PERCENT (T / 0.04 = 25 T) after the start of that
+ * walk, and the regular walks come every max(interval, 25 T)
+ * (hv_walk_every_ms). Between walks RSS and VSZ
  * come from /proc/PID/statm at every interval (one read: microseconds), so
  * the timeline keeps the user's pace. A new phase or a trim may bring the
- * next walk forward to 20 T after the last one started, never sooner; when
+ * next walk forward to 25 T after the last one started, never sooner; when
  * it has to wait, the message line says when the next walk is. The first
  * walk also reads libc's layout from its debug info (50-90 ms, once per
  * libc): that is not a walk's cost, and the walk after it comes at the
  * interval and measures the walk alone. */
-#define HV_WALK_CPU_PERCENT 5
+#define HV_WALK_CPU_PERCENT 4
 
 /* The time from the start of a walk that took walk_ms to the start of the
  * next: max(interval_ms, walk_ms * 100 / HV_WALK_CPU_PERCENT). With an

@@ -136,7 +136,7 @@ static const char *ratio(double r, char *out, size_t n)
 }
 
 /* A duration in at most 7 characters: "0.4 ms", "812 ms" (below 10 s when
- * ms_up_to_10s, else below 1 s), "23.8 s", "200 s". */
+ * ms_up_to_10s, else below 1 s), "29.7 s", "200 s". */
 static const char *dur(double ms, bool ms_up_to_10s, char *out, size_t n)
 {
 	if (ms < 0.95)
@@ -166,7 +166,7 @@ static void fields(hv_screen_t *s, int r, const field_t *f, int n)
 		put(s, r, c, f[i].text, f[i].st);
 }
 
-/* The walk line: "walk 12 ms", or "walk 1188 ms, every 23.8 s" when the
+/* The walk line: "walk 12 ms", or "walk 1188 ms, every 29.7 s" when the
  * cost rule stretches the walks' interval (or "walk 60 ms (incl. libc's
  * layout, once)" for the walk that read it), then "heap figures 30.0 s old"
  * when the walk is older than the interval. */

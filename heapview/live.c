@@ -5,9 +5,9 @@
  *
  * Cost (the rule is HV_WALK_CPU_PERCENT's, in heapview.h): RSS and VSZ come
  * from /proc/PID/statm at every interval; the walk (with every page
- * classed) after one that took T starts max(interval, 20 T) after that one
+ * classed) after one that took T starts max(interval, 25 T) after that one
  * started: a 100 ms walk of a 1 GiB heap runs every 2 s, a 10 ms one at
- * every interval of 500 ms. A new phase or a trim walks as soon as 20 T
+ * every interval of 500 ms. A new phase or a trim walks as soon as 25 T
  * allows, and the message line says when that is if it is not at once.
  * The title names the phase the map shows.
  */
@@ -61,8 +61,8 @@ typedef struct live {
 	char run_dir[512];
 	double t0;
 	double next_refresh;    /* the next statm reading: every interval */
-	double next_walk;       /* the next walk by the cost rule: max(interval, 20 T) */
-	double next_walk_early; /* the soonest a phase or a trim may walk: 20 T */
+	double next_walk;       /* the next walk by the cost rule: max(interval, 25 T) */
+	double next_walk_early; /* the soonest a phase or a trim may walk: 25 T */
 	bool walk_now;          /* a phase or a trim wants a walk */
 	char phase[64];         /* a phase reached that no walk has shown yet, "" none */
 	bool trim_pending;      /* a trim's news waits for the walk that shows it */

@@ -132,11 +132,7 @@ typedef struct lists {
 	uint8_t *scanned; /* one bit per page of each heap, by out->heaps order */
 	size_t *scan_base; /* bit offset of each heap in scanned */
 	int64_t scan_budget, spec_budget, spec_read, spec_used;
-	/* the insides of top and of the big free chunks taken so far, which
-	 * hold no header to find and are what malloc_trim releases: never
-	 * scanned (start, end pairs; sorted up to nsorted) */
-	uint64_t *ins;
-	size_t nins, capins, nsorted;
+
 } lists_t;
 
 static uint64_t hash(uint64_t a)
@@ -350,18 +346,28 @@ static void stop(lists_t *L, lw_t *x, const char *why, uint64_t at)
 	x->done = true;
 }
 
-static void add_inside(lists_t *L, uint64_t from, uint64_t to)
+/* Marks the whole pages of [from, to) in heap h as not to be scanned: the
+ * insides of top and of big free chunks hold no header to find, and are
+ * what malloc_trim releases. */
+static void no_scan(lists_t *L, size_t h, uint64_t from, uint64_t to)
 {
-	if (L->nins == L->capins) {
-		size_t cap = L->capins ? L->capins * 2 : 64;
-		uint64_t *v = realloc(L->ins, cap * 2 * sizeof *v);
-		if (!v)
-			return;
-		L->ins = v;
-		L->capins = cap;
+	const hl_walk_heap_t *hp = &L->w->out->heaps[h];
+	uint64_t ps = (uint64_t)L->w->pk.page_size;
+	if (from < hp->start)
+		from = hp->start;
+	if (to > hp->end)
+		to = hp->end;
+	uint64_t a = (from + ps - 1) / ps, b = to / ps, base = hp->start / ps;
+	for (uint64_t pg = a; pg < b; pg++) {
+		size_t bit = L->scan_base[h] + (size_t)(pg - base);
+		if (bit % 8 == 0 && pg + 8 <= b) { /* whole bytes where they fit */
+			size_t n = (size_t)(b - pg) / 8;
+			memset(L->scanned + bit / 8, 0xff, n);
+			pg += 8 * n - 1;
+			continue;
+		}
+		L->scanned[bit / 8] |= (uint8_t)(1u << (bit % 8));
 	}
-	L->ins[2 * L->nins] = from;
-	L->ins[2 * L->nins++ + 1] = to;
 }
 
 /* Takes node v at x->cur: checks it, keeps the chunk, moves on. */
@@ -393,7 +399,7 @@ static void take(lists_t *L, lw_t *x, const uint64_t *v)
 		return;
 	}
 	if (size >= 4 * (uint64_t)w->pk.page_size)
-		add_inside(L, c + NODE, c + size);
+		no_scan(L, (size_t)h, c + NODE, c + size);
 	x->n++;
 	uint64_t next;
 	if (x->kind == L_BIN)
@@ -612,34 +618,6 @@ static void want_range(lists_t *L, batch_t *b, const lw_t *x)
 	add_piece(b, lo, (uint32_t)(hi - lo), B_RANGE);
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Whether the page at pg lies inside top or a big free chunk known. */
-static bool inside(lists_t *L, uint64_t pg, uint64_t ps)
-{
-	if (L->nsorted != L->nins) {
-		qsort(L->ins, L->nins, 2 * sizeof *L->ins, cmp_pair);
-		L->nsorted = L->nins;
-	}
-	size_t lo = 0, hi = L->nins;
-	while (lo < hi) { /* the first extent starting after pg */
-		size_t mid = (lo + hi) / 2;
-		if (L->ins[2 * mid] <= pg)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* extents may overlap (a changing heap): look a few back */
-	for (size_t k = lo, n = 0; k > 0 && n < 4; k--, n++)
-		if (pg + ps > L->ins[2 * (k - 1)] && pg < L->ins[2 * (k - 1) + 1])
-			return true;
-	return false;
-}
-
 /* Clusters of up to SCAN_PAGES resident pages at random places in the
  * heaps of the arenas whose lists are slow, each page scanned once. */
 static void want_scans(lists_t *L, batch_t *b, const bool *arena_waits)
@@ -669,8 +647,7 @@ static void want_scans(lists_t *L, batch_t *b, const bool *arena_waits)
 			uint64_t pg = o->heaps[h].start + j * ps;
 			bool seen = L->scanned[bit / 8] & (1u << (bit % 8));
 			L->scanned[bit / 8] |= (uint8_t)(1u << (bit % 8));
-			bool ok = !seen && hl_pmap_page(&w->pm, pg, w->pk.page_size) == 1 &&
-				  !inside(L, pg, ps);
+			bool ok = !seen && hl_pmap_page(&w->pm, pg, w->pk.page_size) == 1;
 			if (ok && !len)
 				start = pg;
 			if (ok)
@@ -844,9 +821,10 @@ void walk_lists(walker_t *w, size_t tc_from)
 		pages += hl_pmap_resident(&w->pm, o->heaps[h].start, o->heaps[h].end - o->heaps[h].start,
 					  w->pk.page_size) / (int64_t)ps;
 	L.scanned = calloc(bits / 8 + 1, 1);
-	for (size_t i = 0; i < w->nchunks; i++)
+	for (size_t i = 0; L.scanned && i < w->nchunks; i++)
 		if (w->chunks[i].cls == HL_CHUNK_TOP)
-			add_inside(&L, w->chunks[i].addr, w->chunks[i].addr + w->chunks[i].size);
+			no_scan(&L, w->chunks[i].heap, w->chunks[i].addr,
+				w->chunks[i].addr + w->chunks[i].size);
 	if (!L.hs || !L.scan_base || !b || !buf || !L.scanned) {
 		walk_warn(w, "out of memory");
 		goto out;
@@ -878,7 +856,6 @@ out:
 	free(L.hs);
 	free(L.scan_base);
 	free(L.scanned);
-	free(L.ins);
 	free(b);
 	free(buf);
 }

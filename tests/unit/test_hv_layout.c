@@ -262,15 +262,15 @@ int main(void)
 	T_EQ_INT(hv_page_glyph(HL_PAGE_FREE_RESIDENT), 'o', "glyph of held back");
 	hv_model_free(&m);
 
-	/* the cost rule: the next walk no sooner than max(interval, T / 5%) */
-	T_EQ_INT(HV_WALK_CPU_PERCENT, 5, "a walk may use 5%% of one core");
+	/* the cost rule: the next walk no sooner than max(interval, T / 4%) */
+	T_EQ_INT(HV_WALK_CPU_PERCENT, 4, "a walk may use 4%% of one core (heapview in all 5%%)");
 	static const double took[] = {10, 25, 100, 1188, 10000};
-	static const int64_t every[] = {500, 500, 2000, 23760, 200000};
+	static const int64_t every[] = {500, 625, 2500, 29700, 250000};
 	for (int i = 0; i < 5; i++)
 		T_EQ_INT(hv_walk_every_ms(500, took[i]), every[i],
 			 "interval 500 ms, walk %.0f ms: walks every %lld ms", took[i],
 			 (long long)every[i]);
-	T_EQ_INT(hv_walk_every_ms(0, 100), 2000, "interval 0: the cost rule alone (20 T)");
+	T_EQ_INT(hv_walk_every_ms(0, 100), 2500, "interval 0: the cost rule alone (25 T)");
 	T_EQ_INT(hv_walk_every_ms(2000, 10), 2000, "a long interval is kept");
 
 	/* the walk line at 80x24, under the thresholds, a long walk, then a short one */
@@ -280,13 +280,13 @@ int main(void)
 	snapshot(&s, 80LL << 20, 4 << 10);
 	hv_model_walked(&m, 1188, false);
 	hv_model_update(&m, &s, 5.0);
-	T_EQ_INT(m.walk_every_ms, 23760, "the model: walks every 23760 ms after a 1188 ms walk");
+	T_EQ_INT(m.walk_every_ms, 29700, "the model: walks every 29700 ms after a 1188 ms walk");
 	hv_layout(&m, &scr);
 	int wl = find(&scr, "walk ");
 	T_EQ_INT(wl, 4, "the walk line is the fourth figure row");
 	T_EQ_STR(row(&scr, wl),
-		 "walk 1188 ms, every 23.8 s                                                      ",
-		 "a 1188 ms walk at 80 columns: 'walk 1188 ms, every 23.8 s'");
+		 "walk 1188 ms, every 29.7 s                                                      ",
+		 "a 1188 ms walk at 80 columns: 'walk 1188 ms, every 29.7 s'");
 	hv_model_point(&m, 5.4, 81LL << 20, 90LL << 20);
 	hv_layout(&m, &scr);
 	T_OK(!strstr(row(&scr, wl), "old"), "figures 0.4 s old, under the interval: no age shown");
@@ -294,7 +294,7 @@ int main(void)
 	hv_model_point(&m, 17.3, 81LL << 20, 90LL << 20);
 	hv_layout(&m, &scr);
 	T_EQ_STR(row(&scr, wl),
-		 "walk 1188 ms, every 23.8 s  heap figures 12.3 s old                             ",
+		 "walk 1188 ms, every 29.7 s  heap figures 12.3 s old                             ",
 		 "12.3 s later: the walk's figures are 12.3 s old");
 	snapshot(&s, 80LL << 20, 4 << 10);
 	hv_model_walked(&m, 12, false);
@@ -305,11 +305,11 @@ int main(void)
 		 "a 12 ms walk: 'walk 12 ms', the interval is the user's");
 	T_EQ_INT(m.walk_age_s * 10, 0, "a new walk: its figures are new");
 	snapshot(&s, 80LL << 20, 4 << 10);
-	hv_model_walked(&m, 25, false);
+	hv_model_walked(&m, 20, false);
 	hv_model_update(&m, &s, 19.0);
 	hv_layout(&m, &scr);
-	T_OK(!strncmp(row(&scr, wl), "walk 25 ms  ", 12) && !strstr(row(&scr, wl), "every"),
-	     "a 25 ms walk: exactly 5%% of 500 ms, no stretch");
+	T_OK(!strncmp(row(&scr, wl), "walk 20 ms  ", 12) && !strstr(row(&scr, wl), "every"),
+	     "a 20 ms walk: exactly 4%% of 500 ms, no stretch");
 	snapshot(&s, 80LL << 20, 4 << 10);
 	hv_model_walked(&m, 0.42, false);
 	hv_model_update(&m, &s, 20.0);
@@ -343,7 +343,7 @@ int main(void)
 	T_OK(!strncmp(row(&scr, 3), "top 999.9M  mmap_threshold 999.9M  trim_threshold 999.9M  ", 58),
 	     "row 3 whole at its widest: %s", row(&scr, 3));
 	T_EQ_STR(row(&scr, 4),
-		 "walk 9999 ms, every 200 s  heap figures 12345 s old                             ",
+		 "walk 9999 ms, every 250 s  heap figures 12345 s old                             ",
 		 "the walk line at its widest: %s", row(&scr, 4));
 	snapshot(&s, 1LL << 30, 1LL << 20);
 	s.walk.held_back_bytes = (int64_t)(999.96 * 1048576);

@@ -77,20 +77,20 @@ static bool live_view(const char *args, pid_t pid, bool (*ok)(double, double), c
 	return good;
 }
 
-/* the default interval (500 ms) and a walk well under 25 ms: "walk N ms" */
+/* the default interval (500 ms) and a walk well under 20 ms: "walk N ms" */
 static bool plain_walk(double walk_ms, double every_ms)
 {
-	return walk_ms >= 0 && (every_ms < 0 || every_ms >= 20 * (walk_ms - 0.5));
+	return walk_ms >= 0 && (every_ms < 0 || every_ms >= 25 * (walk_ms - 0.5));
 }
 
-/* --interval 1: every walk costs more than 5% of 1 ms, so the walks come
- * every 20 times the walk's cost, within the rounding of the two figures */
+/* --interval 1: every walk costs more than 4% of 1 ms, so the walks come
+ * every 25 times the walk's cost, within the rounding of the two figures */
 static bool stretched_walk(double walk_ms, double every_ms)
 {
 	if (every_ms < 0)
 		return false;
-	double tol = 20 * (walk_ms < 0.95 ? 0.05 : 0.5) + (every_ms >= 1000 ? 50 : 0.5);
-	return every_ms > 1 && every_ms >= 20 * walk_ms - tol && every_ms <= 20 * walk_ms + tol;
+	double tol = 25 * (walk_ms < 0.95 ? 0.05 : 0.5) + (every_ms >= 1000 ? 50 : 0.5);
+	return every_ms > 1 && every_ms >= 25 * walk_ms - tol && every_ms <= 25 * walk_ms + tol;
 }
 
 static int64_t rss_of(pid_t pid)
