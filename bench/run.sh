@@ -92,8 +92,8 @@ if [ "$(wc -l <"$tmp/hf")" -ge 2 ]; then
 		e=$(date +%s%N)
 		echo $(((e - s) / 1000000)) >>"$tmp/diag-ms"
 	done
-	rem=$(grep -o '"remainder_bytes": *[-0-9]*' "$tmp/diag.json" | tr -dc '0-9-')
-	rss=$(grep -o '"rss_bytes": *[0-9]*' "$tmp/diag.json" | head -n 1 | tr -dc '0-9')
+	rem=$(grep -o '"remainder_bytes":[[:space:]]*[-0-9]*' "$tmp/diag.json" | tr -dc '0-9-')
+	rss=$(grep -o '"rss_bytes":[[:space:]]*[0-9]*' "$tmp/diag.json" | head -n 1 | tr -dc '0-9')
 	sort -n "$tmp/diag-ms" | awk -v rem="$rem" -v rss="$rss" '{v[NR]=$1} END {
 		printf "  median wall %d ms (runs %d..%d), RSS %.2f GiB, remainder %d B: %s\n",
 			v[3], v[1], v[5], rss / 2^30, rem, (v[3] < 5000 && rem * rem < (rss / 100) ^ 2) ? "met" : "NOT met" }'
