@@ -144,7 +144,20 @@ static size_t watch(pid_t pid, hl_glibc_layout_t *cache, long watch_s, hl_diag_s
 			continue;
 		}
 		int64_t rss = statm_rss(pid);
-		s[n++] = (hl_diag_sample_t){now_s() - t0, rss, w.live_bytes, w.held_back_bytes};
+		/* a watch walk samples the chunks in use (an exact one costs a copy
+		 * of the heap, every second); their bytes are exact, their count
+		 * is not, so live is those bytes less 8 for each chunk the first,
+		 * exact walk counted: a trend in bytes, free of the sample's noise */
+		int64_t live = w.live_bytes;
+		if (w.chunks_estimated && !d->walk.chunks_estimated) {
+			int64_t run = 0, n0 = 0;
+			for (size_t i = 0; i < w.narenas; i++)
+				run += w.arenas[i].run_bytes;
+			for (size_t i = 0; i < d->walk.narenas; i++)
+				n0 += d->walk.arenas[i].in_use_chunks;
+			live = run - 8 * n0;
+		}
+		s[n++] = (hl_diag_sample_t){now_s() - t0, rss, live, w.held_back_bytes};
 		hl_walk_free(&w);
 		char a[32], b[32];
 		fprintf(stderr, "\rheaplab: watching %ld/%ld s: live %s, RSS %s   ", k, watch_s,
