@@ -55,6 +55,70 @@ int walk_push(walker_t *w, uint64_t addr, uint64_t size, uint32_t heap, uint8_t 
 long walk_heap_of(const walker_t *w, uint64_t addr, uint64_t len);
 uint64_t walk_rand(walker_t *w);
 
+/* walk_nodes.c: the nodes the list walker has read, by address. A node
+ * keeps the chunk's size with its state in bits 0-1 and "read ahead, not
+ * asked for by a list" in bit 2 (bit 3, which a sane size never has, is
+ * kept), then fd and bk; an empty slot has addr 0. */
+enum { NODE_PENDING = 1, NODE_READ, NODE_BAD };
+
+typedef struct node {
+	uint64_t addr;
+	uint64_t w[3];
+} node_t;
+
+typedef struct nodes {
+	node_t *v;
+	size_t cap, used;
+} nodes_t;
+
+/* Room for more new entries without moving any (pointers stay valid). */
+int nodes_reserve(nodes_t *m, size_t more);
+/* The entry for addr, made pending if new; NULL out of memory, or for 0
+ * (which marks an empty slot, and is never a chunk). */
+node_t *nodes_entry(nodes_t *m, uint64_t addr);
+const node_t *nodes_lookup(const nodes_t *m, uint64_t addr);
+/* Where addr's search starts, for __builtin_prefetch. */
+const void *nodes_slot_hint(const nodes_t *m, uint64_t addr);
+void nodes_free(nodes_t *m);
+
+static inline int node_state(const node_t *n)
+{
+	return (int)(n->w[0] & 3);
+}
+
+static inline bool node_spec(const node_t *n)
+{
+	return n->w[0] >> 2 & 1;
+}
+
+static inline void node_set(node_t *n, int st, bool sp)
+{
+	n->w[0] = (n->w[0] & ~7ULL) | (uint64_t)st | (uint64_t)sp << 2;
+}
+
+/* v: the node's words as read (prev_size, size, fd, bk, ...). */
+static inline void node_keep(node_t *n, const uint64_t *v, bool sp)
+{
+	n->w[0] = (v[1] & ~7ULL) | NODE_READ | (uint64_t)sp << 2;
+	n->w[1] = v[2];
+	n->w[2] = v[3];
+}
+
+static inline void node_unpack(const node_t *n, uint64_t *v)
+{
+	v[0] = 0;
+	v[1] = n->w[0] & ~7ULL;
+	v[2] = n->w[1];
+	v[3] = n->w[2];
+	v[4] = v[5] = 0;
+}
+
+/* walk_chunks.c: the known chunks sorted and settled (twice found, or
+ * overlapping), the fenceposts of heaps top has left, and the totals. */
+void walk_settle(walker_t *w);
+void walk_fenceposts(walker_t *w);
+void walk_totals(walker_t *w);
+
 /* walk_lists.c: every bin, fastbin and tcache list, batched; pushes their
  * chunks and counts them into the arenas. */
 void walk_lists(walker_t *w, size_t tc_from);

@@ -47,49 +47,7 @@ enum { L_BIN, L_FAST, L_TCACHE };
 #define SCAN_SLOW 128       /* nodes a round below which a list is slow */
 #define SCAN_AFTER 3        /* rounds a slow list runs before its heaps are scanned */
 
-/* ------------------------------------------------------ the cache */
-
-enum { S_PENDING = 1, S_READ, S_BAD };
-
-/* 32 bytes, as the map is big and cold: the chunk's size with the state in
- * bits 0-1 and "read ahead, not asked for by a list" in bit 2 (bit 3, which
- * a sane size never has, is kept), fd and bk; an empty slot has addr 0. */
-typedef struct node {
-	uint64_t addr;
-	uint64_t w[3];
-} node_t;
-
-static int state(const node_t *n)
-{
-	return (int)(n->w[0] & 3);
-}
-
-static bool spec(const node_t *n)
-{
-	return n->w[0] >> 2 & 1;
-}
-
-static void set(node_t *n, int st, bool sp)
-{
-	n->w[0] = (n->w[0] & ~7ULL) | (uint64_t)st | (uint64_t)sp << 2;
-}
-
-/* v: the node's words as read (prev_size, size, fd, bk, ...). */
-static void keep(node_t *n, const uint64_t *v, bool sp)
-{
-	n->w[0] = (v[1] & ~7ULL) | S_READ | (uint64_t)sp << 2;
-	n->w[1] = v[2];
-	n->w[2] = v[3];
-}
-
-static void unpack(const node_t *n, uint64_t *v)
-{
-	v[0] = 0;
-	v[1] = n->w[0] & ~7ULL;
-	v[2] = n->w[1];
-	v[3] = n->w[2];
-	v[4] = v[5] = 0;
-}
+/* ------------------------------------------------------ the lists */
 
 typedef struct range {
 	uint64_t start, len;
@@ -119,8 +77,7 @@ typedef struct lw {
 
 typedef struct lists {
 	walker_t *w;
-	node_t *map;
-	size_t cap, used;
+	nodes_t nm; /* every node read, by address */
 	range_t r[NRANGES];
 	size_t nr, rnext, rhit;
 	lw_t *lw;
@@ -134,73 +91,6 @@ typedef struct lists {
 	int64_t scan_budget, spec_budget, spec_read, spec_used;
 
 } lists_t;
-
-static uint64_t hash(uint64_t a)
-{
-	a ^= a >> 33;
-	a *= 0xff51afd7ed558ccdULL;
-	a ^= a >> 33;
-	return a;
-}
-
-static node_t *slot(lists_t *L, uint64_t addr)
-{
-	size_t m = L->cap - 1;
-	for (size_t i = hash(addr) & m;; i = (i + 1) & m)
-		if (L->map[i].addr == addr || !L->map[i].addr)
-			return &L->map[i];
-}
-
-static int grow_for(lists_t *L, size_t more)
-{
-	if ((L->used + more) * 2 < L->cap)
-		return 0;
-	size_t cap = L->cap ? L->cap * 2 : 4096;
-	while ((L->used + more) * 2 >= cap)
-		cap *= 2;
-	node_t *old = L->map;
-	size_t oldcap = L->cap;
-	L->map = calloc(cap, sizeof *L->map);
-	if (!L->map) {
-		L->map = old;
-		return -ENOMEM;
-	}
-	L->cap = cap;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].addr)
-			*slot(L, old[i].addr) = old[i];
-	free(old);
-	return 0;
-}
-
-static int grow(lists_t *L)
-{
-	return grow_for(L, 0);
-}
-
-/* The entry for addr, made empty-pending if new; NULL out of memory, or
- * for address 0 (which marks an empty slot, and is never a chunk). */
-static node_t *entry(lists_t *L, uint64_t addr)
-{
-	if (!addr || grow(L))
-		return NULL;
-	node_t *n = slot(L, addr);
-	if (!n->addr) {
-		memset(n, 0, sizeof *n);
-		n->addr = addr;
-		set(n, S_PENDING, false);
-		L->used++;
-	}
-	return n;
-}
-
-static const node_t *lookup(lists_t *L, uint64_t addr)
-{
-	if (!L->cap)
-		return NULL;
-	node_t *n = slot(L, addr);
-	return n->addr ? n : NULL;
-}
 
 /* The 48 bytes at addr from a range read earlier, if one holds them. */
 static bool from_range(lists_t *L, uint64_t addr, uint64_t *out)
@@ -266,7 +156,10 @@ static uint64_t reveal(uint64_t pos, uint64_t stored)
 }
 
 /* Queues a for reading ahead (want_node drops what is known already: no
- * lookup here, each costs a cache miss on a big map). */
+ * lookup here, each costs a cache miss on a big map). Every link of every
+ * node read ahead is chased, the one it was reached by too: restricting
+ * each chain to its own direction was measured slower (nearly three times the
+ * rounds on 250,000 unsorted chunks). */
 static void chase(lists_t *L, uint64_t a)
 {
 	if (!chunk_addr(L, a))
@@ -450,15 +343,15 @@ static void advance(lists_t *L, lw_t *x)
 			take(L, x, v);
 			continue;
 		}
-		const node_t *n = lookup(L, x->cur);
-		if (n && state(n) == S_BAD) {
+		const node_t *n = nodes_lookup(&L->nm, x->cur);
+		if (n && node_state(n) == NODE_BAD) {
 			stop(L, x, x->kind == L_TCACHE ? "unreadable entry" : "unreadable chunk",
 			     x->cur);
 			return;
 		}
-		if (n && state(n) == S_READ) {
-			unpack(n, v);
-			L->spec_used += spec(n);
+		if (n && node_state(n) == NODE_READ) {
+			node_unpack(n, v);
+			L->spec_used += node_spec(n);
 		} else if (!from_range(L, x->cur, v)) {
 			return;
 		}
@@ -585,12 +478,12 @@ static void want_lane(lw_t *x, batch_t *b, int k)
 
 static bool want_node(lists_t *L, batch_t *b, uint64_t addr, uint8_t what)
 {
-	node_t *n = entry(L, addr);
-	if (!n || state(n) != S_PENDING || spec(n)) /* read, bad, or already in this batch */
+	node_t *n = nodes_entry(&L->nm, addr);
+	if (!n || node_state(n) != NODE_PENDING || node_spec(n)) /* read, bad, or already in this batch */
 		return n != NULL;
 	if (!add_piece(b, addr, NODE, what))
 		return false;
-	set(n, S_PENDING, true); /* marks "in the batch" until it is read */
+	node_set(n, NODE_PENDING, true); /* marks "in the batch" until it is read */
 	b->node[b->n - 1] = n; /* stays valid: the map was grown for a batch first */
 	return true;
 }
@@ -687,10 +580,10 @@ static void scan_page(lists_t *L, const hl_piece_t *p)
 		uint64_t a = p->addr + off;
 		if (!looks_free(L, a, v))
 			continue;
-		node_t *n = entry(L, a);
-		if (!n || state(n) != S_PENDING || spec(n))
+		node_t *n = nodes_entry(&L->nm, a);
+		if (!n || node_state(n) != NODE_PENDING || node_spec(n))
 			continue;
-		keep(n, v, true);
+		node_keep(n, v, true);
 		chase_from(L, a, v);
 	}
 }
@@ -708,7 +601,7 @@ static bool round_once(lists_t *L, batch_t *b)
 		return false;
 	}
 	/* no entry made while the batch fills may move the others */
-	if (grow_for(L, HL_PIECES_MAX + 1)) {
+	if (nodes_reserve(&L->nm, HL_PIECES_MAX + 1)) {
 		walk_warn(w, "out of memory");
 		free(arena_waits);
 		return false;
@@ -752,7 +645,7 @@ static bool round_once(lists_t *L, batch_t *b)
 	 * dies at its first node that does not look free) */
 	while (L->spec_read < L->spec_budget && L->nchase && b->n < HL_PIECES_MAX) {
 		if (L->nchase > 8) /* the map is big and cold: ask for slots early */
-			__builtin_prefetch(&L->map[hash(L->chase[L->nchase - 8]) & (L->cap - 1)]);
+			__builtin_prefetch(nodes_slot_hint(&L->nm, L->chase[L->nchase - 8]));
 		if (!want_node(L, b, L->chase[--L->nchase], B_SPEC))
 			break;
 	}
@@ -785,10 +678,10 @@ static bool round_once(lists_t *L, batch_t *b)
 		bool sp = b->what[i] != B_NEED;
 		if (p->ok != 1) {
 			/* a guess may miss; a need that fails ends its list */
-			set(n, S_BAD, sp);
+			node_set(n, NODE_BAD, sp);
 			continue;
 		}
-		keep(n, p->buf, sp);
+		node_keep(n, p->buf, sp);
 		L->spec_read += sp;
 		if (b->what[i] == B_SPEC) /* a guess along a stride needs no chase */
 			chase_from(L, p->addr, p->buf);
@@ -850,7 +743,7 @@ out:
 		free(L.lw[i].lane);
 		free(L.lw[i].lane_ok);
 	}
-	free(L.map);
+	nodes_free(&L.nm);
 	free(L.lw);
 	free(L.chase);
 	free(L.hs);
