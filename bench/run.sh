@@ -28,6 +28,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# start_shape FILE ARGS...: tests/helpers/heap_shape ARGS in the background,
+# its two lines into FILE (a file: a FIFO closed after the first line would
+# kill it with SIGPIPE); true once they are there, false after 300 s. The
+# pid is in $shape_pid.
+start_shape() {
+	f=$1
+	shift
+	build/tests/helpers/heap_shape "$@" >"$f" &
+	shape_pid=$!
+	pids="$pids $shape_pid"
+	for i in $(seq 600); do
+		[ "$(wc -l <"$f")" -ge 2 ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 echo "== sampling cost: brk_pin (262,144 x 4 KiB, pin, trim, no hold), $REPEATS runs each, interleaved"
@@ -78,14 +95,8 @@ sort -n "$tmp/once" | awk '{v[NR]=$1} END {
 echo
 echo "== heaplab diagnose on the halffree heap (~7.5 GiB, 250,000 free chunks): goal under 5 s, parts adding up to RSS"
 # each run is a new process: reading libc's debug info is in every figure
-build/tests/helpers/heap_shape halffree >"$tmp/hf" &
-hf=$!
-pids="$pids $hf"
-for i in $(seq 600); do
-	[ "$(wc -l <"$tmp/hf")" -ge 2 ] && break
-	sleep 0.5
-done
-if [ "$(wc -l <"$tmp/hf")" -ge 2 ]; then
+if start_shape "$tmp/hf" halffree; then
+	hf=$shape_pid
 	for i in 1 2 3 4 5; do
 		s=$(date +%s%N)
 		$HEAPLAB diagnose --json "$hf" >"$tmp/diag.json" 2>/dev/null || true
@@ -100,8 +111,8 @@ if [ "$(wc -l <"$tmp/hf")" -ge 2 ]; then
 else
 	echo "  halffree: heap_shape did not get ready"
 fi
-kill "$hf" 2>/dev/null || true
-wait "$hf" 2>/dev/null || true
+kill "$shape_pid" 2>/dev/null || true
+wait "$shape_pid" 2>/dev/null || true
 echo
 echo "== heapview's own CPU, live view at --interval 500 (goal: under 5% of one core)"
 # heapview runs in a real terminal (tmux); its utime+stime is read from
@@ -155,16 +166,9 @@ for mode in freed used; do
 	kill "$hold" 2>/dev/null || true
 	wait "$hold" 2>/dev/null || true
 done
-# the mixed heap of 8 GiB requested (seed 1): its two lines go to a file,
-# as a FIFO closed after the first would kill it with SIGPIPE
-build/tests/helpers/heap_shape mixed --gib=8 --seed=1 >"$tmp/shape" &
-shape=$!
-pids="$pids $shape"
-for i in $(seq 600); do
-	[ "$(wc -l <"$tmp/shape")" -ge 2 ] && break
-	sleep 0.5
-done
-if [ "$(wc -l <"$tmp/shape")" -ge 2 ]; then
+# the mixed heap of 8 GiB requested (seed 1)
+if start_shape "$tmp/shape" mixed --gib=8 --seed=1; then
+	shape=$shape_pid
 	hv_cpu "mixed 8 GiB:" "$shape" 9
 else
 	echo "  mixed 8 GiB: heap_shape did not get ready"
