@@ -649,7 +649,10 @@ static bool round_once(lists_t *L, batch_t *b)
 		if (!want_node(L, b, L->chase[--L->nchase], B_SPEC))
 			break;
 	}
-	want_scans(L, b, arena_waits);
+	/* scans only while the chases leave the batch half empty: once they
+	 * fill it, more places to start from would not make it larger */
+	if (b->n < HL_PIECES_MAX / 2)
+		want_scans(L, b, arena_waits);
 	free(arena_waits);
 
 	if (hl_peek_pieces(&w->pk, &w->pm, b->pc, b->n) == -ESRCH) {
@@ -723,10 +726,11 @@ void walk_lists(walker_t *w, size_t tc_from)
 		goto out;
 	}
 	qsort_r(L.hs, o->nheaps, sizeof *L.hs, cmp_heap_start, o);
-	/* scans may read up to 1/64 of the resident heap, and at least 256 pages */
-	L.scan_budget = pages / 64 > 256 ? pages / 64 : 256;
+	/* scans may read up to 1/128 of the resident heap, and at least 256 pages */
+	L.scan_budget = pages / 128 > 256 ? pages / 128 : 256;
 	/* reads ahead: at most a quarter of the resident pages, and 64 Ki */
 	L.spec_budget = pages / 4 > 65536 ? pages / 4 : 65536;
+
 	b->buf = buf;
 	if (tc_from == 0)
 		for (size_t a = 0; a < o->narenas; a++)
