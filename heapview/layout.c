@@ -204,8 +204,9 @@ static int figures(hv_model_t *m, hv_screen_t *s, int r)
 	/* ~: an estimate to 8 bytes a chunk, the in-use chunks being sampled */
 	snprintf(f[2].text, sizeof f[2].text, "live %s%s", w->chunks_estimated ? "~" : "",
 		 sz(w->live_bytes, a, sizeof a));
-	snprintf(f[3].text, sizeof f[3].text, "RSS/live %s",
-		 ratio(hl_figures_frag_ratio(p->status.vm_rss_bytes, w->live_bytes), a, sizeof a));
+	double fr = hl_figures_frag_ratio(p->status.vm_rss_bytes, w->live_bytes);
+	snprintf(f[3].text, sizeof f[3].text, "RSS/live %s%s",
+		 w->chunks_estimated && fr >= 0 && fr < 999999.5 ? "~" : "", ratio(fr, a, sizeof a));
 	snprintf(f[4].text, sizeof f[4].text, "arenas %zu", w->narenas);
 	for (int i = 0; i < 5; i++)
 		f[i].st = HV_ST_NORMAL;

@@ -352,6 +352,14 @@ int main(void)
 	T_OK(find(&scr, "RSS 1.0G") == 1 && find(&scr, "RSS/live 1024.0") == 1 &&
 		     find(&scr, "held back 1.0G  released") == 2,
 	     "from 999.95 on, the next unit; two spaces apart again when they fit");
+	/* a default walk samples the chunks in use: live and the ratio say ~ */
+	snapshot(&s, 1LL << 30, 1LL << 20);
+	s.walk.chunks_estimated = true;
+	hv_model_update(&m, &s, 12447.0);
+	hv_layout(&m, &scr);
+	T_EQ_STR(row(&scr, 1),
+		 "RSS 1.0G  VSZ 512.0M  live ~1.0M  RSS/live ~1024.0  arenas 2                    ",
+		 "estimated: '~' before live and the ratio, the row whole at 80 columns");
 	hv_model_free(&m);
 	hv_screen_free(&scr);
 	return t_done();
