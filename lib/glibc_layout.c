@@ -16,6 +16,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdio.h>
@@ -244,6 +245,38 @@ out:
 	return rc;
 }
 
+/* The debug file for build ID id: under $HEAPLAB_DEBUG_DIR, under the tree
+ * the libc was loaded from (libc_path less its lib/ or usr/lib/ part: the
+ * target's root for a libc of its own, as /proc/PID/root makes it, or a
+ * glibc unpacked elsewhere, as scripts/glibc.sh does), then the host's
+ * /usr/lib/debug. Each is named by the build ID, so any found is this
+ * libc's. 0, or -ENOENT. */
+static int debug_file(const char *libc_path, const char *id, char *out, size_t outsz)
+{
+	char dirs[3][PATH_MAX];
+	int n = 0;
+	const char *env = getenv("HEAPLAB_DEBUG_DIR");
+	if (env && *env)
+		snprintf(dirs[n++], sizeof dirs[0], "%s", env);
+	const char *cut = NULL;
+	for (const char *p = libc_path; (p = strstr(p, "/lib")) != NULL; p++)
+		if (p[4] == '/' || !strncmp(p + 4, "64/", 3) || !strncmp(p + 4, "32/", 3))
+			cut = p; /* the last lib/, lib64/ folder: the libc's own */
+	if (cut) {
+		size_t len = (size_t)(cut - libc_path);
+		if (len >= 4 && !strncmp(cut - 4, "/usr", 4))
+			len -= 4;
+		snprintf(dirs[n++], sizeof dirs[0], "%.*s/usr/lib/debug", (int)len, libc_path);
+	}
+	snprintf(dirs[n++], sizeof dirs[0], "/usr/lib/debug");
+	for (int i = 0; i < n; i++) {
+		snprintf(out, outsz, "%s/.build-id/%.2s/%s.debug", dirs[i], id, id + 2);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 int hl_glibc_layout_for_libc(const char *libc_path, hl_glibc_layout_t *l, hl_error_t *err)
 {
 	char id[128];
@@ -256,11 +289,13 @@ int hl_glibc_layout_for_libc(const char *libc_path, hl_glibc_layout_t *l, hl_err
 		rc = 1;
 	}
 	if (rc == 0) {
-		char dbg[256];
-		snprintf(dbg, sizeof dbg, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
-		if (access(dbg, R_OK) != 0)
-			hl_error_set(err, -ENOENT, "no debug info for this libc (%s): install libc6-dbg",
-				     dbg);
+		char dbg[PATH_MAX];
+		if (debug_file(libc_path, id, dbg, sizeof dbg) != 0)
+			hl_error_set(err, -ENOENT,
+				     "no debug info for this libc (build ID %s, looked for in "
+				     "$HEAPLAB_DEBUG_DIR, the tree the libc was loaded from and "
+				     "/usr/lib/debug): install libc6-dbg",
+				     id);
 		else if (hl_glibc_layout_from_debug(dbg, l, err) == 0) {
 			snprintf(l->build_id, sizeof l->build_id, "%s", id);
 			l->from_debug = true;

@@ -4,7 +4,8 @@
 #
 #   sh scripts/glibc.sh fetch SUITE...   download libc6, libc6-dbg and
 #                                        libc6-dev of each suite and unpack
-#                                        them into the cache
+#                                        them into the cache (once: with
+#                                        HEAPLAB_GLIBC_REFRESH=1, anew)
 #   sh scripts/glibc.sh list             what the cache holds: suite,
 #                                        version, root
 #   sh scripts/glibc.sh root SUITE|VER   the root of one (for scripts)
@@ -27,6 +28,9 @@
 set -eu
 
 CACHE=${HEAPLAB_GLIBC_CACHE:-${HOME:-/root}/.cache/heaplab/glibc}
+# apt takes its paths from /: the cache's, made absolute
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
 ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 
 die() {
@@ -68,17 +72,22 @@ fetch() {
 	*[!a-z-]* | "") die "'$suite' is not a suite name (bullseye, bookworm, trixie, sid)" ;;
 	esac
 	dir=$CACHE/$suite
+	if [ -r "$dir/version" ] && [ -r "$dir/ld" ] && [ -z "${HEAPLAB_GLIBC_REFRESH:-}" ]; then
+		echo "$suite $(cat "$dir/version") $dir/root (cached; HEAPLAB_GLIBC_REFRESH=1 fetches anew)"
+		return 0
+	fi
 	apt=$dir/apt
 	mkdir -p "$apt/etc/apt/sources.list.d" "$apt/etc/apt/preferences.d" "$apt/lists/partial" \
 		"$apt/archives/partial" "$dir/debs"
 	printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
 		"$(archive_uri)" "$suite" "$(keyring)" >"$apt/etc/apt/sources.list.d/glibc.sources"
 	: >"$apt/status"
+	: >"$apt/etc/apt/sources.list"
 	# as root apt drops to _apt for downloads, which cannot write the cache
 	sandbox=""
 	[ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
 	# shellcheck disable=SC2086
-	set -- $sandbox -o Dir::Etc="$apt/etc/apt" -o Dir::Etc::sourcelist=/dev/null \
+	set -- $sandbox -o Dir::Etc="$apt/etc/apt" -o Dir::Etc::sourcelist="$apt/etc/apt/sources.list" \
 		-o Dir::State::lists="$apt/lists" -o Dir::State::status="$apt/status" \
 		-o Dir::Cache="$apt" -o Dir::Cache::archives="$apt/archives" \
 		-o APT::Architecture="$ARCH" -o APT::Get::AllowUnauthenticated=false

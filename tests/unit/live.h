@@ -155,4 +155,43 @@ static inline double live_obs(const hl_phase_t *p, const char *key)
 
 #define MiB (1024LL * 1024)
 
+typedef struct live_shape {
+	pid_t pid;
+	FILE *out;
+	hl_mallinfo_t mi;
+} live_shape_t;
+
+/* Starts tests/helpers/heap_shape (argv, as live_spawnv takes it); waits
+ * for "ready PID" and its mallinfo2 line. */
+static inline bool live_shape_start(live_shape_t *t, char *const *argv)
+{
+	char line[256];
+	memset(t, 0, sizeof *t);
+	t->pid = live_spawnv(argv, NULL, 0, line, sizeof line, &t->out);
+	if (t->pid <= 0 || strncmp(line, "ready", 5) || !t->out ||
+	    !fgets(line, sizeof line, t->out))
+		return false;
+	long long v[8];
+	if (sscanf(line, "mallinfo2 %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2],
+		   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		return false;
+	t->mi = (hl_mallinfo_t){.valid = true, .arena = v[0], .ordblks = v[1], .smblks = v[2],
+				.hblks = v[3], .hblkhd = v[4], .uordblks = v[5], .fordblks = v[6],
+				.keepcost = v[7]};
+	return true;
+}
+
+static inline void live_shape_stop(live_shape_t *t)
+{
+	if (t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, NULL, 0);
+	}
+	if (t->out)
+		fclose(t->out);
+	t->pid = 0;
+	t->out = NULL;
+}
+
+
 #endif

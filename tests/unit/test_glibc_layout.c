@@ -2,10 +2,14 @@
  * test_glibc_layout.c — glibc's malloc layout from libc6-dbg: the builtin
  * 2.36 layout equals what the DWARF says, and the offsets are right: read
  * through them in this very process, main_arena and mp_ hold what glibc's
- * own mallinfo2 reports.
+ * own mallinfo2 reports. The debug info is looked for by build ID in
+ * $HEAPLAB_DEBUG_DIR, then under the tree the libc was loaded from (a
+ * container's root, a glibc unpacked elsewhere), then /usr/lib/debug.
  */
 #include <malloc.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "heaplab.h"
 #include "t.h"
@@ -29,6 +33,67 @@ static uint64_t libc_base(char *path, size_t pathsz)
 }
 
 #define AT(base, off, type) (*(type *)((char *)(uintptr_t)(base) + (off)))
+
+/* mkdir -p */
+static void mkdirs(const char *path)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *c = p + 1; *c; c++)
+		if (*c == '/') {
+			*c = '\0';
+			mkdir(p, 0755);
+			*c = '/';
+		}
+	mkdir(p, 0755);
+}
+
+/* A tree holding this libc (lib/ or usr/lib/) and its debug file, each a
+ * symlink to the host's: the walker must take the tree's debug file. */
+static void debug_trees(const char *libc, const char *debug)
+{
+	const char *id = strstr(debug, ".build-id/");
+	T_OK(id != NULL, "the host's debug file is named by build ID (%s)", debug);
+	if (!id)
+		return;
+	char top[] = "/tmp/heaplab-tree-XXXXXX", a[512], b[512];
+	T_OK(mkdtemp(top) != NULL, "a temporary tree");
+	const char *libdirs[] = {"usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(a, sizeof a, "%s/t%d/%s", top, i, libdirs[i]);
+		mkdirs(a);
+		snprintf(a, sizeof a, "%s/t%d/%s/libc.so.6", top, i, libdirs[i]);
+		T_OK(symlink(libc, a) == 0, "tree %d: libc.so.6 in %s", i, libdirs[i]);
+		snprintf(b, sizeof b, "%s/t%d/usr/lib/debug/%.13s", top, i, id);
+		mkdirs(b);
+		snprintf(b, sizeof b, "%s/t%d/usr/lib/debug/%s", top, i, id);
+		T_OK(symlink(debug, b) == 0, "tree %d: its debug file under usr/lib/debug", i);
+		hl_glibc_layout_t l;
+		hl_error_t err = {0};
+		T_EQ_INT(hl_glibc_layout_for_libc(a, &l, &err), 0, "tree %d: debug info found", i);
+		char want[600];
+		snprintf(want, sizeof want, "dwarf: %s", b);
+		T_EQ_STR(l.method, want, "tree %d: the tree's own debug file is used", i);
+	}
+	/* $HEAPLAB_DEBUG_DIR comes first */
+	snprintf(b, sizeof b, "%s/dbg/%.13s", top, id);
+	mkdirs(b);
+	snprintf(b, sizeof b, "%s/dbg/%s", top, id);
+	T_OK(symlink(debug, b) == 0, "a debug dir of its own");
+	snprintf(a, sizeof a, "%s/dbg", top);
+	setenv("HEAPLAB_DEBUG_DIR", a, 1);
+	hl_glibc_layout_t l;
+	hl_error_t err = {0};
+	snprintf(a, sizeof a, "%s/t0/usr/lib/x86_64-linux-gnu/libc.so.6", top);
+	hl_glibc_layout_for_libc(a, &l, &err);
+	unsetenv("HEAPLAB_DEBUG_DIR");
+	char want[600];
+	snprintf(want, sizeof want, "dwarf: %s", b);
+	T_EQ_STR(l.method, want, "HEAPLAB_DEBUG_DIR is looked in first");
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+	T_EQ_INT(system(cmd), 0, "the tree removed");
+}
 
 int main(void)
 {
@@ -55,6 +120,8 @@ int main(void)
 	T_EQ_INT(l.tcache_entries, b.tcache_entries, "tcache_perthread_struct.entries == builtin");
 	T_EQ_INT(l.nfastbins, 10, "NFASTBINS 10");
 	T_EQ_INT(l.nbins, 128, "NBINS 128");
+	if (!strncmp(l.method, "dwarf: ", 7))
+		debug_trees(libc, l.method + 7);
 
 #ifdef __SANITIZE_ADDRESS__
 	/* ASan replaces malloc: glibc's main_arena is not the allocator here */

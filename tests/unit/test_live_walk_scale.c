@@ -27,43 +27,6 @@
 
 static const char *shape_bin = "build/tests/helpers/heap_shape";
 
-typedef struct target {
-	pid_t pid;
-	FILE *out;
-	hl_mallinfo_t mi;
-} target_t;
-
-/* Starts heap_shape with args; waits for "ready PID" and its mallinfo2. */
-static bool start(target_t *t, char *const *argv)
-{
-	char line[256];
-	memset(t, 0, sizeof *t);
-	t->pid = live_spawnv(argv, NULL, 0, line, sizeof line, &t->out);
-	if (t->pid <= 0 || strncmp(line, "ready", 5) || !t->out ||
-	    !fgets(line, sizeof line, t->out))
-		return false;
-	long long v[8];
-	if (sscanf(line, "mallinfo2 %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2],
-		   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
-		return false;
-	t->mi = (hl_mallinfo_t){.valid = true, .arena = v[0], .ordblks = v[1], .smblks = v[2],
-				.hblks = v[3], .hblkhd = v[4], .uordblks = v[5], .fordblks = v[6],
-				.keepcost = v[7]};
-	return true;
-}
-
-static void stop(target_t *t)
-{
-	if (t->pid > 0) {
-		kill(t->pid, SIGKILL);
-		waitpid(t->pid, NULL, 0);
-	}
-	if (t->out)
-		fclose(t->out);
-	t->pid = 0;
-	t->out = NULL;
-}
-
 /* The pages of the walk's heaps that pagemap says are absent, as one byte
  * per page (heaps in the walk's order). */
 static uint8_t *absent_pages(pid_t pid, const hl_walk_t *w, size_t *n)
@@ -121,8 +84,8 @@ static int64_t in_use_chunks(const hl_walk_t *w)
 /* The oracle on one shape: see the top of the file. */
 static void oracle(const char *name, char *const *argv, int arenas)
 {
-	target_t t;
-	T_OK(start(&t, argv), "%s: the target built its heap", name);
+	live_shape_t t;
+	T_OK(live_shape_start(&t, argv), "%s: the target built its heap", name);
 	if (!t.pid)
 		return;
 	hl_glibc_layout_t cache;
@@ -192,7 +155,7 @@ static void oracle(const char *name, char *const *argv, int arenas)
 	free(after);
 	hl_walk_free(&f);
 	hl_walk_free(&e);
-	stop(&t);
+	live_shape_stop(&t);
 }
 
 static int64_t vm_rss(pid_t pid)
@@ -211,8 +174,8 @@ static int64_t vm_rss(pid_t pid)
 static void releasing(void)
 {
 	char *argv[] = {(char *)shape_bin, "mixed", "--gib=0.5", "--release", NULL};
-	target_t t;
-	T_OK(start(&t, argv), "release: the target built its heap");
+	live_shape_t t;
+	T_OK(live_shape_start(&t, argv), "release: the target built its heap");
 	char line[256] = "";
 	unsigned long long from = 0, to = 0;
 	bool got = t.out && fgets(line, sizeof line, t.out) &&
@@ -220,7 +183,7 @@ static void releasing(void)
 	line[strcspn(line, "\n")] = '\0';
 	T_OK(got, "release: it says what it releases (%s)", line);
 	if (!got) {
-		stop(&t);
+		live_shape_stop(&t);
 		return;
 	}
 	hl_glibc_layout_t cache;
@@ -260,15 +223,15 @@ static void releasing(void)
 	T_OK(rss0 > 0 && rss1 > 0 && rss1 <= rss0,
 	     "release: its RSS did not grow (%lld kB before, %lld kB after)", (long long)rss0 / 1024,
 	     (long long)rss1 / 1024);
-	stop(&t);
+	live_shape_stop(&t);
 }
 
 /* A target that allocates and frees all the time. */
 static void churning(void)
 {
 	char *argv[] = {(char *)shape_bin, "mixed", "--gib=0.25", "--threads=2", "--churn", NULL};
-	target_t t;
-	T_OK(start(&t, argv), "churn: the target built its heap");
+	live_shape_t t;
+	T_OK(live_shape_start(&t, argv), "churn: the target built its heap");
 	hl_glibc_layout_t cache;
 	memset(&cache, 0, sizeof cache);
 	int ok = 0, told = 0, n = 40;
@@ -289,7 +252,7 @@ static void churning(void)
 	}
 	T_EQ_INT(ok, n, "churn: %d walks of a heap that changes under them return, consistent "
 		 "(%d said what did not add up)", n, told);
-	stop(&t);
+	live_shape_stop(&t);
 }
 
 int main(void)
