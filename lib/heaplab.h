@@ -239,10 +239,9 @@ typedef struct hl_pmap_range {
 } hl_pmap_range_t;
 
 typedef struct hl_pmap {
-	hl_pmap_range_t *v;
+	hl_pmap_range_t *v;       /* by address */
 	size_t n;
 	int64_t max_age_ns;
-	int64_t loads, refreshes; /* windows (re)read, for the figures */
 	int64_t now;              /* the clock for a batch's checks (0: read it) */
 } hl_pmap_t;
 
@@ -255,8 +254,6 @@ int hl_pmap_load(hl_peek_t *p, hl_pmap_t *m);
 /* *present: every page of [addr, addr + len) in RAM, by answers at most
  * max_age_ns old (pages outside the ranges: asked afresh). */
 int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present);
-/* The same, asking pagemap afresh for those pages now (one pread). */
-int hl_pmap_present_now(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present);
 /* The page at page_addr as last read: 1 resident, 0 not, -1 outside. */
 int hl_pmap_page(const hl_pmap_t *m, uint64_t page_addr, long page_size);
 /* Resident bytes of the whole pages in [from, from + len), as last read;
@@ -264,7 +261,8 @@ int hl_pmap_page(const hl_pmap_t *m, uint64_t page_addr, long page_size);
 int64_t hl_pmap_resident(const hl_pmap_t *m, uint64_t from, uint64_t len, long page_size);
 
 /* One piece of a batched read: len bytes at addr into buf; ok says how it
- * went: 1 read, 0 refused (a page not present), -1 the read failed. */
+ * went: 1 read, 0 refused (a page not present), -1 the read failed. A
+ * fresh piece is checked by hl_peek_present (pagemap read for it now). */
 typedef struct hl_piece {
 	uint64_t addr;
 	void *buf;
@@ -666,7 +664,6 @@ typedef struct hl_walk {
 				    * count (tests); 0 for a process, by design */
 	bool chunks_estimated;     /* chunks, in-use counts and live_bytes are estimates
 				    * from a sample of the in-use runs (not HL_WALK_EXACT) */
-	int64_t sampled_bytes;     /* bytes of in-use chunks walked for them */
 	hl_walk_heap_t *heaps;     /* every heap walked, by arena then address */
 	size_t nheaps;
 	hl_walk_chunk_t *chunk;    /* with HL_WALK_CHUNKS: every chunk, in walk order */

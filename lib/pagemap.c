@@ -20,7 +20,7 @@
  * released one within that second. Reads that span more than a node (a
  * range, a scanned cluster, a window of an in-use run: other chunks'
  * insides, which malloc_trim may release) ask pagemap afresh instead
- * (hl_pmap_present_now), in the same batch as the read.
+ * (hl_peek_present), in the same batch as the read.
  *
  * Addresses outside every range of the snapshot are looked up afresh
  * (hl_peek_present), as before every read of peek.c.
@@ -70,31 +70,32 @@ int hl_pmap_add(hl_pmap_t *m, uint64_t start, uint64_t end, long page_size)
 	end = (end + ps - 1) / ps * ps;
 	if (end <= start)
 		return 0;
-	for (size_t i = 0; i < m->n; i++)
-		if (start < m->v[i].end && m->v[i].start < end)
-			return -EEXIST; /* ranges never overlap */
+	size_t at = 0; /* kept by address, for range_of */
+	while (at < m->n && m->v[at].end <= start)
+		at++;
+	if (at < m->n && m->v[at].start < end)
+		return -EEXIST; /* ranges never overlap */
 	hl_pmap_range_t *v = realloc(m->v, (m->n + 1) * sizeof *v);
 	if (!v)
 		return -ENOMEM;
 	m->v = v;
 	size_t pages = (size_t)((end - start) / ps);
-	hl_pmap_range_t *r = &v[m->n];
-	r->start = start;
-	r->end = end;
-	r->bits = calloc((pages + 63) / 64, sizeof *r->bits);
-	r->stamp = calloc((pages + WIN_PAGES - 1) / WIN_PAGES, sizeof *r->stamp);
-	if (!r->bits || !r->stamp) {
-		free(r->bits);
-		free(r->stamp);
+	hl_pmap_range_t r = {start, end, calloc((pages + 63) / 64, sizeof(uint64_t)),
+			     calloc((pages + WIN_PAGES - 1) / WIN_PAGES, sizeof(int64_t))};
+	if (!r.bits || !r.stamp) {
+		free(r.bits);
+		free(r.stamp);
 		return -ENOMEM;
 	}
+	memmove(&v[at + 1], &v[at], (m->n - at) * sizeof *v);
+	v[at] = r;
 	m->n++;
 	return 0;
 }
 
 /* Reads pages [first, first + n) of range r (page indexes in r) from
  * pagemap into its bits, and stamps their windows. */
-static int load(hl_peek_t *p, hl_pmap_t *m, hl_pmap_range_t *r, size_t first, size_t n)
+static int load(hl_peek_t *p, hl_pmap_range_t *r, size_t first, size_t n)
 {
 	static __thread uint64_t e[LOAD_PAGES];
 	uint64_t ps = (uint64_t)p->page_size, base = r->start / ps;
@@ -116,7 +117,6 @@ static int load(hl_peek_t *p, hl_pmap_t *m, hl_pmap_range_t *r, size_t first, si
 	}
 	for (size_t w = first / WIN_PAGES; w * WIN_PAGES < first + n; w++)
 		r->stamp[w] = t;
-	m->loads++;
 	return 0;
 }
 
@@ -124,21 +124,26 @@ int hl_pmap_load(hl_peek_t *p, hl_pmap_t *m)
 {
 	uint64_t ps = (uint64_t)p->page_size;
 	for (size_t i = 0; i < m->n; i++) {
-		int rc = load(p, m, &m->v[i], 0, (size_t)((m->v[i].end - m->v[i].start) / ps));
+		int rc = load(p, &m->v[i], 0, (size_t)((m->v[i].end - m->v[i].start) / ps));
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
+/* The range holding addr, by binary search (one per heap, and the thread
+ * areas: thousands in a process of many threads). */
 static hl_pmap_range_t *range_of(const hl_pmap_t *m, uint64_t addr)
 {
 	size_t lo = 0, hi = m->n;
-	/* ranges are few (one per heap) and added in any order */
-	for (; lo < hi; lo++)
-		if (addr >= m->v[lo].start && addr < m->v[lo].end)
-			return &m->v[lo];
-	return NULL;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m->v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->n && addr >= m->v[lo].start ? &m->v[lo] : NULL;
 }
 
 int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present)
@@ -167,10 +172,9 @@ int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, boo
 		if (t - r->stamp[w] > m->max_age_ns) {
 			size_t pages = (size_t)((r->end - r->start) / ps), first = w * WIN_PAGES;
 			size_t n = pages - first < WIN_PAGES ? pages - first : WIN_PAGES;
-			int rc = load(p, m, r, first, n);
+			int rc = load(p, r, first, n);
 			if (rc)
 				return rc;
-			m->refreshes++;
 		}
 		if (!(r->bits[i / 64] >> (i % 64) & 1)) {
 			*present = false;
@@ -178,12 +182,6 @@ int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, boo
 		}
 	}
 	return 0;
-}
-
-int hl_pmap_present_now(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present)
-{
-	(void)m; /* the snapshot stays as it was: this answer is for one read */
-	return hl_peek_present(p, addr, len, present);
 }
 
 int hl_pmap_page(const hl_pmap_t *m, uint64_t page_addr, long page_size)
@@ -262,7 +260,7 @@ int hl_peek_pieces(hl_peek_t *p, hl_pmap_t *m, hl_piece_t *pc, size_t n)
 				x->ok = 0;
 				if (!x->len)
 					continue;
-				int rc = fresh ? hl_pmap_present_now(p, m, x->addr, x->len, &in)
+				int rc = fresh ? hl_peek_present(p, x->addr, x->len, &in)
 					       : hl_pmap_present(p, m, x->addr, x->len, &in);
 				if (rc == -ESRCH)
 					return rc;

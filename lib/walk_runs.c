@@ -327,9 +327,6 @@ void walk_runs(walker_t *w)
 		}
 	}
 	o->chunks_estimated = !complete;
-	o->sampled_bytes = 0;
-	for (size_t i = 0; cur && i < nc; i++)
-		o->sampled_bytes += cur[i].bytes;
 	if (nshape) {
 		size_t before = w->ntc;
 		walk_check_tcaches(w, shape, nshape, WT_SHAPE);

@@ -6,6 +6,9 @@
  * 1 MiB malloc is an mmap-chunk (three of them, merged by the kernel into
  * one mapping, too), a thread's arena is an arena-heap, also after glibc has
  * shrunk it (heap_info.size below mprotect_size), reserve included.
+ * The pagemap snapshot (pagemap.c) on an image: ranges kept by address,
+ * overlaps refused, resident counts of whole pages, answers refreshed when
+ * older than their max age, batched reads refused where a page is absent.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,8 +41,61 @@ static void *arena_maker(void *arg)
 	return NULL;
 }
 
+/* The snapshot over an image of three ranges, one page of the middle one
+ * absent, then a second released after the snapshot was taken. */
+static void snapshot(void)
+{
+	enum { PS = 4096, N = 16 };
+	static uint8_t mem[3][N * PS], absent[3][N];
+	const uint64_t base[3] = {0x700000000000ULL, 0x500000000000ULL, 0x600000000000ULL};
+	hl_peek_seg_t segs[3];
+	for (int i = 0; i < 3; i++) {
+		memset(mem[i], 'a' + i, sizeof mem[i]);
+		segs[i] = (hl_peek_seg_t){base[i], sizeof mem[i], mem[i], absent[i]};
+	}
+	absent[2][3] = 1;
+	hl_peek_t pk;
+	hl_peek_image(&pk, segs, 3);
+	hl_pmap_t m;
+	hl_pmap_init(&m);
+	int rc = 0;
+	for (int i = 0; i < 3; i++)
+		rc |= hl_pmap_add(&m, base[i], base[i] + N * PS, PS);
+	T_OK(rc == 0 && m.n == 3 && m.v[0].start < m.v[1].start && m.v[1].start < m.v[2].start,
+	     "three ranges added out of order, kept by address");
+	T_EQ_INT(hl_pmap_add(&m, base[1] + PS, base[1] + 2 * PS, PS), -EEXIST,
+		 "an overlapping range is refused");
+	T_EQ_INT(hl_pmap_load(&pk, &m), 0, "loaded");
+	T_EQ_INT(hl_pmap_page(&m, base[2] + 3 * PS, PS), 0, "the absent page reads absent");
+	T_EQ_INT(hl_pmap_page(&m, base[2] + 4 * PS, PS), 1, "its neighbour resident");
+	T_EQ_INT(hl_pmap_page(&m, 0x100000, PS), -1, "an address outside every range: -1");
+	T_EQ_INT(hl_pmap_resident(&m, base[2] + 100, N * PS - 100, PS), (N - 2) * PS,
+		 "resident bytes: whole pages only, the absent one not counted");
+	/* a page released after the snapshot: an answer within max age keeps
+	 * the old word; at age 0 every check asks again */
+	absent[0][5] = 1;
+	bool in = false;
+	hl_pmap_present(&pk, &m, base[0] + 5 * PS, 16, &in);
+	T_OK(in, "within its max age, the snapshot's answer stands (present)");
+	m.max_age_ns = 0;
+	hl_pmap_present(&pk, &m, base[0] + 5 * PS, 16, &in);
+	T_OK(!in, "at max age 0 the window is read again: now absent");
+	uint8_t b[4][16];
+	hl_piece_t pc[4] = {{base[0] + 4 * PS, b[0], 16, 0, false},
+			    {base[0] + 5 * PS, b[1], 16, 0, false},
+			    {base[2] + 3 * PS - 8, b[2], 16, 0, false},
+			    {base[1], b[3], 16, 0, true}};
+	T_EQ_INT(hl_peek_pieces(&pk, &m, pc, 4), 0, "four pieces in one batch");
+	T_OK(pc[0].ok == 1 && b[0][0] == 'a' && pc[1].ok == 0 && pc[2].ok == 0 && pc[3].ok == 1 &&
+		     b[3][15] == 'b',
+	     "read where present, refused where a page is absent (also across a page edge)");
+	T_EQ_INT(pk.absent_reads, 0, "and no absent page was read");
+	hl_pmap_free(&m);
+}
+
 int main(void)
 {
+	snapshot();
 	hl_peek_t pk;
 	hl_error_t err = {0};
 	T_EQ_INT(hl_peek_open(&pk, getpid(), &err), 0, "open own pagemap");
