@@ -6,6 +6,8 @@
 #   make bench      benchmarks that print figures
 #   make deps       check for the Debian packages heaplab needs (install as root)
 #   make fuzz       build the parser fuzz targets (clang, libFuzzer)
+#   make matrix     fetch the glibc matrix (Debian bullseye 2.31, trixie 2.41,
+#                   sid 2.43) into its cache and build what runs under 2.31
 #
 # Every build target runs `deps` first, so a missing package is named by
 # scripts/deps.sh and never shows up as a compiler error.
@@ -75,12 +77,25 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=build/tests/helpers/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# The glibc matrix (scripts/glibc.sh): other Debian suites' glibc, unpacked
+# into a cache, never installed. Programs built here need symbols 2.31 lacks
+# (the 2.34 start files, mallinfo2), so what runs inside a target (the
+# experiments, the test helpers, the recorder, the trim agent, the
+# replayer) is built against 2.31 too, into build/glibc-2.31/.
+MATRIX_SUITES ?= bullseye trixie sid
+OLD_GLIBC := 2.31
+OLD := build/glibc-$(OLD_GLIBC)
+OLD_CFLAGS = $(shell sh scripts/glibc.sh cflags $(OLD_GLIBC) 2>/dev/null)
+OLD_BIN := $(EXP_SRC:experiments/%.c=$(OLD)/experiments/%) \
+	$(filter-out %_static,$(HELPER_SRC:tests/helpers/%.c=$(OLD)/tests/helpers/%)) \
+	$(OLD)/libheaplab-trace.so $(OLD)/libheaplab-trim.so $(OLD)/heaplab-replay
+
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .DELETE_ON_ERROR:
 
-.PHONY: all deps demo run test test-plain bench fuzz clean format
+.PHONY: all deps demo run test test-plain bench fuzz clean format matrix old-glibc
 
 all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(TRACER) $(TRACER_LINK) $(REPLAYER) $(REPLAYER_LINK) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
 
@@ -148,6 +163,36 @@ build/bench/%: bench/%.c $(LIB) | deps
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
 
+matrix: deps
+	@sh scripts/glibc.sh fetch $(MATRIX_SUITES)
+	@$(MAKE) -s --no-print-directory old-glibc
+
+old-glibc: $(OLD_BIN)
+
+$(OLD)/lab.o: experiments/lab.c experiments/lab.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(EXP_CFLAGS) $(OLD_CFLAGS) -c $< -o $@
+
+$(OLD)/experiments/%: experiments/%.c $(OLD)/lab.o experiments/lab.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(EXP_CFLAGS) $(OLD_CFLAGS) -o $@ $< $(OLD)/lab.o -pthread
+
+$(OLD)/tests/helpers/%: tests/helpers/%.c $(OLD)/lab.o experiments/lab.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(EXP_CFLAGS) $(OLD_CFLAGS) -o $@ $< $(OLD)/lab.o -pthread
+
+$(OLD)/libheaplab-trace.so: tracer/trace.c tracer/trace_format.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(OLD_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden -o $@ $< -pthread -ldl
+
+$(OLD)/libheaplab-trim.so: heapview/agent/trim_agent.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(OLD_CFLAGS) -fPIC -shared -o $@ $< -pthread
+
+$(OLD)/heaplab-replay: tracer/replay.c tracer/replay_format.h $(OLD)/lab.o experiments/lab.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(EXP_CFLAGS) $(OLD_CFLAGS) -Iexperiments -o $@ $< $(OLD)/lab.o -pthread
+
 demo run: all
 	./$(HEAPLAB) run brk_pin
 
@@ -155,6 +200,12 @@ demo run: all
 # under ASan+UBSan. tests/run prints one summary line per pass; the last line
 # is the sum of both, which is what CI reads.
 test: deps
+	@# the matrix, fetched once per run: a suite that cannot be fetched fails
+	@# the tests that need it, which say so
+	@mkdir -p build
+	@sh scripts/glibc.sh fetch $(MATRIX_SUITES) >build/glibc-fetch.log 2>&1 && \
+		$(MAKE) -s --no-print-directory old-glibc || \
+		echo "heaplab: the glibc matrix could not be made (see build/glibc-fetch.log; retry: make matrix)"
 	@$(MAKE) -s --no-print-directory all
 	@$(MAKE) -s --no-print-directory SAN=1 all
 	@sh tests/run build build-san

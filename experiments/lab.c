@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include "mallinfo2_compat.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,6 +361,8 @@ void lab_phase(const char *name)
 		  send_line("mallinfo2 %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu\n", mi.arena,
 			    mi.ordblks, mi.smblks, mi.hblks, mi.hblkhd, mi.usmblks, mi.fsmblks,
 			    mi.uordblks, mi.fordblks, mi.keepcost);
+	if (LAB_MALLINFO_INT && !bad) /* the figures are mallinfo's ints */
+		bad = send_line("obs mallinfo_int 1\n");
 	for (int i = 0; i < lab.nobs && !bad; i++)
 		bad = send_line("obs %s %.17g\n", lab.obs[i].key, lab.obs[i].value);
 	lab.nobs = 0;

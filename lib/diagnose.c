@@ -60,42 +60,6 @@ bool hl_diag_exited(pid_t pid)
 	return gone;
 }
 
-int hl_diag_libc_file_version(const char *path, char *out, size_t outsz)
-{
-	static const char lib[] = "GNU C Library ", rel[] = "release version ";
-	hl_buf_t b = {0};
-	int rc = hl_file_read(path, &b, NULL);
-	if (rc) {
-		hl_buf_free(&b);
-		return rc;
-	}
-	/* glibc's csu/version.c: "GNU C Library " PKGVERSION RELEASE " release
-	 * version " VERSION, then "." (or ", by ..." before 2.26); the package
-	 * name in between is the distribution's, a few dozen bytes */
-	rc = -ENOENT;
-	const char *p = b.data, *end = b.data + b.len;
-	while (rc && p && (p = memmem(p, (size_t)(end - p), lib, sizeof lib - 1))) {
-		p += sizeof lib - 1;
-		size_t span = (size_t)(end - p) < 200 ? (size_t)(end - p) : 200;
-		const char *v = memmem(p, span, rel, sizeof rel - 1);
-		if (!v || memchr(p, '\0', (size_t)(v - p)))
-			continue; /* not the banner: another string mentioning glibc */
-		v += sizeof rel - 1;
-		size_t n = 0;
-		while (v + n < end && ((v[n] >= '0' && v[n] <= '9') || v[n] == '.'))
-			n++;
-		while (n && v[n - 1] == '.')
-			n--;
-		if (n >= 3 && memchr(v, '.', n) && n < outsz) {
-			memcpy(out, v, n);
-			out[n] = '\0';
-			rc = 0;
-		}
-	}
-	hl_buf_free(&b);
-	return rc;
-}
-
 /* The target's glibc version, from the libc file it maps: through
  * /proc/PID/map_files (the very file mapped, even when it was replaced or
  * deleted since, as by an upgrade; needs root), else /proc/PID/root + its
@@ -113,15 +77,8 @@ static void glibc_version(hl_diagnosis_t *d)
 		    (strncmp(name, "libc.so", 7) && strncmp(name, "libc-2.", 7)))
 			continue;
 		char path[400];
-		snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)d->pid,
-			 (unsigned long long)r->start, (unsigned long long)r->end);
-		if (hl_diag_libc_file_version(path, d->glibc, sizeof d->glibc) == 0)
-			return;
-		size_t len = strlen(r->path), dl = strlen(" (deleted)");
-		if (len > dl && !strcmp(r->path + len - dl, " (deleted)"))
-			return;
-		snprintf(path, sizeof path, "/proc/%d/root%s", (int)d->pid, r->path);
-		hl_diag_libc_file_version(path, d->glibc, sizeof d->glibc);
+		if (hl_proc_mapped_file(d->pid, r->start, r->end, r->path, path, sizeof path) == 0)
+			hl_glibc_file_version(path, d->glibc, sizeof d->glibc);
 		return;
 	}
 }

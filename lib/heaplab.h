@@ -68,6 +68,13 @@ int hl_units_parse_bytes(const char *s, int64_t *out);
 /* The I/O that fetches /proc files (parsers below take the buffer). A
  * process that vanishes is an ordinary result: -ESRCH, with a message. */
 int hl_procfs_read(pid_t pid, const char *name, hl_buf_t *out, hl_error_t *err);
+/* The file mapped at region r of pid, as a path to open: its
+ * /proc/PID/map_files entry (the very file, even if replaced or deleted
+ * since; readable by root), else /proc/PID/root + its path (the target's
+ * own file system, as in a container) unless that path was deleted. 0, or
+ * -ENOENT. */
+int hl_proc_mapped_file(pid_t pid, uint64_t start, uint64_t end, const char *path, char *out,
+			size_t outsz);
 int hl_file_read(const char *path, hl_buf_t *out, hl_error_t *err);
 long hl_procfs_page_size(void);
 
@@ -528,10 +535,15 @@ int hl_plot_quote(hl_buf_t *b, const char *s);
 
 /* Where glibc keeps malloc's state and the byte offsets of its structs
  * (x86-64 pointers and sizes are 8 bytes). Offsets of main_arena and mp_
- * are relative to libc's load base; 0 when unknown (builtin layout). */
+ * are relative to libc's load base; 0 when unknown (builtin layout). The
+ * layout moves with glibc's version: 2.35 added huge-page fields to
+ * malloc_par, 2.42 made the tcache 76 bins of free slots, 2.43 removed the
+ * fastbins; and the lists' rules with it (safe-linking from 2.32). */
 typedef struct hl_glibc_layout {
 	char method[300];        /* "dwarf: FILE" or "builtin ..." */
 	char build_id[48];       /* of the libc it describes, hex ("" unknown) */
+	char version[16];        /* the libc's banner version ("2.36"), "" unknown */
+	int minor;               /* 2.MINOR of it, 0 unknown */
 	bool from_debug;         /* the offsets came from debug info */
 	uint64_t main_arena_off; /* symbol main_arena, from libc's base */
 	uint64_t mp_off;         /* symbol mp_ */
@@ -542,17 +554,74 @@ typedef struct hl_glibc_layout {
 		mp_tcache_count;                  /* struct malloc_par */
 	size_t hi_size, hi_ar_ptr, hi_prev, hi_hsize; /* struct _heap_info */
 	size_t tcache_size, tcache_entries;           /* tcache_perthread_struct */
-	int nfastbins; /* NFASTBINS */
-	int nbins;     /* NBINS */
+	int nfastbins;     /* NFASTBINS (0 from 2.43: no fastbins) */
+	int nbins;         /* NBINS */
+	int tcache_bins;   /* TCACHE_MAX_BINS: 64, 76 from 2.42 */
+	bool tcache_slots; /* 2.42+: the uint16_t array is num_slots (room left),
+			    * a bin holds tcache_count - num_slots; before: counts */
+	bool safe_linking; /* 2.32+: fastbin and tcache links are PROTECT_PTR'd */
+	bool mallinfo_int; /* before 2.33: only mallinfo, whose fields are int */
 } hl_glibc_layout_t;
 
-/* The layout from libc6-dbg's file for this libc (found by build ID):
- * returns 0; or fills the builtin layout and returns 1 when there is no
- * usable debug info (err says why). */
+/* The layout for this libc file: from the debug info of its build ID
+ * (looked for in $HEAPLAB_DEBUG_DIR, the tree the libc was loaded from,
+ * /usr/lib/debug), returning 0; else the builtin layout of its version
+ * (read from its banner), returning 1 with err saying why there was no
+ * debug info; else (a version heaplab has no layout of, and no debug info)
+ * a negative code and err says so: never numbers from another layout. */
 int hl_glibc_layout_for_libc(const char *libc_path, hl_glibc_layout_t *l, hl_error_t *err);
+/* The same for a target's libc: file is what to read (/proc/PID/map_files/
+ * ..., the very file mapped), root the target's root (/proc/PID/root, or
+ * "") and libc_path the libc's path in maps, inside that root; the debug
+ * info is then looked for in $HEAPLAB_DEBUG_DIR, root/usr/lib/debug, the
+ * tree libc_path lies in, and /usr/lib/debug. A debug file whose build ID
+ * is not the libc's is refused (HL_EPARSE, with both IDs). */
+int hl_glibc_layout_for_target(const char *file, const char *root, const char *libc_path,
+			       hl_glibc_layout_t *l, hl_error_t *err);
 int hl_glibc_layout_from_debug(const char *debug_file, hl_glibc_layout_t *l, hl_error_t *err);
-void hl_glibc_layout_builtin(hl_glibc_layout_t *l);
+/* The builtin layout of glibc `version` ("2.41"): 0, or -ENOENT for a
+ * version heaplab has none of. */
+int hl_glibc_layout_builtin(const char *version, hl_glibc_layout_t *l);
+/* The versions with a builtin layout, as "2.31-2.34, 2.35-2.41, ...". */
+const char *hl_glibc_layout_known(void);
+/* Sets version, minor and the version's list rules (safe_linking,
+ * tcache_slots, mallinfo_int) in l; an unknown version ("" or NULL) gets
+ * today's rules, as a layout read from DWARF is most likely recent. */
+void hl_glibc_layout_set_version(hl_glibc_layout_t *l, const char *version);
 int hl_glibc_build_id(const char *path, char *hex, size_t hexsz, hl_error_t *err);
+/* The glibc version a libc file states in its banner ("GNU C Library (...)
+ * stable release version 2.36."), read from the file, nothing run: 0 with
+ * "2.36" in out, or a negative code. */
+int hl_glibc_file_version(const char *path, char *out, size_t outsz);
+
+/* ----------------------------------------------------------- glibc_matrix.c */
+
+/* A glibc a program can run under: this system's, or another Debian
+ * suite's unpacked by scripts/glibc.sh into its cache. */
+typedef struct hl_glibc_env {
+	char suite[32];     /* "bullseye", or "system" */
+	char version[16];   /* "2.31" */
+	char root[512];      /* the unpacked tree ("" for the system's) */
+	char ld[512];        /* its loader */
+	char libdir[512];    /* the folder of its libc.so.6 */
+	bool host;          /* the system's own glibc: nothing to do */
+} hl_glibc_env_t;
+
+/* The glibcs there are, the system's first, then by version; one per
+ * version. Returns how many were put in v. */
+size_t hl_glibc_envs(hl_glibc_env_t *v, size_t cap);
+/* "2.31 (bullseye), 2.36 (this system's), ..." */
+void hl_glibc_envs_text(char *out, size_t sz);
+/* The glibc named by version ("2.43") or suite ("sid"): 0, or -ENOENT with
+ * err listing the ones there are and how to fetch more. */
+int hl_glibc_env_find(const char *want, hl_glibc_env_t *out, hl_error_t *err);
+/* Whether programs built here cannot run under it (it is older than the
+ * symbols they need): they have builds of their own, build/glibc-VERSION. */
+bool hl_glibc_env_own_build(const hl_glibc_env_t *e);
+/* argv (cap entries, NULL-terminated) that runs path with args under e:
+ * through its loader, or path itself for the system's. Its length, or -1. */
+int hl_glibc_env_argv(const hl_glibc_env_t *e, const char *path, char **args, int nargs, char **argv,
+		      int cap);
 
 /* ------------------------------------------------------------------- walk.c */
 
@@ -760,10 +829,6 @@ typedef struct hl_diagnosis {
 int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error_t *err);
 void hl_diagnosis_free(hl_diagnosis_t *d);
 
-/* The glibc version a libc file states in its banner ("GNU C Library (...)
- * stable release version 2.36."), read from the file, nothing run: 0 with
- * "2.36" in out, or a negative code. */
-int hl_diag_libc_file_version(const char *path, char *out, size_t outsz);
 /* True when pid is gone or a zombie: nothing left to read. */
 bool hl_diag_exited(pid_t pid);
 

@@ -97,3 +97,20 @@ long hl_procfs_page_size(void)
 	long ps = sysconf(_SC_PAGESIZE);
 	return ps > 0 ? ps : 4096;
 }
+
+int hl_proc_mapped_file(pid_t pid, uint64_t start, uint64_t end, const char *path, char *out,
+			size_t outsz)
+{
+	snprintf(out, outsz, "/proc/%d/map_files/%llx-%llx", (int)pid, (unsigned long long)start,
+		 (unsigned long long)end);
+	int fd = open(out, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	size_t len = strlen(path), dl = strlen(" (deleted)");
+	if (path[0] != '/' || (len > dl && !strcmp(path + len - dl, " (deleted)")))
+		return -ENOENT;
+	snprintf(out, outsz, "/proc/%d/root%s", (int)pid, path);
+	return access(out, R_OK) == 0 ? 0 : -ENOENT;
+}

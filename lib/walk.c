@@ -86,10 +86,10 @@ uint64_t walk_rand(walker_t *w)
 
 /* ------------------------------------------------------ finding libc */
 
-static int find_libc(walker_t *w, const hl_regions_t *r, uint64_t *base, char *path, size_t pathsz,
-		     hl_error_t *err)
+static int find_libc(walker_t *w, const hl_regions_t *r, uint64_t *base, uint64_t *end, char *path,
+		     size_t pathsz, hl_error_t *err)
 {
-	*base = 0;
+	*base = *end = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const char *slash = strrchr(r->v[i].path, '/');
 		const char *name = slash ? slash + 1 : r->v[i].path;
@@ -98,6 +98,7 @@ static int find_libc(walker_t *w, const hl_regions_t *r, uint64_t *base, char *p
 		if (!*base && r->v[i].offset == 0 &&
 		    (!strncmp(name, "libc.so", 7) || !strncmp(name, "libc-2.", 7))) {
 			*base = r->v[i].start;
+			*end = r->v[i].end;
 			snprintf(path, pathsz, "%s", r->v[i].path);
 		}
 	}
@@ -109,10 +110,23 @@ static int find_libc(walker_t *w, const hl_regions_t *r, uint64_t *base, char *p
 	return 0;
 }
 
+/* Whether the arena list from a (read in buf) comes back to a: directly
+ * (one arena) or through the other arenas, each in a heap of its own. */
+static bool arena_ring(walker_t *w, uint64_t a, uint64_t next)
+{
+	for (int k = 0; k < MAX_ARENAS && next; k++) {
+		if (next == a)
+			return true;
+		if (next & 7 || hl_peek_read(&w->pk, next + w->l.ms_next, &next, 8))
+			return false;
+	}
+	return false;
+}
+
 /* Without debug info: main_arena is the malloc_state in libc's writable data
- * whose next pointer leads back to itself (one arena: directly) and whose
- * top lies in the brk heap. mp_ is the malloc_par whose sbrk_base is the
- * brk heap's start. */
+ * whose top lies in the brk heap and whose next pointer leads back to
+ * itself (directly with one arena, through the others with more). mp_ is
+ * the malloc_par whose sbrk_base is the brk heap's start. */
 static int heuristic(walker_t *w, const hl_regions_t *r, const char *libc, uint64_t *ma,
 		     uint64_t *mp, hl_error_t *err)
 {
@@ -138,13 +152,16 @@ static int heuristic(walker_t *w, const hl_regions_t *r, const char *libc, uint6
 			hl_peek_read(&w->pk, g->start + off, buf + off, ps);
 		for (uint64_t off = 0; off + w->l.ms_size <= len; off += 8) {
 			uint64_t a = g->start + off, v1, v2;
-			memcpy(&v1, buf + off + w->l.mp_sbrk_base, 8);
-			memcpy(&v2, buf + off + w->l.mp_mmap_threshold, 8);
-			if (!*mp && v1 == heap->start && v2 >= 4096)
-				*mp = a;
+			if (off + w->l.mp_size <= len) {
+				memcpy(&v1, buf + off + w->l.mp_sbrk_base, 8);
+				memcpy(&v2, buf + off + w->l.mp_mmap_threshold, 8);
+				if (!*mp && v1 == heap->start && v2 >= 4096)
+					*mp = a;
+			}
 			memcpy(&v1, buf + off + w->l.ms_next, 8);
 			memcpy(&v2, buf + off + w->l.ms_top, 8);
-			if (!*ma && v1 == a && v2 >= heap->start && v2 < heap->end)
+			if (!*ma && v2 >= heap->start && v2 < heap->end && !(v2 & 15) &&
+			    arena_ring(w, a, v1))
 				*ma = a;
 		}
 		free(buf);
@@ -381,7 +398,7 @@ static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
 	for (size_t t = 0; t < w->ntc; t++) {
 		long h = walk_heap_of(w, w->tc[t].chunk, CHUNK_HDR + w->l.tcache_size);
 		if (h >= 0)
-			walk_push(w, w->tc[t].chunk, CHUNK_HDR + w->l.tcache_size, (uint32_t)h,
+			walk_push(w, w->tc[t].chunk, walk_tcache_chunk(w), (uint32_t)h,
 				  HL_CHUNK_META);
 	}
 	walk_lists(w, 0);
@@ -453,25 +470,40 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
 
 	hl_buf_t b = {0};
 	hl_regions_t r = {0};
-	uint64_t base = 0, ma = 0, mpa = 0;
+	uint64_t base = 0, end = 0, ma = 0, mpa = 0;
 	char libc[256];
 	rc = hl_procfs_read(pid, "maps", &b, err);
 	if (!rc)
 		rc = hl_maps_parse(b.data, b.len, &r, err);
 	if (!rc)
-		rc = find_libc(&w, &r, &base, libc, sizeof libc, err);
+		rc = find_libc(&w, &r, &base, &end, libc, sizeof libc, err);
 	if (rc)
 		goto out;
 	hl_error_t why = {0};
-	char path[300], id[128];
-	snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, libc);
-	if (cache->method[0] && hl_glibc_build_id(path, id, sizeof id, NULL) == 0 &&
+	char file[300], root[64], id[128];
+	/* the very file mapped (map_files), else the target's own file system:
+	 * a container's path means another file on the host */
+	if (hl_proc_mapped_file(pid, base, end, libc, file, sizeof file) != 0) {
+		rc = hl_error_set(err, -EACCES,
+				  "cannot open process %d's libc (%s) through /proc/%d/map_files or "
+				  "/proc/%d/root: run as its user or as root",
+				  (int)pid, libc, (int)pid, (int)pid);
+		goto out;
+	}
+	snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
+	if (cache->method[0] && hl_glibc_build_id(file, id, sizeof id, NULL) == 0 &&
 	    !strcmp(id, cache->build_id)) {
 		w.l = *cache;
 		if (!w.l.from_debug)
 			snprintf(why.msg, sizeof why.msg, "no debug info for this libc");
 	} else {
-		hl_glibc_layout_for_libc(path, &w.l, &why);
+		rc = hl_glibc_layout_for_target(file, root, libc, &w.l, &why);
+		if (rc < 0) {
+			memset(cache, 0, sizeof *cache);
+			rc = hl_error_set(err, rc, "%s", why.msg);
+			goto out;
+		}
+		rc = 0;
 		*cache = w.l;
 	}
 	if (w.l.from_debug) {
@@ -483,7 +515,8 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
 		if (rc)
 			goto out;
 		snprintf(out->method, sizeof out->method,
-			 "heuristic: the arena whose next leads back to itself (%s)", why.msg);
+			 "heuristic: the arena whose list comes back to it, %s (%s)", w.l.method,
+			 why.msg);
 	}
 
 	w.maps = &r;

@@ -129,6 +129,24 @@ void walk_find_tcaches(walker_t *w);
 /* Whether the header + struct at chunk looks like a tcache_perthread_struct
  * (buf holds tcache_size bytes from chunk + 16). */
 bool walk_is_tcache(const walker_t *w, const uint8_t *buf, uint64_t tcache_count);
+/* The chunks tcache bin i of the struct in buf holds, as its uint16_t
+ * array says (counts, or from 2.42 the slots left of tcache_count); -1
+ * when the array holds more slots than tcache_count allows. */
+long walk_tcache_count(const walker_t *w, const uint8_t *buf, int i);
+/* The chunk size of a tcache_perthread_struct: request2size of the struct
+ * (656 bytes up to 2.41; 768 from 2.42, whose last 8 bytes lie in the next
+ * chunk's prev_size). */
+static inline uint64_t walk_tcache_chunk(const walker_t *w)
+{
+	return (w->l.tcache_size + 8 + 15) & ~15ULL;
+}
+
+/* A fastbin or tcache link stored at pos, as glibc reads it (REVEAL_PTR
+ * from 2.32, the pointer itself before). */
+static inline uint64_t walk_reveal(const walker_t *w, uint64_t pos, uint64_t stored)
+{
+	return w->l.safe_linking ? (pos >> 12) ^ stored : stored;
+}
 /* Reads the n candidate chunks and keeps those of the struct's shape. */
 void walk_check_tcaches(walker_t *w, const uint64_t *cand, size_t n, uint8_t how);
 

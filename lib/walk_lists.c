@@ -150,11 +150,6 @@ static bool bin_addr(const lists_t *L, uint64_t a)
 	return false;
 }
 
-static uint64_t reveal(uint64_t pos, uint64_t stored)
-{
-	return (pos >> 12) ^ stored; /* safe-linking, glibc >= 2.32 */
-}
-
 /* Queues a for reading ahead (want_node drops what is known already: no
  * lookup here, each costs a cache miss on a big map). Every link of every
  * node read ahead is chased, the one it was reached by too: restricting
@@ -190,7 +185,7 @@ static void chase_from(lists_t *L, uint64_t addr, const uint64_t *v)
 		}
 	}
 	if (size <= 176) /* a fastbin chunk (the largest max_fast is 160) */
-		chase(L, reveal(addr + 16, v[2]));
+		chase(L, walk_reveal(L->w, addr + 16, v[2]));
 }
 
 /* Could a free chunk start at addr, by the 48 bytes v there? */
@@ -210,7 +205,7 @@ static bool looks_free(const lists_t *L, uint64_t addr, const uint64_t *v)
 	if (linked && (chunk_addr(L, v[2]) || bin_addr(L, v[2])) &&
 	    (chunk_addr(L, v[3]) || bin_addr(L, v[3])))
 		return true;
-	uint64_t next = reveal(addr + 16, v[2]);
+	uint64_t next = walk_reveal(L->w, addr + 16, v[2]);
 	return small && (next == 0 || chunk_addr(L, next));
 }
 
@@ -298,9 +293,9 @@ static void take(lists_t *L, lw_t *x, const uint64_t *v)
 	if (x->kind == L_BIN)
 		next = v[2];
 	else if (x->kind == L_FAST)
-		next = reveal(c + 16, v[2]);
+		next = walk_reveal(w, c + 16, v[2]);
 	else {
-		uint64_t e = reveal(c + 16, v[2]);
+		uint64_t e = walk_reveal(w, c + 16, v[2]);
 		next = e ? e - 16 : 0;
 		if (e & 15) {
 			stop(L, x, "unreadable entry", e);
@@ -403,15 +398,13 @@ static void add_arena_lists(lists_t *L, size_t ai)
 static void add_tcache_lists(lists_t *L, size_t tc_from)
 {
 	walker_t *w = L->w;
-	int nbins = (int)(w->l.tcache_entries / 2); /* uint16_t counts[n], then entries[n] */
 	for (size_t t = tc_from; t < w->ntc; t++) {
 		const uint8_t *b = w->tc[t].body;
-		for (int i = 0; i < nbins; i++) {
-			uint16_t c;
+		for (int i = 0; i < w->l.tcache_bins; i++) {
+			long c = walk_tcache_count(w, b, i);
 			uint64_t e;
-			memcpy(&c, b + 2 * i, 2);
 			memcpy(&e, b + w->l.tcache_entries + 8 * (size_t)i, 8);
-			if (!c || !e)
+			if (c <= 0 || !e)
 				continue;
 			add_list(L, L_TCACHE, 0, i, e - 16, 0, c);
 		}

@@ -38,15 +38,24 @@
 #define AREAS_MAX (16u << 20)
 #define LEARN_FROM 8           /* thread pointers the offset is learnt from */
 
+long walk_tcache_count(const walker_t *w, const uint8_t *buf, int i)
+{
+	uint16_t c;
+	memcpy(&c, buf + 2 * i, 2);
+	if (!w->l.tcache_slots)
+		return c;
+	/* tcache_init fills every bin's num_slots with mp_.tcache_count;
+	 * tcache_put takes one, tcache_get gives it back */
+	return c <= w->out->tcache_count ? (long)(w->out->tcache_count - c) : -1;
+}
+
 bool walk_is_tcache(const walker_t *w, const uint8_t *buf, uint64_t tcache_count)
 {
-	int nbins = (int)(w->l.tcache_entries / 2);
-	for (int i = 0; i < nbins; i++) {
-		uint16_t c;
+	for (int i = 0; i < w->l.tcache_bins; i++) {
+		long c = walk_tcache_count(w, buf, i);
 		uint64_t e;
-		memcpy(&c, buf + 2 * i, 2);
 		memcpy(&e, buf + w->l.tcache_entries + 8 * (size_t)i, 8);
-		if (c > tcache_count || (c == 0) != (e == 0) || (e & 15))
+		if (c < 0 || (uint64_t)c > tcache_count || (c == 0) != (e == 0) || (e & 15))
 			return false;
 	}
 	return true;
@@ -99,7 +108,7 @@ static void check(walker_t *w, const uint64_t *cand, size_t n, uint8_t how, bool
 			uint64_t size;
 			const uint8_t *b = buf + i * len;
 			memcpy(&size, b + 8, 8);
-			bool ok = pc[i].ok == 1 && (size & ~7ULL) == len && !(size & 2) &&
+			bool ok = pc[i].ok == 1 && (size & ~7ULL) == walk_tcache_chunk(w) && !(size & 2) &&
 				  walk_heap_of(w, cand[at + i], len) >= 0 &&
 				  walk_is_tcache(w, b + CHUNK_HDR, (uint64_t)w->out->tcache_count);
 			if (good)

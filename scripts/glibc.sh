@@ -2,15 +2,18 @@
 # scripts/glibc.sh — the glibc matrix: other Debian suites' glibc, unpacked
 # beside the system's, never installed over it.
 #
-#   sh scripts/glibc.sh fetch SUITE...   download libc6, libc6-dbg and
-#                                        libc6-dev of each suite and unpack
-#                                        them into the cache (once: with
-#                                        HEAPLAB_GLIBC_REFRESH=1, anew)
+#   sh scripts/glibc.sh fetch SUITE...   download libc6, libc6-dbg,
+#                                        libc6-dev and linux-libc-dev of each
+#                                        suite and unpack them into the cache
+#                                        (once: with HEAPLAB_GLIBC_REFRESH=1,
+#                                        anew)
 #   sh scripts/glibc.sh list             what the cache holds: suite,
 #                                        version, root
 #   sh scripts/glibc.sh root SUITE|VER   the root of one (for scripts)
 #   sh scripts/glibc.sh run SUITE|VER -- PROGRAM [ARGS]
 #                                        run PROGRAM under that glibc
+#   sh scripts/glibc.sh cflags SUITE|VER the compiler flags that build
+#                                        against it (its headers and libc)
 #
 # SUITE is a Debian suite name (bullseye, bookworm, trixie, sid). The
 # packages come from the Debian archive this machine's apt already uses:
@@ -32,6 +35,11 @@ CACHE=${HEAPLAB_GLIBC_CACHE:-${HOME:-/root}/.cache/heaplab/glibc}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+# what a suite's glibc is run and built with: the library and its loader,
+# its debug info, its headers and start files, the kernel headers they need
+PACKAGES="libc6 libc6-dbg libc6-dev linux-libc-dev"
+# a cache made with another list (or layout) is fetched anew
+LAYOUT=3
 
 die() {
 	echo "glibc.sh: $*" >&2
@@ -72,7 +80,8 @@ fetch() {
 	*[!a-z-]* | "") die "'$suite' is not a suite name (bullseye, bookworm, trixie, sid)" ;;
 	esac
 	dir=$CACHE/$suite
-	if [ -r "$dir/version" ] && [ -r "$dir/ld" ] && [ -z "${HEAPLAB_GLIBC_REFRESH:-}" ]; then
+	if [ -r "$dir/version" ] && [ -r "$dir/ld" ] && [ "$(cat "$dir/packages" 2>/dev/null)" = "$LAYOUT $PACKAGES" ] &&
+		[ -z "${HEAPLAB_GLIBC_REFRESH:-}" ]; then
 		echo "$suite $(cat "$dir/version") $dir/root (cached; HEAPLAB_GLIBC_REFRESH=1 fetches anew)"
 		return 0
 	fi
@@ -94,7 +103,7 @@ fetch() {
 	echo "glibc.sh: $suite: reading the archive's package lists" >&2
 	apt-get "$@" -qq update || die "$suite: apt-get update failed (is '$suite' a suite the archive serves?)"
 	rm -f "$dir"/debs/*.deb
-	for p in libc6 libc6-dbg libc6-dev; do
+	for p in $PACKAGES; do
 		(cd "$dir/debs" && apt-get "$@" -qq download "$p:$ARCH") ||
 			die "$suite: cannot download $p"
 	done
@@ -110,9 +119,26 @@ fetch() {
 			{ libdir=$l; break; }
 	done
 	[ -n "$libdir" ] || die "$suite: the unpacked libc6 has no libc.so.6 and loader"
+	# the paths a system's root has (base-files and the /usr merge make
+	# them): the loader at /lib64, and /lib beside /usr/lib, so that a
+	# program linked against this tree, or run in it as its root, finds both
+	[ -e "$dir/root.new/lib" ] || ln -s usr/lib "$dir/root.new/lib"
+	# links to absolute paths (libpthread.so -> /lib/...) mean the host's
+	# files from outside the tree: made relative, they stay inside it
+	find "$dir/root.new" -type l | while read -r l; do
+		t=$(readlink "$l")
+		case $t in
+		/*) ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$dir/root.new$t")" "$l" ;;
+		esac
+	done
+	if [ ! -e "$dir/root.new/lib64/ld-linux-x86-64.so.2" ]; then
+		mkdir -p "$dir/root.new/lib64"
+		ln -sf "../$libdir/ld-linux-x86-64.so.2" "$dir/root.new/lib64/ld-linux-x86-64.so.2"
+	fi
 	rm -rf "$dir/root"
 	mv "$dir/root.new" "$dir/root"
 	echo "$ver" >"$dir/version"
+	echo "$LAYOUT $PACKAGES" >"$dir/packages"
 	echo "$dir/root/$libdir" >"$dir/libdir"
 	echo "$dir/root/$libdir/ld-linux-x86-64.so.2" >"$dir/ld"
 	echo "$suite $ver $dir/root"
@@ -139,7 +165,7 @@ find_dir() {
 	die "no glibc '$1' in $CACHE (sh scripts/glibc.sh fetch SUITE)"
 }
 
-[ $# -ge 1 ] || die "usage: glibc.sh fetch SUITE... | list | root SUITE|VERSION | run SUITE|VERSION -- PROGRAM"
+[ $# -ge 1 ] || die "usage: glibc.sh fetch SUITE... | list | root SUITE|VERSION | cflags SUITE|VERSION | run SUITE|VERSION -- PROGRAM"
 cmd=$1
 shift
 case $cmd in
@@ -158,6 +184,12 @@ run)
 	shift 2
 	exec "$(cat "$d/ld")" --library-path "$(cat "$d/libdir")" "$@"
 	;;
--h | --help | help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' ;;
-*) die "unknown command '$cmd' (fetch, list, root, run)" ;;
+cflags)
+	# what cc needs to build against it: its headers, start files and libc
+	[ $# -eq 1 ] || die "cflags: one suite or version"
+	r=$(find_dir "$1")/root
+	echo "--sysroot=$r -B$r/usr/lib/x86_64-linux-gnu/ -L$r/usr/lib/x86_64-linux-gnu -L$r/lib/x86_64-linux-gnu"
+	;;
+-h | --help | help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) die "unknown command '$cmd' (fetch, list, root, cflags, run)" ;;
 esac

@@ -45,6 +45,7 @@
  * "released" is printed; nothing touches those pages again.
  */
 #include <malloc.h>
+#include "mallinfo2_compat.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>

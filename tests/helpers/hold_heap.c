@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "mallinfo2_compat.h"
 
 static pthread_barrier_t made, done;
 

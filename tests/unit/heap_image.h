@@ -51,9 +51,10 @@ typedef struct heap_image {
 	hi_arena_want_t want[2];
 } heap_image_t;
 
-static inline uint64_t hi_arena_addr(int a)
+static inline uint64_t hi_arena_addr(const heap_image_t *im, int a)
 {
-	return a ? HI_HEAP2 + 48 : HI_LIBC; /* a non-main arena follows its heap_info */
+	/* a non-main arena follows its heap_info */
+	return a ? HI_HEAP2 + im->l.hi_size : HI_LIBC;
 }
 
 static inline uint8_t *hi_at(heap_image_t *im, uint64_t addr)
@@ -82,10 +83,26 @@ static inline uint64_t hi_get(heap_image_t *im, uint64_t addr)
 	return v;
 }
 
-/* glibc's PROTECT_PTR: the pointer stored at pos */
-static inline uint64_t hi_protect(uint64_t pos, uint64_t ptr)
+/* glibc's PROTECT_PTR: the pointer stored at pos (from 2.32; the pointer
+ * itself before) */
+static inline uint64_t hi_protect(const heap_image_t *im, uint64_t pos, uint64_t ptr)
 {
-	return (pos >> 12) ^ ptr;
+	return im->l.safe_linking ? (pos >> 12) ^ ptr : ptr;
+}
+
+/* Chunks in tcache bin i of the struct at tc: counts[i], or from 2.42 the
+ * slots used of tcache_count (7 here) */
+static inline int hi_tcache_n(heap_image_t *im, uint64_t tc, size_t i)
+{
+	uint16_t n;
+	memcpy(&n, hi_at(im, tc + 2 * i), 2);
+	return im->l.tcache_slots ? 7 - n : n;
+}
+
+static inline void hi_tcache_set(heap_image_t *im, uint64_t tc, size_t i, int chunks)
+{
+	uint16_t n = (uint16_t)(im->l.tcache_slots ? 7 - chunks : chunks);
+	memcpy(hi_at(im, tc + 2 * i), &n, 2);
 }
 
 static inline void hi_record(heap_image_t *im, uint64_t addr, uint64_t size, int a,
@@ -113,17 +130,11 @@ static inline int hi_add(heap_image_t *im, int a, uint64_t size, int kind)
 	if (size < 32 || size & 15 || im->pos[a] + size + 32 > im->len[a])
 		return -1;
 	hl_glibc_layout_t *l = &im->l;
-	uint64_t ms = hi_arena_addr(a);
+	uint64_t ms = hi_arena_addr(im, a);
 	uint64_t tc = im->tcache[a] + 16;
 	size_t tidx = (size_t)(size - 32) / 16, fidx = (size_t)(size >> 4) - 2;
-	if (kind == HI_TCACHE) {
-		uint16_t n;
-		if (tidx >= 64)
-			return -1;
-		memcpy(&n, hi_at(im, tc + 2 * tidx), 2);
-		if (n >= 7)
-			return -1;
-	}
+	if (kind == HI_TCACHE && (tidx >= 64 || hi_tcache_n(im, tc, tidx) >= 7))
+		return -1;
 	if (kind == HI_FAST && (size > 128 || fidx >= (size_t)l->nfastbins))
 		return -1;
 	uint64_t c = hi_header(im, a, size);
@@ -135,14 +146,11 @@ static inline int hi_add(heap_image_t *im, int a, uint64_t size, int kind)
 		hi_record(im, c, size, a, HL_CHUNK_IN_USE);
 		break;
 	case HI_TCACHE: {
-		uint16_t n;
 		uint64_t e = tc + l->tcache_entries + 8 * tidx;
-		memcpy(&n, hi_at(im, tc + 2 * tidx), 2);
-		hi_put(im, c + 16, hi_protect(c + 16, hi_get(im, e))); /* next */
-		hi_put(im, c + 24, 0x1234567890abcdefULL);              /* key */
+		hi_put(im, c + 16, hi_protect(im, c + 16, hi_get(im, e))); /* next */
+		hi_put(im, c + 24, 0x1234567890abcdefULL);                  /* key */
 		hi_put(im, e, c + 16);
-		n++;
-		memcpy(hi_at(im, tc + 2 * tidx), &n, 2);
+		hi_tcache_set(im, tc, tidx, hi_tcache_n(im, tc, tidx) + 1);
 		w->tcache += (int64_t)size;
 		w->tcachen++;
 		hi_record(im, c, size, a, HL_CHUNK_TCACHE);
@@ -150,7 +158,7 @@ static inline int hi_add(heap_image_t *im, int a, uint64_t size, int kind)
 	}
 	case HI_FAST: {
 		uint64_t head = ms + l->ms_fastbins + 8 * fidx;
-		hi_put(im, c + 16, hi_protect(c + 16, hi_get(im, head)));
+		hi_put(im, c + 16, hi_protect(im, c + 16, hi_get(im, head)));
 		hi_put(im, head, c);
 		w->fast += (int64_t)size;
 		w->fastn++;
@@ -174,11 +182,13 @@ static inline int hi_add(heap_image_t *im, int a, uint64_t size, int kind)
 	return 0;
 }
 
-/* Starts an image: both heaps empty but for their tcache structs. */
-static inline void hi_init(heap_image_t *im)
+/* Starts an image laid out as glibc `version` lays out its heaps ("2.31":
+ * no safe-linking; "2.43": no fastbins, tcache num_slots): both heaps
+ * empty but for their tcache structs. */
+static inline void hi_init_glibc(heap_image_t *im, const char *version)
 {
 	memset(im, 0, sizeof *im);
-	hl_glibc_layout_builtin(&im->l);
+	hl_glibc_layout_builtin(version, &im->l);
 	hl_glibc_layout_t *l = &im->l;
 	im->base[0] = HI_HEAP;
 	im->len[0] = HI_HEAP_LEN;
@@ -186,8 +196,8 @@ static inline void hi_init(heap_image_t *im)
 	im->len[1] = HI_HEAP2_LEN;
 	/* the non-main heap: heap_info, then its malloc_state, then chunks */
 	im->pos[0] = 0;
-	im->pos[1] = (48 + l->ms_size + 15) & ~15ULL;
-	hi_put(im, HI_HEAP2 + l->hi_ar_ptr, hi_arena_addr(1));
+	im->pos[1] = (l->hi_size + l->ms_size + 15) & ~15ULL;
+	hi_put(im, HI_HEAP2 + l->hi_ar_ptr, hi_arena_addr(im, 1));
 	hi_put(im, HI_HEAP2 + l->hi_prev, 0);
 	hi_put(im, HI_HEAP2 + l->hi_hsize, HI_HEAP2_LEN);
 	uint64_t mp = HI_LIBC + 0x1000;
@@ -197,17 +207,28 @@ static inline void hi_init(heap_image_t *im)
 	hi_put(im, mp + l->mp_sbrk_base, HI_HEAP);
 	hi_put(im, mp + l->mp_tcache_count, 7);
 	for (int a = 0; a < 2; a++) {
-		hi_put(im, hi_arena_addr(a) + l->ms_next, hi_arena_addr(!a));
+		hi_put(im, hi_arena_addr(im, a) + l->ms_next, hi_arena_addr(im, !a));
 		/* every bin empty: fd and bk point at the bin (malloc_init_state) */
 		for (int i = 1; i < l->nbins; i++) {
-			uint64_t bin = hi_arena_addr(a) + l->ms_bins + (uint64_t)(i - 1) * 16 - 16;
+			uint64_t bin = hi_arena_addr(im, a) + l->ms_bins + (uint64_t)(i - 1) * 16 - 16;
 			hi_put(im, bin + 16, bin);
 			hi_put(im, bin + 24, bin);
 		}
-		im->tcache[a] = hi_header(im, a, l->tcache_size + 16);
-		hi_record(im, im->tcache[a], l->tcache_size + 16, a, HL_CHUNK_META);
+		uint64_t tsize = (l->tcache_size + 8 + 15) & ~15ULL; /* request2size */
+		im->tcache[a] = hi_header(im, a, tsize);
+		hi_record(im, im->tcache[a], tsize, a, HL_CHUNK_META);
+		for (int i = 0; i < l->tcache_bins; i++)
+			hi_tcache_set(im, im->tcache[a] + 16, (size_t)i, 0);
 	}
 }
+
+static inline void hi_init(heap_image_t *im)
+{
+	hi_init_glibc(im, "2.36");
+}
+
+/* The layouts hi_random draws from: one of each list rule */
+static const char *const hi_glibcs[] = {"2.36", "2.31", "2.43"};
 
 /* Ends both heaps with their tops and sets each arena's top and
  * system_mem: the brk heap's top ends at its last byte, the other's too. */
@@ -216,8 +237,8 @@ static inline void hi_close(heap_image_t *im)
 	for (int a = 0; a < 2; a++) {
 		uint64_t top = im->base[a] + im->pos[a], size = im->len[a] - im->pos[a];
 		hi_header(im, a, size);
-		hi_put(im, hi_arena_addr(a) + im->l.ms_top, top);
-		hi_put(im, hi_arena_addr(a) + im->l.ms_system_mem, im->len[a]);
+		hi_put(im, hi_arena_addr(im, a) + im->l.ms_top, top);
+		hi_put(im, hi_arena_addr(im, a) + im->l.ms_system_mem, im->len[a]);
 		im->want[a].system = (int64_t)im->len[a];
 		im->want[a].top = (int64_t)size;
 		hi_record(im, top, size, a, HL_CHUNK_TOP);
@@ -270,11 +291,12 @@ static inline uint64_t hi_rand(uint64_t *s)
 }
 
 /* A random valid heap from seed: chunks of every kind and many sizes, in
- * both arenas, some big bin chunks partly released. */
+ * both arenas, some big bin chunks partly released, laid out as one of
+ * hi_glibcs (seed % 3). */
 static inline void hi_random(heap_image_t *im, uint64_t seed)
 {
 	uint64_t s = seed * 2654435761u + 1;
-	hi_init(im);
+	hi_init_glibc(im, hi_glibcs[seed % 3]);
 	for (int a = 0; a < 2; a++) {
 		int n = (int)(hi_rand(&s) % 200);
 		for (int i = 0; i < n; i++) {

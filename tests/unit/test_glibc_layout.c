@@ -105,7 +105,7 @@ int main(void)
 	int rc = hl_glibc_layout_for_libc(libc, &l, &err);
 	T_EQ_INT(rc, 0, "libc6-dbg's debug info is used");
 	T_OK(!strncmp(l.method, "dwarf: /usr/lib/debug/.build-id/", 32), "method: %s", l.method);
-	hl_glibc_layout_builtin(&b);
+	hl_glibc_layout_builtin("2.36", &b);
 	T_EQ_INT(l.ms_size, b.ms_size, "sizeof(struct malloc_state) == builtin");
 	T_EQ_INT(l.ms_top, b.ms_top, "malloc_state.top == builtin");
 	T_EQ_INT(l.ms_bins, b.ms_bins, "malloc_state.bins == builtin");

@@ -404,7 +404,7 @@ static void glibc_version(void)
 			fclose(f);
 		}
 		snprintf(got, sizeof got, "-");
-		int rc = hl_diag_libc_file_version(path, got, sizeof got);
+		int rc = hl_glibc_file_version(path, got, sizeof got);
 		if (banners[i].want)
 			T_OK(rc == 0 && !strcmp(got, banners[i].want), "banner %zu: %s (got %s)", i,
 			     banners[i].want, got);
@@ -416,7 +416,7 @@ static void glibc_version(void)
 	Dl_info info;
 	hl_buf_t libc = {0};
 	const char *ours = dladdr((void *)gnu_get_libc_version, &info) ? info.dli_fname : NULL;
-	T_OK(ours && hl_diag_libc_file_version(ours, got, sizeof got) == 0 &&
+	T_OK(ours && hl_glibc_file_version(ours, got, sizeof got) == 0 &&
 		     !strcmp(got, gnu_get_libc_version()),
 	     "our libc's banner (%s): %s, as gnu_get_libc_version() says", ours ? ours : "?", got);
 

@@ -225,7 +225,7 @@ static void by_hand(void)
 static void corrupted_by_hand(void)
 {
 	hl_glibc_layout_t *l = &im.l;
-	uint64_t ma = hi_arena_addr(0), a2 = hi_arena_addr(1);
+	uint64_t ma = hi_arena_addr(&im, 0), a2 = hi_arena_addr(&im, 1);
 
 	/* a fastbin list that loops: the last chunk's fd back to the first */
 	im2 = im;
@@ -233,16 +233,16 @@ static void corrupted_by_hand(void)
 	uint64_t p = head, prev = 0;
 	while (p) {
 		prev = p;
-		p = hi_protect(p + 16, hi_get(&im2, p + 16));
+		p = hi_protect(&im2, p + 16, hi_get(&im2, p + 16));
 	}
-	hi_put(&im2, prev + 16, hi_protect(prev + 16, head));
+	hi_put(&im2, prev + 16, hi_protect(&im2, prev + 16, head));
 	corrupt("a fastbin list loops", "loops");
 
 	/* a tcache list that loops: two entries, count 7 */
 	im2 = im;
 	uint64_t tc = im2.tcache[0] + 16, e = hi_get(&im2, tc + l->tcache_entries);
-	uint64_t e2 = hi_protect(e, hi_get(&im2, e));
-	hi_put(&im2, e2, hi_protect(e2, e));
+	uint64_t e2 = hi_protect(&im2, e, hi_get(&im2, e));
+	hi_put(&im2, e2, hi_protect(&im2, e2, e));
 	uint16_t seven = 7;
 	memcpy(hi_at(&im2, tc), &seven, 2);
 	corrupt("a tcache list loops", "loops");

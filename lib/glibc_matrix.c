@@ -1,0 +1,155 @@
+/*
+ * glibc_matrix.c — the other glibc versions a program can be run under:
+ * the Debian suites scripts/glibc.sh has unpacked into its cache
+ * ($HEAPLAB_GLIBC_CACHE, else ~/.cache/heaplab/glibc; each CACHE/SUITE has
+ * `version`, `ld` and `libdir`), and this system's own glibc.
+ *
+ * A program runs under one through that glibc's loader:
+ *   LD --library-path LIBDIR PROGRAM ARGS
+ * which loads the program's libraries from LIBDIR first, the libc
+ * included. Programs linked against a newer glibc than the one they run
+ * under need symbols it lacks (the 2.34 start files, mallinfo2), so the
+ * experiments and helpers have builds of their own for the old ones
+ * (build/glibc-VERSION/, made by `make matrix`).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heaplab.h"
+
+static void cache_dir(char *out, size_t sz)
+{
+	const char *c = getenv("HEAPLAB_GLIBC_CACHE"), *home = getenv("HOME");
+	if (c && *c)
+		snprintf(out, sz, "%s", c);
+	else
+		snprintf(out, sz, "%s/.cache/heaplab/glibc", home && *home ? home : "/root");
+}
+
+static bool read_line(const char *dir, const char *name, char *out, size_t sz)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	bool ok = f && fgets(out, (int)sz, f);
+	if (f)
+		fclose(f);
+	out[ok ? strcspn(out, "\n") : 0] = '\0';
+	return ok && out[0];
+}
+
+static int minor_of(const char *v)
+{
+	int major = 0, minor = 0;
+	return sscanf(v, "%d.%d", &major, &minor) == 2 && major == 2 ? minor : 0;
+}
+
+static int by_version(const void *a, const void *b)
+{
+	const hl_glibc_env_t *x = a, *y = b;
+	int d = minor_of(x->version) - minor_of(y->version);
+	return d ? d : strcmp(x->suite, y->suite);
+}
+
+size_t hl_glibc_envs(hl_glibc_env_t *v, size_t cap)
+{
+	size_t n = 0;
+	if (cap) {
+		memset(&v[0], 0, sizeof v[0]);
+		snprintf(v[0].suite, sizeof v[0].suite, "system");
+		snprintf(v[0].version, sizeof v[0].version, "%s", hl_sysinfo_glibc());
+		v[0].host = true;
+		n = 1;
+	}
+	char dir[PATH_MAX];
+	cache_dir(dir, sizeof dir);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && n < cap && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		hl_glibc_env_t *g = &v[n];
+		memset(g, 0, sizeof *g);
+		char sub[PATH_MAX];
+		snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+		if (!read_line(sub, "version", g->version, sizeof g->version) ||
+		    !read_line(sub, "ld", g->ld, sizeof g->ld) ||
+		    !read_line(sub, "libdir", g->libdir, sizeof g->libdir))
+			continue;
+		snprintf(g->suite, sizeof g->suite, "%s", e->d_name);
+		snprintf(g->root, sizeof g->root, "%s/root", sub);
+		if (!strcmp(g->version, v[0].version))
+			continue; /* the system's own: run as it is */
+		bool dup = false;
+		for (size_t i = 1; i < n; i++)
+			dup |= !strcmp(v[i].version, g->version);
+		if (!dup)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof *v, by_version);
+	return n;
+}
+
+void hl_glibc_envs_text(char *out, size_t sz)
+{
+	hl_glibc_env_t v[32];
+	size_t n = hl_glibc_envs(v, 32), used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(out + used, used < sz ? sz - used : 0, "%s%s (%s)",
+					 i ? ", " : "", v[i].version,
+					 v[i].host ? "this system's" : v[i].suite);
+}
+
+int hl_glibc_env_find(const char *want, hl_glibc_env_t *out, hl_error_t *err)
+{
+	hl_glibc_env_t v[32];
+	size_t n = hl_glibc_envs(v, 32);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].version, want) || !strcmp(v[i].suite, want) ||
+		    (v[i].host && !strcmp(want, "host"))) {
+			*out = v[i];
+			return 0;
+		}
+	char have[1024], dir[PATH_MAX];
+	hl_glibc_envs_text(have, sizeof have);
+	cache_dir(dir, sizeof dir);
+	return hl_error_set(err, -ENOENT,
+			    "glibc '%s' is not in the matrix; there are: %s (fetch more with "
+			    "`make matrix`, or `sh scripts/glibc.sh fetch SUITE` into %s)",
+			    want, have, dir);
+}
+
+bool hl_glibc_env_own_build(const hl_glibc_env_t *e)
+{
+	/* the system's 2.36 start files need __libc_start_main@GLIBC_2.34, and
+	 * the experiments mallinfo2 (2.33) */
+	return !e->host && minor_of(e->version) < 34;
+}
+
+int hl_glibc_env_argv(const hl_glibc_env_t *e, const char *path, char **args, int nargs, char **argv,
+		      int cap)
+{
+	int n = 0;
+	if (!e->host) {
+		if (cap < 4)
+			return -1;
+		argv[n++] = (char *)e->ld;
+		argv[n++] = "--library-path";
+		argv[n++] = (char *)e->libdir;
+	}
+	if (n + nargs + 2 > cap)
+		return -1;
+	argv[n++] = (char *)path;
+	for (int i = 0; i < nargs; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return n;
+}
