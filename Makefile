@@ -97,7 +97,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .PHONY: all deps demo run test test-plain bench fuzz clean format matrix old-glibc
 
-all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(TRACER) $(TRACER_LINK) $(REPLAYER) $(REPLAYER_LINK) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN)
+# with the matrix fetched, the 2.31 builds are part of every build
+all: $(LIB) $(HEAPLAB) $(HEAPVIEW) $(TRIM_AGENT) $(TRACER) $(TRACER_LINK) $(REPLAYER) $(REPLAYER_LINK) $(EXP_BIN) $(UNIT_BIN) $(HELPER_BIN) $(if $(OLD_CFLAGS),$(OLD_BIN))
 
 deps:
 	@sh scripts/deps.sh

@@ -55,7 +55,8 @@ static int by_version(const void *a, const void *b)
 	return d ? d : strcmp(x->suite, y->suite);
 }
 
-size_t hl_glibc_envs(hl_glibc_env_t *v, size_t cap)
+/* Every glibc there is, one per suite (two suites may serve one version). */
+static size_t all_envs(hl_glibc_env_t *v, size_t cap)
 {
 	size_t n = 0;
 	if (cap) {
@@ -82,19 +83,23 @@ size_t hl_glibc_envs(hl_glibc_env_t *v, size_t cap)
 			continue;
 		snprintf(g->suite, sizeof g->suite, "%s", e->d_name);
 		snprintf(g->root, sizeof g->root, "%s/root", sub);
-		if (!strcmp(g->version, v[0].version))
-			continue; /* the system's own: run as it is */
-		bool dup = false;
-		for (size_t i = 1; i < n; i++)
-			dup |= !strcmp(v[i].version, g->version);
-		if (!dup)
-			n++;
+		if (strcmp(g->version, v[0].version))
+			n++; /* the system's own version is run as it is */
 	}
 	if (d)
 		closedir(d);
 	if (n > 1)
 		qsort(v, n, sizeof *v, by_version);
 	return n;
+}
+
+size_t hl_glibc_envs(hl_glibc_env_t *v, size_t cap)
+{
+	size_t n = all_envs(v, cap), k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || strcmp(v[i].version, v[k - 1].version))
+			v[k++] = v[i];
+	return k;
 }
 
 void hl_glibc_envs_text(char *out, size_t sz)
@@ -111,7 +116,7 @@ void hl_glibc_envs_text(char *out, size_t sz)
 int hl_glibc_env_find(const char *want, hl_glibc_env_t *out, hl_error_t *err)
 {
 	hl_glibc_env_t v[32];
-	size_t n = hl_glibc_envs(v, 32);
+	size_t n = all_envs(v, 32);
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(v[i].version, want) || !strcmp(v[i].suite, want) ||
 		    (v[i].host && !strcmp(want, "host"))) {

@@ -258,6 +258,8 @@ void hl_pmap_free(hl_pmap_t *m);
 int hl_pmap_add(hl_pmap_t *m, uint64_t start, uint64_t end, long page_size);
 /* Reads every range's pagemap now. */
 int hl_pmap_load(hl_peek_t *p, hl_pmap_t *m);
+/* Reads the pagemap of the range holding addr now (-ENOENT: none does). */
+int hl_pmap_load_range(hl_peek_t *p, hl_pmap_t *m, uint64_t addr);
 /* *present: every page of [addr, addr + len) in RAM, by answers at most
  * max_age_ns old (pages outside the ranges: asked afresh). */
 int hl_pmap_present(hl_peek_t *p, hl_pmap_t *m, uint64_t addr, uint64_t len, bool *present);

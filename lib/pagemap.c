@@ -131,6 +131,15 @@ int hl_pmap_load(hl_peek_t *p, hl_pmap_t *m)
 	return 0;
 }
 
+int hl_pmap_load_range(hl_peek_t *p, hl_pmap_t *m, uint64_t addr)
+{
+	uint64_t ps = (uint64_t)p->page_size;
+	for (size_t i = 0; i < m->n; i++)
+		if (addr >= m->v[i].start && addr < m->v[i].end)
+			return load(p, &m->v[i], 0, (size_t)((m->v[i].end - m->v[i].start) / ps));
+	return -ENOENT;
+}
+
 /* The range holding addr, by binary search (one per heap, and the thread
  * areas: thousands in a process of many threads). */
 static hl_pmap_range_t *range_of(const hl_pmap_t *m, uint64_t addr)

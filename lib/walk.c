@@ -26,10 +26,12 @@
  * It never reads a page that pagemap says is not present (pagemap.c).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "walk_int.h"
 
@@ -398,7 +400,7 @@ static int walk_from(walker_t *w, uint64_t ma, uint64_t mpa, hl_error_t *err)
 	for (size_t t = 0; t < w->ntc; t++) {
 		long h = walk_heap_of(w, w->tc[t].chunk, CHUNK_HDR + w->l.tcache_size);
 		if (h >= 0)
-			walk_push(w, w->tc[t].chunk, walk_tcache_chunk(w), (uint32_t)h,
+			walk_push(w, w->tc[t].chunk, w->tc[t].size, (uint32_t)h,
 				  HL_CHUNK_META);
 	}
 	walk_lists(w, 0);
@@ -490,7 +492,13 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
 				  (int)pid, libc, (int)pid, (int)pid);
 		goto out;
 	}
+	/* the target's root, unless it is ours (then paths read as they are) */
 	snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
+	char theirs[PATH_MAX], mine[PATH_MAX];
+	ssize_t tl = readlink(root, theirs, sizeof theirs - 1), ml = readlink("/proc/self/root", mine,
+									    sizeof mine - 1);
+	if (tl > 0 && ml > 0 && tl == ml && !memcmp(theirs, mine, (size_t)tl))
+		root[0] = '\0';
 	if (cache->method[0] && hl_glibc_build_id(file, id, sizeof id, NULL) == 0 &&
 	    !strcmp(id, cache->build_id)) {
 		w.l = *cache;

@@ -26,6 +26,7 @@ typedef struct wchunk {
 /* A tcache_perthread_struct: its chunk address. */
 typedef struct wtcache {
 	uint64_t chunk;
+	uint64_t size; /* its chunk size */
 	uint8_t *body; /* its tcache_size bytes from chunk + 16, as read */
 	uint8_t how;   /* WT_*: how it was found */
 } wtcache_t;
@@ -133,12 +134,14 @@ bool walk_is_tcache(const walker_t *w, const uint8_t *buf, uint64_t tcache_count
  * array says (counts, or from 2.42 the slots left of tcache_count); -1
  * when the array holds more slots than tcache_count allows. */
 long walk_tcache_count(const walker_t *w, const uint8_t *buf, int i);
-/* The chunk size of a tcache_perthread_struct: request2size of the struct
- * (656 bytes up to 2.41; 768 from 2.42, whose last 8 bytes lie in the next
- * chunk's prev_size). */
-static inline uint64_t walk_tcache_chunk(const walker_t *w)
+/* Whether size is the chunk size of a tcache_perthread_struct: request2size
+ * of the struct (656 bytes up to 2.41; 768 from 2.42, whose last 8 bytes
+ * lie in the next chunk's prev_size), or from 2.42 request2size of that
+ * too, as tcache_init asks _int_malloc for request2size(bytes) (784). */
+static inline bool walk_tcache_chunk(const walker_t *w, uint64_t size)
 {
-	return (w->l.tcache_size + 8 + 15) & ~15ULL;
+	uint64_t one = (w->l.tcache_size + 8 + 15) & ~15ULL;
+	return size == one || (w->l.tcache_slots && size == ((one + 8 + 15) & ~15ULL));
 }
 
 /* A fastbin or tcache link stored at pos, as glibc reads it (REVEAL_PTR

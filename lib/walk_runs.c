@@ -127,7 +127,7 @@ static void parse(walker_t *w, cursor_t *c, const uint8_t *buf, uint64_t len, ui
 				c->done = true;
 				break;
 			}
-			if (size == walk_tcache_chunk(w)) {
+			if (walk_tcache_chunk(w, size)) {
 				if (*nshape == *capshape) {
 					size_t cap = *capshape ? *capshape * 2 : 64;
 					uint64_t *v = realloc(*shape, cap * sizeof *v);

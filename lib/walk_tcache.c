@@ -36,6 +36,7 @@
 #define AREA_WHOLE (64u << 10) /* anonymous mappings read whole up to this size */
 #define AREA_TOP (8u << 10)    /* of larger ones, the top */
 #define AREAS_MAX (16u << 20)
+#define AREA_SCAN_MAX (1ULL << 30) /* larger mappings: only their top */
 #define LEARN_FROM 8           /* thread pointers the offset is learnt from */
 
 long walk_tcache_count(const walker_t *w, const uint8_t *buf, int i)
@@ -69,7 +70,7 @@ static bool known(const walker_t *w, uint64_t chunk)
 	return false;
 }
 
-static int add(walker_t *w, uint64_t chunk, const uint8_t *body, uint8_t how)
+static int add(walker_t *w, uint64_t chunk, uint64_t size, const uint8_t *body, uint8_t how)
 {
 	if (known(w, chunk))
 		return 0;
@@ -81,7 +82,7 @@ static int add(walker_t *w, uint64_t chunk, const uint8_t *body, uint8_t how)
 	if (!b)
 		return -ENOMEM;
 	memcpy(b, body, w->l.tcache_size);
-	v[w->ntc++] = (wtcache_t){chunk, b, how};
+	v[w->ntc++] = (wtcache_t){chunk, size, b, how};
 	return 0;
 }
 
@@ -108,12 +109,12 @@ static void check(walker_t *w, const uint64_t *cand, size_t n, uint8_t how, bool
 			uint64_t size;
 			const uint8_t *b = buf + i * len;
 			memcpy(&size, b + 8, 8);
-			bool ok = pc[i].ok == 1 && (size & ~7ULL) == walk_tcache_chunk(w) && !(size & 2) &&
+			bool ok = pc[i].ok == 1 && walk_tcache_chunk(w, size & ~7ULL) && !(size & 2) &&
 				  walk_heap_of(w, cand[at + i], len) >= 0 &&
 				  walk_is_tcache(w, b + CHUNK_HDR, (uint64_t)w->out->tcache_count);
 			if (good)
 				good[at + i] = ok;
-			if (ok && add(w, cand[at + i], b + CHUNK_HDR, how))
+			if (ok && add(w, cand[at + i], size & ~7ULL, b + CHUNK_HDR, how))
 				walk_warn(w, "out of memory");
 		}
 	}
@@ -141,25 +142,65 @@ static bool in_heap(const walker_t *w, uint64_t s, uint64_t e)
 	return false;
 }
 
-/* The anonymous writable mappings' pages where thread pointers live. */
+static bool push_area(area_t **v, size_t *n, size_t *cap, uint64_t start, uint64_t len)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		area_t *nv = realloc(*v, c * sizeof *nv);
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = (area_t){start, len, NULL};
+	return true;
+}
+
+/* The anonymous writable mappings' pages where thread pointers live: small
+ * mappings whole; of larger ones the top of every resident run, as a
+ * thread's struct pthread sits at the top of its stack and glibc's stacks
+ * may lie side by side in one mapping (from 2.42 their guards are
+ * MADV_GUARD_INSTALL'd, not mappings of their own, so the kernel merges
+ * neighbouring stacks). */
 static size_t areas(walker_t *w, area_t **out)
 {
 	const hl_regions_t *r = w->maps;
-	area_t *v = calloc(r->n ? r->n : 1, sizeof *v);
-	size_t n = 0;
-	uint64_t total = 0;
-	for (size_t i = 0; v && i < r->n && total < AREAS_MAX; i++) {
+	area_t *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0, ps = (uint64_t)w->pk.page_size;
+	for (size_t i = 0; i < r->n && total < AREAS_MAX; i++) {
 		const hl_region_t *g = &r->v[i];
 		if (g->path[0] || g->perms[0] != 'r' || g->perms[1] != 'w' ||
 		    in_heap(w, g->start, g->end))
 			continue;
 		uint64_t len = g->end - g->start;
-		uint64_t start = len <= AREA_WHOLE ? g->start : g->end - AREA_TOP;
-		len = g->end - start;
-		if (hl_pmap_add(&w->pm, start, start + len, w->pk.page_size))
+		if (len <= AREA_WHOLE || len > AREA_SCAN_MAX) {
+			uint64_t start = len <= AREA_WHOLE ? g->start : g->end - AREA_TOP;
+			if (hl_pmap_add(&w->pm, start, g->end, w->pk.page_size) ||
+			    !push_area(&v, &n, &cap, start, g->end - start))
+				continue;
+			total += g->end - start;
 			continue;
-		v[n++] = (area_t){start, len, NULL};
-		total += len;
+		}
+		if (hl_pmap_add(&w->pm, g->start, g->end, w->pk.page_size) ||
+		    hl_pmap_load_range(&w->pk, &w->pm, g->start))
+			continue;
+		/* resident runs, from the top down */
+		for (uint64_t pg = g->end; pg > g->start && total < AREAS_MAX;) {
+			pg -= ps;
+			if (hl_pmap_page(&w->pm, pg, w->pk.page_size) != 1)
+				continue;
+			uint64_t top = pg + ps, bottom = pg;
+			while (bottom > g->start && top - bottom < AREA_TOP &&
+			       hl_pmap_page(&w->pm, bottom - ps, w->pk.page_size) == 1)
+				bottom -= ps;
+			if (!push_area(&v, &n, &cap, bottom, top - bottom))
+				break;
+			total += top - bottom;
+			/* the rest of the run below: stack in use, not a stack's top */
+			while (pg > g->start && hl_pmap_page(&w->pm, pg - ps, w->pk.page_size) == 1)
+				pg -= ps;
+		}
 	}
 	*out = v;
 	return n;

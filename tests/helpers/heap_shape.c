@@ -35,6 +35,12 @@
  * the very end: a free that coalesces past 64 KiB empties the fastbins.
  * Freed bytes are counted by malloc_usable_size.
  *
+ * tcache: 8 blocks each of 24, 100, 1000, 5000 and 60000 bytes (chunks of
+ * 32, 112, 1008, 5008 and 60016), then 5 of each freed, smallest size
+ * first: the first three sizes go to the tcache on every glibc; the last
+ * two only from 2.42 with glibc.malloc.tcache_max raised above them, else
+ * to the bins.
+ *
  * --churn: after the mallinfo2 line every building thread frees a random
  * live block and mallocs one of the shape's size mix, forever.
  * --release: 256 MiB of 64 KiB blocks and a pin are malloc'd first, at the
@@ -254,6 +260,22 @@ static void build_halffree(pool_t *pl)
 		free(pool_take(pl));
 }
 
+static void build_tcache(void)
+{
+	static const size_t sizes[] = {24, 100, 1000, 5000, 60000};
+	static void *volatile b[5][8];
+	for (int i = 0; i < 5; i++)
+		for (int k = 0; k < 8; k++) {
+			b[i][k] = malloc(sizes[i]);
+			if (!b[i][k])
+				die("malloc failed");
+			memset(b[i][k], 0x5a, sizes[i]);
+		}
+	for (int i = 0; i < 5; i++)
+		for (int k = 0; k < 5; k++)
+			free(b[i][k]);
+}
+
 static void churn(pool_t *pl)
 {
 	for (;;) {
@@ -282,6 +304,8 @@ static void build_shape(pool_t *pl)
 		build_fixed(pl, 65536, 16384, 8);
 	else if (!strcmp(s, "halffree"))
 		build_halffree(pl);
+	else if (!strcmp(s, "tcache"))
+		build_tcache();
 	else
 		build_mixed(pl);
 }
@@ -339,7 +363,8 @@ static void usage(void)
 	fprintf(
 	    stderr,
 	    "usage: heap_shape SHAPE [options]\n"
-	    "  SHAPE: brk_pin_allocated | brk_pin_freed | swiss | blocks16k | mixed | halffree\n"
+	    "  SHAPE: brk_pin_allocated | brk_pin_freed | swiss | blocks16k | mixed | halffree |\n"
+	    "         tcache\n"
 	    "  --keep-every=K  swiss: keep block i when i %% K == 0 (2..1048576, default 2)\n"
 	    "  --gib=G         mixed: GiB requested in all (0 < G <= 64, default 1)\n"
 	    "  --seed=S        mixed: generator seed (default 1)\n"
@@ -373,7 +398,7 @@ static double gib_arg(const char *v)
 static void parse(int argc, char **argv)
 {
 	static const char *shapes[] = {"brk_pin_allocated", "brk_pin_freed", "swiss", "blocks16k",
-				       "mixed", "halffree"};
+				       "mixed", "halffree", "tcache"};
 	int known = 0;
 	for (size_t i = 0; argc > 1 && i < sizeof shapes / sizeof *shapes; i++)
 		known |= !strcmp(argv[1], shapes[i]);

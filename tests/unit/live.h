@@ -161,13 +161,13 @@ typedef struct live_shape {
 	hl_mallinfo_t mi;
 } live_shape_t;
 
-/* Starts tests/helpers/heap_shape (argv, as live_spawnv takes it); waits
- * for "ready PID" and its mallinfo2 line. */
-static inline bool live_shape_start(live_shape_t *t, char *const *argv)
+/* Starts tests/helpers/heap_shape (argv, as live_spawnv takes it, env
+ * NAME=VALUE or NULL); waits for "ready PID" and its mallinfo2 line. */
+static inline bool live_shape_start_env(live_shape_t *t, char *const *argv, const char *env)
 {
 	char line[256];
 	memset(t, 0, sizeof *t);
-	t->pid = live_spawnv(argv, NULL, 0, line, sizeof line, &t->out);
+	t->pid = live_spawnv(argv, env, 0, line, sizeof line, &t->out);
 	if (t->pid <= 0 || strncmp(line, "ready", 5) || !t->out ||
 	    !fgets(line, sizeof line, t->out))
 		return false;
@@ -179,6 +179,11 @@ static inline bool live_shape_start(live_shape_t *t, char *const *argv)
 				.hblks = v[3], .hblkhd = v[4], .uordblks = v[5], .fordblks = v[6],
 				.keepcost = v[7]};
 	return true;
+}
+
+static inline bool live_shape_start(live_shape_t *t, char *const *argv)
+{
+	return live_shape_start_env(t, argv, NULL);
 }
 
 static inline void live_shape_stop(live_shape_t *t)
