@@ -95,6 +95,114 @@ static void debug_trees(const char *libc, const char *debug)
 	T_EQ_INT(system(cmd), 0, "the tree removed");
 }
 
+/* Every offset the walker reads, compared. */
+static bool same_layout(const hl_glibc_layout_t *a, const hl_glibc_layout_t *b, char *why, size_t sz)
+{
+#define F(x)                                                                                     \
+	if (a->x != b->x) {                                                                       \
+		snprintf(why, sz, #x " %lld != %lld", (long long)a->x, (long long)b->x);            \
+		return false;                                                                     \
+	}
+	F(ms_size) F(ms_fastbins) F(ms_top) F(ms_last_remainder) F(ms_bins) F(ms_binmap) F(ms_next)
+	F(ms_system_mem) F(ms_max_system_mem) F(mp_size) F(mp_trim_threshold) F(mp_top_pad)
+	F(mp_mmap_threshold) F(mp_n_mmaps) F(mp_no_dyn_threshold) F(mp_mmapped_mem) F(mp_sbrk_base)
+	F(mp_tcache_count) F(hi_size) F(hi_ar_ptr) F(hi_prev) F(hi_hsize) F(tcache_size)
+	F(tcache_entries) F(nfastbins) F(nbins) F(tcache_bins) F(tcache_slots) F(safe_linking)
+	F(mallinfo_int)
+#undef F
+	return true;
+}
+
+/* Each glibc of the matrix: its builtin layout is what its DWARF says, the
+ * builtin one is chosen by its banner without debug info, and the rules
+ * (safe-linking, tcache slots, int mallinfo) are its version's. */
+static void matrix(void)
+{
+	hl_glibc_env_t v[16];
+	size_t n = hl_glibc_envs(v, 16);
+	T_OK(n >= 4, "the matrix holds 4 glibcs or more: 2.31, 2.36, 2.41, 2.43 (%zu; else make "
+		     "matrix)", n);
+	for (size_t i = 0; i < n; i++) {
+		char libc[700];
+		snprintf(libc, sizeof libc, "%s/libc.so.6", v[i].host ? "/lib/x86_64-linux-gnu" : v[i].libdir);
+		hl_glibc_layout_t d, b;
+		hl_error_t err = {0};
+		int rc = hl_glibc_layout_for_libc(libc, &d, &err);
+		T_OK(rc == 0 && d.from_debug, "glibc %s: its DWARF is found (%s) %s", v[i].version,
+		     d.method, err.msg);
+		T_EQ_STR(d.version, v[i].version, "glibc %s: the banner says it", v[i].version);
+		T_EQ_INT(hl_glibc_layout_builtin(v[i].version, &b), 0, "glibc %s has a builtin layout",
+			 v[i].version);
+		char why[200] = "";
+		T_OK(same_layout(&d, &b, why, sizeof why),
+		     "glibc %s: the builtin layout is its DWARF's, every offset and rule %s",
+		     v[i].version, why);
+		int minor = d.minor;
+		T_OK(d.safe_linking == (minor >= 32) && d.mallinfo_int == (minor < 33) &&
+			     d.tcache_slots == (minor >= 42) && (d.nfastbins == 0) == (minor >= 43),
+		     "glibc %s: safe-linking %d, int mallinfo %d, tcache slots %d, fastbins %d",
+		     v[i].version, d.safe_linking, d.mallinfo_int, d.tcache_slots, d.nfastbins);
+		setenv("HEAPLAB_NO_DEBUGINFO", "1", 1);
+		rc = hl_glibc_layout_for_libc(libc, &b, &err);
+		unsetenv("HEAPLAB_NO_DEBUGINFO");
+		char want[80];
+		snprintf(want, sizeof want, "builtin glibc %s x86-64 layout", v[i].version);
+		T_OK(rc == 1 && strstr(b.method, want) && strstr(b.method, "this very build"),
+		     "glibc %s without debug info: %s", v[i].version, b.method);
+	}
+}
+
+/* A libc whose banner names a version heaplab has no layout of (2.36's
+ * file, its banner patched to 2.99): not walked without debug info, walked
+ * with its DWARF (given as one file in $HEAPLAB_DEBUG_DIR); a debug file of
+ * another build is refused, naming both build IDs. */
+static void unknown(const char *libc, const char *debug)
+{
+	hl_buf_t b = {0};
+	T_EQ_INT(hl_file_read(libc, &b, NULL), 0, "read %s", libc);
+	char *at = memmem(b.data, b.len, "release version 2.36", 20);
+	T_OK(at != NULL, "the banner is there");
+	if (!at) {
+		hl_buf_free(&b);
+		return;
+	}
+	memcpy(at, "release version 2.99", 20);
+	char path[] = "/tmp/heaplab-libc-XXXXXX";
+	int fd = mkstemp(path);
+	T_OK(fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len, "a copy with banner 2.99");
+	close(fd);
+	hl_buf_free(&b);
+	hl_glibc_layout_t l;
+	hl_error_t err = {0};
+	setenv("HEAPLAB_NO_DEBUGINFO", "1", 1);
+	int rc = hl_glibc_layout_for_libc(path, &l, &err);
+	unsetenv("HEAPLAB_NO_DEBUGINFO");
+	T_OK(rc < 0 && strstr(err.msg, "glibc 2.99 is not a version") && strstr(err.msg, "2.31-2.34") &&
+		     strstr(err.msg, "maps-level"),
+	     "2.99 without debug info: refused, the known versions named: %s", err.msg);
+	setenv("HEAPLAB_DEBUG_DIR", debug, 1);
+	rc = hl_glibc_layout_for_libc(path, &l, &err);
+	T_OK(rc == 0 && l.from_debug && !strcmp(l.version, "2.99") && l.safe_linking,
+	     "2.99 with its DWARF: walked by it (%s), today's list rules", l.method);
+	unlink(path);
+	hl_glibc_env_t e;
+	if (hl_glibc_env_find("trixie", &e, NULL) == 0) {
+		char other[700];
+		snprintf(other, sizeof other, "%s/libc.so.6", e.libdir);
+		err.msg[0] = '\0';
+		rc = hl_glibc_layout_for_libc(other, &l, &err);
+		char id[128] = "", id2[128] = "";
+		hl_glibc_build_id(other, id, sizeof id, NULL);
+		hl_glibc_build_id(debug, id2, sizeof id2, NULL);
+		T_OK(rc == HL_EPARSE && strstr(err.msg, id) && strstr(err.msg, id2) &&
+			     strstr(err.msg, "refused"),
+		     "2.41's libc with 2.36's debug file: refused, both build IDs named: %s", err.msg);
+	} else {
+		T_OK(false, "trixie is in the matrix (make matrix)");
+	}
+	unsetenv("HEAPLAB_DEBUG_DIR");
+}
+
 int main(void)
 {
 	char libc[256] = "";
@@ -120,8 +228,11 @@ int main(void)
 	T_EQ_INT(l.tcache_entries, b.tcache_entries, "tcache_perthread_struct.entries == builtin");
 	T_EQ_INT(l.nfastbins, 10, "NFASTBINS 10");
 	T_EQ_INT(l.nbins, 128, "NBINS 128");
-	if (!strncmp(l.method, "dwarf: ", 7))
+	if (!strncmp(l.method, "dwarf: ", 7)) {
 		debug_trees(libc, l.method + 7);
+		unknown(libc, l.method + 7);
+	}
+	matrix();
 
 #ifdef __SANITIZE_ADDRESS__
 	/* ASan replaces malloc: glibc's main_arena is not the allocator here */
