@@ -36,6 +36,8 @@ typedef struct run_opts {
 	int nenv;
 	bool quiet;
 	bool walk;           /* walk the heap at every phase */
+	const char *glibc;   /* --glibc V: run under that glibc of the matrix */
+	hl_glibc_env_t genv; /* that glibc (the system's without --glibc) */
 	const char *target;  /* experiment name or program path */
 	char **target_argv;  /* arguments after "--" */
 	int target_argc;
@@ -63,6 +65,10 @@ static void run_usage(FILE *f)
 		"  --allocator A      glibc (default), jemalloc, tcmalloc or mimalloc (LD_PRELOAD)\n"
 		"  --tunable K=V      a glibc tunable, e.g. glibc.malloc.arena_max=2 (repeatable)\n"
 		"  --env NAME=VALUE   an environment variable for the program (repeatable)\n"
+		"  --glibc V          run under another glibc of the matrix: a version (2.31,\n"
+		"                     2.41, 2.43) or a Debian suite (bullseye, trixie, sid),\n"
+		"                     through its own loader; run.json's glibc says which\n"
+		"                     (fetch them with `make matrix`)\n"
 		"  --walk             also walk the heap from outside at every phase (read-only;\n"
 		"                     run.json gets each phase's \"walk\": chunk classes, held-back\n"
 		"                     and releasable bytes, mallinfo2 as the walker counts it;\n"
@@ -105,7 +111,7 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 		}
 		if (a[0] == '-' && a[1] == '-' &&
 		    (!strcmp(a, "--out") || !strcmp(a, "--interval") || !strcmp(a, "--allocator") ||
-		     !strcmp(a, "--tunable") || !strcmp(a, "--env"))) {
+		     !strcmp(a, "--tunable") || !strcmp(a, "--env") || !strcmp(a, "--glibc"))) {
 			if (!val) {
 				say_error("%s needs a value (see heaplab run --help)", a);
 				return -1;
@@ -113,6 +119,8 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 			i++;
 			if (!strcmp(a, "--out")) {
 				o->out = val;
+			} else if (!strcmp(a, "--glibc")) {
+				o->glibc = val;
 			} else if (!strcmp(a, "--interval")) {
 				char *end;
 				errno = 0;
@@ -163,6 +171,11 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 	if (!o->target) {
 		say_error("run needs an experiment or a program");
 		run_usage(stderr);
+		return -1;
+	}
+	hl_error_t err = {0};
+	if (hl_glibc_env_find(o->glibc ? o->glibc : "host", &o->genv, &err)) {
+		say_error("%s", err.msg);
 		return -1;
 	}
 	return 0;
@@ -394,13 +407,11 @@ static void exec_child(const run_opts_t *o, const char *path, const char *lib, i
 		close(fd);
 	}
 	signal(SIGPIPE, SIG_DFL);
-	char **argv = calloc((size_t)o->target_argc + 2, sizeof *argv);
-	if (!argv)
+	int cap = o->target_argc + 8;
+	char **argv = calloc((size_t)cap, sizeof *argv);
+	if (!argv || hl_glibc_env_argv(&o->genv, path, o->target_argv, o->target_argc, argv, cap) < 0)
 		_exit(127);
-	argv[0] = (char *)path;
-	for (int i = 0; i < o->target_argc; i++)
-		argv[i + 1] = o->target_argv[i];
-	execv(path, argv);
+	execv(argv[0], argv);
 	/* exec_w is close-on-exec: the harness sees EOF when exec worked, and
 	 * this errno when it did not. */
 	int e = errno;
@@ -429,17 +440,19 @@ static int check_params(const char *path, const run_opts_t *o)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		char **argv = calloc((size_t)o->target_argc + 3, sizeof *argv);
-		if (!argv)
+		int cap = o->target_argc + 9;
+		char **args = calloc((size_t)cap, sizeof *args), **argv = calloc((size_t)cap, sizeof *argv);
+		if (!args || !argv)
 			_exit(127);
-		argv[0] = (char *)path;
-		argv[1] = "--check";
+		args[0] = "--check";
 		for (int i = 0; i < o->target_argc; i++)
-			argv[i + 2] = o->target_argv[i];
+			args[i + 1] = o->target_argv[i];
+		if (hl_glibc_env_argv(&o->genv, path, args, o->target_argc + 1, argv, cap) < 0)
+			_exit(127);
 		int devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0)
 			dup2(devnull, 1);
-		execv(path, argv);
+		execv(argv[0], argv);
 		_exit(127);
 	}
 	int st;
@@ -518,6 +531,12 @@ int cmd_run(int argc, char **argv)
 		say_error("%s", err.msg);
 		return EXIT_USAGE;
 	}
+	if (alloc->soname && hl_glibc_env_own_build(&o.genv)) {
+		say_error("--allocator %s is the system's build, which needs a newer glibc than %s: "
+			  "run it without --glibc, or under 2.36 or later",
+			  alloc->name, o.genv.version);
+		return EXIT_USAGE;
+	}
 
 	/* What to run: an experiment by name, or a program by path. */
 	exp_desc_t desc;
@@ -542,7 +561,10 @@ int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		d = &desc;
-		snprintf(path, sizeof path, "%s", desc.path);
+		if (hl_glibc_env_file(&o.genv, desc.path, path, sizeof path, &err)) {
+			say_error("%s", err.msg);
+			return EXIT_USAGE;
+		}
 		rc = check_params(path, &o);
 		if (rc != 0) {
 			say_error("%s refused its parameters (see above); nothing was run", o.target);
@@ -583,7 +605,7 @@ int cmd_run(int argc, char **argv)
 	c.run.schema_version = HL_RUN_SCHEMA_VERSION;
 	snprintf(c.run.experiment, sizeof c.run.experiment, "%s", name);
 	snprintf(c.run.program, sizeof c.run.program, "%s", path);
-	snprintf(c.run.glibc, sizeof c.run.glibc, "%s", hl_sysinfo_glibc());
+	snprintf(c.run.glibc, sizeof c.run.glibc, "%s", o.genv.version);
 	hl_sysinfo_kernel(c.run.kernel, sizeof c.run.kernel);
 	snprintf(c.run.tunables, sizeof c.run.tunables, "%s", tunables);
 	snprintf(c.run.allocator, sizeof c.run.allocator, "%s", alloc->name);
@@ -706,6 +728,12 @@ int cmd_run(int argc, char **argv)
 	hl_verdict_t v;
 	hl_figures_verdict(&c.run, &v);
 	plot_render(c.dir, &c.run, true);
+	double mi_int = 0;
+	if (c.run.nphases && hl_phase_observation(&c.run.phases[0], "mallinfo_int", &mi_int) &&
+	    mi_int == 1)
+		printf("note: glibc %s has no mallinfo2: in use and free come from mallinfo, whose "
+		       "fields are int (they wrap past 4 GiB)\n",
+		       c.run.glibc);
 	printf("verdict: %s\nrun: %s\n", v.text, c.dir);
 
 	hl_sampler_free(&c.sampler);

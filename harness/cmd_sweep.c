@@ -23,9 +23,9 @@
 #define MAX_VALUES 16
 #define MAX_CONFIGS 64
 
-/* One axis of the sweep: the allocator, a tunable or a parameter. */
+/* One axis of the sweep: the allocator, a tunable, a parameter or glibc. */
 typedef struct dim {
-	enum { DIM_ALLOCATOR, DIM_TUNABLE, DIM_PARAM } kind;
+	enum { DIM_ALLOCATOR, DIM_TUNABLE, DIM_PARAM, DIM_GLIBC } kind;
 	char name[128]; /* tunable or parameter name */
 	char *values[MAX_VALUES];
 	int nvalues;
@@ -49,7 +49,8 @@ static void sweep_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: heaplab sweep EXPERIMENT|PROGRAM [--allocator A,B,...] [--tunable K=V1,V2,...]...\n"
-		"                     [--param NAME=V1,V2,...]... [--env NAME=VALUE]...\n"
+		"                     [--param NAME=V1,V2,...]... [--glibc V1,V2,...]\n"
+		"                     [--env NAME=VALUE]...\n"
 		"                     [--out DIR] [--interval MS] [-- EXPERIMENT-ARGS]\n\n"
 		"Runs the experiment once per combination of the values given (their product),\n"
 		"each as `heaplab run` into DIR/NN-.../, then writes sweep.json, sweep.tsv and\n"
@@ -58,10 +59,13 @@ static void sweep_usage(FILE *f)
 		"  --allocator A,B     glibc, jemalloc, tcmalloc, mimalloc (default glibc)\n"
 		"  --tunable K=V1,V2   a glibc tunable and its values (repeatable)\n"
 		"  --param N=V1,V2     an experiment parameter and its values (repeatable)\n"
+		"  --glibc V1,V2       glibc versions of the matrix (2.31,2.36,2.41,2.43): does\n"
+		"                      upgrading fix it? (fetch them with `make matrix`)\n"
 		"  --env NAME=VALUE    an environment variable for every run (repeatable)\n"
 		"  --out DIR           default results/sweeps/EXPERIMENT/DATE-TIME-PID\n"
 		"  --interval MS       sampling interval of every run (default 10)\n\n"
-		"example: heaplab sweep arena_bloat --tunable glibc.malloc.arena_max=1,2,8\n");
+		"example: heaplab sweep arena_bloat --tunable glibc.malloc.arena_max=1,2,8\n"
+		"         heaplab sweep fastbin_consolidate --glibc 2.31,2.36,2.41,2.43\n");
 }
 
 /* "K=V1,V2" into d (name K, values V1 V2). */
@@ -108,13 +112,13 @@ static int parse_sweep(int argc, char **argv, sweep_opts_t *o)
 		}
 		bool takes = !strcmp(a, "--allocator") || !strcmp(a, "--tunable") ||
 			     !strcmp(a, "--param") || !strcmp(a, "--env") || !strcmp(a, "--out") ||
-			     !strcmp(a, "--interval");
+			     !strcmp(a, "--interval") || !strcmp(a, "--glibc");
 		if (takes && !val) {
 			say_error("%s needs a value (see heaplab sweep --help)", a);
 			return -1;
 		}
 		if (takes && (!strcmp(a, "--allocator") || !strcmp(a, "--tunable") ||
-			      !strcmp(a, "--param"))) {
+			      !strcmp(a, "--param") || !strcmp(a, "--glibc"))) {
 			if (o->ndims == MAX_DIMS) {
 				say_error("at most %d swept options", MAX_DIMS);
 				return -1;
@@ -122,10 +126,13 @@ static int parse_sweep(int argc, char **argv, sweep_opts_t *o)
 			dim_t *d = &o->dims[o->ndims++];
 			d->kind = !strcmp(a, "--allocator") ? DIM_ALLOCATOR
 				  : !strcmp(a, "--tunable") ? DIM_TUNABLE
+				  : !strcmp(a, "--glibc")   ? DIM_GLIBC
 							    : DIM_PARAM;
 			char arg[1024];
 			if (d->kind == DIM_ALLOCATOR)
 				snprintf(arg, sizeof arg, "allocator=%s", val);
+			else if (d->kind == DIM_GLIBC)
+				snprintf(arg, sizeof arg, "glibc=%s", val);
 			else
 				snprintf(arg, sizeof arg, "%s", val);
 			if (split_dim(o, d, arg, a))
@@ -188,6 +195,11 @@ static int validate(const sweep_opts_t *o)
 		for (int v = 0; v < dm->nvalues; v++) {
 			char lib[PATH_MAX], kv[512];
 			if (dm->kind == DIM_ALLOCATOR && !allocator_find(dm->values[v], lib, sizeof lib, &err)) {
+				say_error("%s", err.msg);
+				return -1;
+			}
+			hl_glibc_env_t ge;
+			if (dm->kind == DIM_GLIBC && hl_glibc_env_find(dm->values[v], &ge, &err)) {
 				say_error("%s", err.msg);
 				return -1;
 			}
@@ -256,6 +268,9 @@ static int run_config(const sweep_opts_t *o, const int *pick, const char *dir, h
 			snprintf(kv[k], sizeof kv[k], "%s=%s", dm->name, v);
 			argv[n++] = "--tunable";
 			argv[n++] = kv[k];
+		} else if (dm->kind == DIM_GLIBC) {
+			argv[n++] = "--glibc";
+			argv[n++] = (char *)v;
 		}
 	}
 	for (int e = 0; e < o->nenv; e++) {
@@ -385,6 +400,8 @@ int cmd_sweep(int argc, char **argv)
 					 shortname ? shortname + 1 : dm->name, v);
 				size_t t = strlen(tun);
 				snprintf(tun + t, sizeof tun - t, "%s%s=%s", t ? ":" : "", dm->name, v);
+			} else if (dm->kind == DIM_GLIBC) {
+				snprintf(label + l, sizeof label - l, "%sglibc-%s", l ? " " : "", v);
 			} else {
 				snprintf(label + l, sizeof label - l, "%s%s=%s", l ? " " : "", dm->name, v);
 				size_t p = strlen(par);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "heaplab.h"
 
@@ -157,4 +158,51 @@ int hl_glibc_env_argv(const hl_glibc_env_t *e, const char *path, char **args, in
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	return n;
+}
+
+int hl_glibc_env_file(const hl_glibc_env_t *e, const char *host_file, char *out, size_t sz,
+		      hl_error_t *err)
+{
+	if (!hl_glibc_env_own_build(e)) {
+		snprintf(out, sz, "%s", host_file);
+		return 0;
+	}
+	/* build/X -> build/glibc-V/X; build/experiments/X -> build/glibc-V/experiments/X */
+	char real[PATH_MAX];
+	if (!realpath(host_file, real))
+		return hl_error_set(err, -errno, "cannot find %s: %s", host_file, strerror(errno));
+	char *slash = strrchr(real, '/');
+	*slash = '\0';
+	const char *name = slash + 1, *sub = "";
+	char *up = strrchr(real, '/');
+	if (up && !strcmp(up + 1, "experiments")) {
+		*up = '\0';
+		sub = "experiments/";
+	}
+	snprintf(out, sz, "%s/glibc-%s/%s%s", real, e->version, sub, name);
+	if (access(out, X_OK | R_OK) != 0)
+		return hl_error_set(err, -ENOENT,
+				    "%s is missing: programs that run under glibc %s are built "
+				    "against it (make matrix)",
+				    out, e->version);
+	return 0;
+}
+
+int hl_glibc_env_resolve(const char *cmd, char *out, size_t sz)
+{
+	if (strchr(cmd, '/')) {
+		snprintf(out, sz, "%s", cmd);
+		return access(out, X_OK) == 0 ? 0 : -errno;
+	}
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(out, sz, "%.*s/%s", (int)(n ? n : 1), n ? p : ".", cmd);
+		if (access(out, X_OK) == 0)
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	return -ENOENT;
 }

@@ -624,6 +624,14 @@ bool hl_glibc_env_own_build(const hl_glibc_env_t *e);
  * through its loader, or path itself for the system's. Its length, or -1. */
 int hl_glibc_env_argv(const hl_glibc_env_t *e, const char *path, char **args, int nargs, char **argv,
 		      int cap);
+/* The build of host_file (an experiment, the recorder, ...) that runs
+ * under e: host_file itself, or its build/glibc-VERSION/ twin; 0, or
+ * -ENOENT when that is missing (err says to make matrix). */
+int hl_glibc_env_file(const hl_glibc_env_t *e, const char *host_file, char *out, size_t sz,
+		      hl_error_t *err);
+/* cmd as a path, looked up in PATH when it has no '/' (a loader takes a
+ * path): 0, or a negative errno. */
+int hl_glibc_env_resolve(const char *cmd, char *out, size_t sz);
 
 /* ------------------------------------------------------------------- walk.c */
 
