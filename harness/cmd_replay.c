@@ -23,7 +23,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: heaplab replay TRACE [--allocator A] [--tunable K=V]... [--out DIR]\n"
-		"                      [--interval MS] [--quiet]\n"
+		"                      [--interval MS] [--glibc V] [--quiet]\n"
 		"       heaplab replay TRACE --compare A,B,... [--tunable K=V1,V2]... [--out DIR]\n\n"
 		"Performs the trace's allocation calls again (the same sizes, order and\n"
 		"threads; each block written once per page) under heaplab run, so the\n"
@@ -36,6 +36,8 @@ static void usage(FILE *f)
 		"                    (with --tunable K=V1,V2 the tunable's values too)\n"
 		"  --out DIR         the run (or sweep) directory\n"
 		"  --interval MS     sampling interval (default 10)\n"
+		"  --glibc V         replay under another glibc of the matrix (2.31, 2.41,\n"
+		"                    2.43, or a suite name; see heaplab run --help)\n"
 		"  --quiet           print only the verdict and the directory\n");
 }
 
@@ -92,7 +94,7 @@ static void live_table(const char *dir)
 int cmd_replay(int argc, char **argv)
 {
 	const char *trace = NULL, *out = NULL, *compare = NULL, *allocator = NULL,
-		   *interval = NULL;
+		   *interval = NULL, *glibc = NULL;
 	const char *tunables[32];
 	int ntun = 0;
 	bool quiet = false;
@@ -110,6 +112,8 @@ int cmd_replay(int argc, char **argv)
 			allocator = argv[++i];
 		} else if (!strcmp(a, "--interval") && has) {
 			interval = argv[++i];
+		} else if (!strcmp(a, "--glibc") && has) {
+			glibc = argv[++i];
 		} else if (!strcmp(a, "--tunable") && has && ntun < 32) {
 			tunables[ntun++] = argv[++i];
 		} else if (!strcmp(a, "--quiet")) {
@@ -140,6 +144,13 @@ int cmd_replay(int argc, char **argv)
 	if (access(replayer, X_OK)) {
 		say_error("%s is missing (make builds it beside heaplab)", replayer);
 		return 1;
+	}
+	hl_glibc_env_t genv;
+	hl_error_t gerr = {0};
+	if (hl_glibc_env_find(glibc ? glibc : "host", &genv, &gerr) ||
+	    hl_glibc_env_file(&genv, replayer, replayer, sizeof replayer, &gerr)) {
+		say_error("%s", gerr.msg);
+		return EXIT_USAGE;
 	}
 
 	hl_trace_t t;
@@ -190,6 +201,10 @@ int cmd_replay(int argc, char **argv)
 	if (interval) {
 		args[n++] = "--interval";
 		args[n++] = (char *)interval;
+	}
+	if (glibc) {
+		args[n++] = "--glibc";
+		args[n++] = (char *)glibc;
 	}
 	if (compare) {
 		args[n++] = "--allocator";

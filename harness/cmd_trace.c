@@ -24,7 +24,7 @@ static void trace_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: heaplab trace [--out FILE] [--stack-depth N] [--unwind fp|libunwind]\n"
-		"                     [--fork child|none] -- CMD [ARGS...]\n"
+		"                     [--fork child|none] [--glibc V] -- CMD [ARGS...]\n"
 		"       heaplab trace --import-mtrace LOG --out FILE\n\n"
 		"Runs CMD with heaplab's allocation recorder preloaded (libheaplab-trace.so,\n"
 		"beside heaplab) and writes every malloc, free, calloc, realloc,\n"
@@ -39,6 +39,9 @@ static void trace_usage(FILE *f)
 		"                    stacks through code without frame pointers, slower\n"
 		"  --fork child|none a forked child writes FILE.PID (child, the default) or\n"
 		"                    nothing (none); an exec'd program writes FILE.PID\n"
+		"  --glibc V         run CMD under another glibc of the matrix (2.31, 2.41,\n"
+		"                    2.43, or a suite name; see heaplab run --help): CMD\n"
+		"                    itself, not the programs it execs\n"
 		"  --import-mtrace LOG  convert a glibc mtrace log (MALLOC_TRACE=LOG with\n"
 		"                    libc_malloc_debug.so preloaded, mtrace() called) into a trace;\n"
 		"                    each call keeps its caller as a one-frame stack\n");
@@ -59,7 +62,8 @@ void exe_dir(char *out, size_t n)
 
 int cmd_trace(int argc, char **argv)
 {
-	const char *out = NULL, *depth = "8", *fork_mode = "child", *import = NULL, *unwind = "fp";
+	const char *out = NULL, *depth = "8", *fork_mode = "child", *import = NULL, *unwind = "fp",
+		   *glibc = NULL;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -78,6 +82,8 @@ int cmd_trace(int argc, char **argv)
 				say_error("--unwind takes fp or libunwind, got '%s'", unwind);
 				return EXIT_USAGE;
 			}
+		} else if (!strcmp(a, "--glibc") && has) {
+			glibc = argv[++i];
 		} else if (!strcmp(a, "--import-mtrace") && has) {
 			import = argv[++i];
 		} else if (!strcmp(a, "--stack-depth") && has) {
@@ -117,6 +123,18 @@ int cmd_trace(int argc, char **argv)
 		say_error("%s is missing (make builds it beside heaplab)", lib);
 		return 1;
 	}
+	hl_glibc_env_t genv;
+	hl_error_t gerr = {0};
+	char prog[PATH_MAX];
+	if (hl_glibc_env_find(glibc ? glibc : "host", &genv, &gerr) ||
+	    hl_glibc_env_file(&genv, lib, lib, sizeof lib, &gerr)) {
+		say_error("%s", gerr.msg);
+		return EXIT_USAGE;
+	}
+	if (!genv.host && hl_glibc_env_resolve(argv[i], prog, sizeof prog)) {
+		say_error("cannot find %s (on PATH, or as a path)", argv[i]);
+		return EXIT_USAGE;
+	}
 	if (!out) {
 		const char *base = strrchr(argv[i], '/');
 		char stamp[32];
@@ -151,7 +169,16 @@ int cmd_trace(int argc, char **argv)
 		setenv("HEAPLAB_TRACE_FORK", fork_mode, 1);
 		if (!strcmp(unwind, "libunwind"))
 			setenv("HEAPLAB_TRACE_UNWIND", "libunwind", 1);
-		execvp(argv[i], argv + i);
+		if (!genv.host) {
+			/* through that glibc's loader: the command's own exec's (a
+			 * wrapper's child) run under the system's again */
+			int cap = argc - i + 8;
+			char **av = calloc((size_t)cap, sizeof *av);
+			if (av && hl_glibc_env_argv(&genv, prog, argv + i + 1, argc - i - 1, av, cap) > 0)
+				execv(av[0], av);
+		} else {
+			execvp(argv[i], argv + i);
+		}
 		fprintf(stderr, "heaplab: cannot run %s: %s (is it on PATH?)\n", argv[i],
 			strerror(errno));
 		_exit(127);
@@ -472,7 +499,7 @@ static void print_frames(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t sta
 			printf(" %s:%d", fi.file, fi.line);
 		else
 			printf(" (%s+%#llx)", fi.module[0] ? fi.module : "?",
-			       (unsigned long long)fi.pc);
+			       (unsigned long long)(fi.module[0] ? fi.offset : fi.pc));
 		printf("\n");
 	}
 }

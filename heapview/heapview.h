@@ -198,6 +198,7 @@ typedef struct hv_live_opts {
 	const char *trim_socket; /* a foreign PID's trim agent (explicit) */
 	const char *save_base;   /* default "results/heapview" */
 	bool no_colour;
+	const char *glibc;       /* run the command or experiment under this glibc */
 } hv_live_opts_t;
 
 int hv_live(const hv_live_opts_t *o);

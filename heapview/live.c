@@ -530,6 +530,13 @@ static int setup(live_t *L)
 	self_dir(dir, sizeof dir);
 	snprintf(agent, sizeof agent, "%s/libheaplab-trim.so", dir);
 	int e = 0;
+	hl_glibc_env_t genv;
+	hl_error_t gerr = {0};
+	if (hl_glibc_env_find(o->glibc ? o->glibc : "host", &genv, &gerr) ||
+	    hl_glibc_env_file(&genv, agent, agent, sizeof agent, &gerr)) {
+		fprintf(stderr, "heapview: %s\n", gerr.msg);
+		return -1;
+	}
 	if (o->argv) {
 		if (access(agent, R_OK)) {
 			fprintf(stderr, "heapview: the trim agent %s is missing (make all builds it)\n",
@@ -538,8 +545,23 @@ static int setup(live_t *L)
 		}
 		if (make_tmpdir(L))
 			return -1;
+		/* under another glibc: through its loader, with its build of the agent */
+		char prog[4096], *av[256];
+		char **run = o->argv;
+		if (!genv.host) {
+			int na = 0;
+			while (o->argv[na + 1] && na < 240)
+				na++;
+			if (hl_glibc_env_resolve(o->argv[0], prog, sizeof prog) ||
+			    hl_glibc_env_argv(&genv, prog, o->argv + 1, na, av, 256) < 0) {
+				fprintf(stderr, "heapview: cannot find '%s' (on PATH, or as a path)\n",
+					o->argv[0]);
+				return -1;
+			}
+			run = av;
+		}
 		preload_agent(agent, L->sock);
-		L->child = start(o->argv, L->log, NULL, &e);
+		L->child = start(run, L->log, NULL, &e);
 		unsetenv("HEAPLAB_TRIM_SOCKET");
 		if (L->child < 0) {
 			fprintf(stderr, "heapview: cannot run '%s': %s\n", o->argv[0],
@@ -583,6 +605,10 @@ static int setup(live_t *L)
 		if (o->out) {
 			args[n++] = (char *)"--out";
 			args[n++] = (char *)o->out;
+		}
+		if (o->glibc) {
+			args[n++] = (char *)"--glibc";
+			args[n++] = (char *)o->glibc;
 		}
 		args[n++] = (char *)"--";
 		args[n++] = hold; /* the user's own --hold_ms comes later and wins */

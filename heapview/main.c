@@ -37,6 +37,9 @@ static void usage(FILE *f)
 		"                      4%% of one core (heapview in all: 5%%): after a walk\n"
 		"                      that took T, the next comes max(MS, 25 T) after it\n"
 		"                      started\n"
+		"  --glibc V           run COMMAND or the experiment under another glibc of the\n"
+		"                      matrix (2.31, 2.41, 2.43, or a suite name; make matrix\n"
+		"                      fetches them), through its own loader\n"
 		"  --trim-socket PATH  let t trim a process heapview did not start: one run\n"
 		"                      with LD_PRELOAD=libheaplab-trim.so and\n"
 		"                      HEAPLAB_TRIM_SOCKET=PATH\n"
@@ -98,6 +101,8 @@ int main(int argc, char **argv)
 			o.save_base = argv[++i];
 		} else if (!strcmp(a, "--experiment") && has) {
 			o.experiment = argv[++i];
+		} else if (!strcmp(a, "--glibc") && has) {
+			o.glibc = argv[++i];
 		} else if ((!strcmp(a, "--interval") || !strcmp(a, "--duration")) && has) {
 			if (number(a, argv[i + 1], !strcmp(a, "--interval") ? &interval : &duration))
 				return 2;
@@ -128,6 +133,19 @@ int main(int argc, char **argv)
 					: "heapview: what to watch? a PID, -- COMMAND or --experiment "
 					  "EXP (heapview --help)\n");
 		return 2;
+	}
+	if (o.glibc && !o.argv && !o.experiment) {
+		fprintf(stderr, "heapview: --glibc is for -- COMMAND and --experiment (a running "
+				"process has the glibc it has)\n");
+		return 2;
+	}
+	if (o.glibc) {
+		hl_glibc_env_t ge;
+		hl_error_t gerr = {0};
+		if (hl_glibc_env_find(o.glibc, &ge, &gerr)) {
+			fprintf(stderr, "heapview: %s\n", gerr.msg);
+			return 2;
+		}
 	}
 	if (o.out && !o.experiment) {
 		fprintf(stderr, "heapview: --out is for --experiment (the run directory)\n");

@@ -164,7 +164,8 @@ int hl_glibc_env_file(const hl_glibc_env_t *e, const char *host_file, char *out,
 		      hl_error_t *err)
 {
 	if (!hl_glibc_env_own_build(e)) {
-		snprintf(out, sz, "%s", host_file);
+		if (out != host_file)
+			snprintf(out, sz, "%s", host_file);
 		return 0;
 	}
 	/* build/X -> build/glibc-V/X; build/experiments/X -> build/glibc-V/experiments/X */

@@ -664,7 +664,9 @@ void hl_symbolize(hl_symbolizer_t *s, uint64_t pc, hl_frame_info_t *out)
 	Dwfl_Module *m = dwfl_addrmodule(s->dwfl, pc - 1);
 	if (!m)
 		return;
-	const char *mname = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	Dwarf_Addr start = 0;
+	const char *mname = dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	out->offset = pc - start;
 	if (mname) {
 		const char *slash = strrchr(mname, '/');
 		snprintf(out->module, sizeof out->module, "%s", slash ? slash + 1 : mname);

@@ -103,6 +103,7 @@ typedef struct hl_frame_info {
 	char file[512];     /* "" unknown */
 	int line;           /* 0 unknown */
 	char module[256];
+	uint64_t offset;    /* pc less the module's load address */
 } hl_frame_info_t;
 
 typedef struct hl_symbolizer hl_symbolizer_t;
