@@ -15,7 +15,10 @@
  *   2.41, num_slots from 2.42): 5 chunks of each of 3 sizes; on 2.43 with
  *   glibc.malloc.tcache_max=65536 also of 5008 and 60016 bytes, in the large
  *   tcache bins;
- * - heapview --once and heaplab diagnose --json on it, as a user runs them.
+ * - heapview --once and heaplab diagnose --json on it, as a user runs them;
+ * - heaplab trace --glibc V of tests/helpers/trace_calls (its own build for
+ *   2.31), and heaplab leaks --json on the trace: the 2 blocks (400 B) it
+ *   leaves, the first from main at trace_calls.c:56.
  */
 #include <cjson/cJSON.h>
 
@@ -94,8 +97,10 @@ static void mixed(const hl_glibc_env_t *e)
 	FILE *p = popen(cmd, "r");
 	size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
 	out[n] = '\0';
-	T_OK(p && pclose(p) == 0 && strstr(out, "heap: live "), "glibc %s: heapview --once: %.200s",
-	     e->version, out);
+	bool seen = strstr(out, "heap: live ") != NULL;
+	out[strcspn(out, "\n")] = '\0';
+	T_OK(p && pclose(p) == 0 && seen, "glibc %s: heapview --once shows the heap (%s)", e->version,
+	     out);
 	snprintf(cmd, sizeof cmd, "build/heaplab diagnose --json %d 2>&1", (int)t.pid);
 	p = popen(cmd, "r");
 	hl_buf_t b = {0};
@@ -151,6 +156,42 @@ static void tcache(const hl_glibc_env_t *e, bool large)
 	live_shape_stop(&t);
 }
 
+static void traced(const hl_glibc_env_t *e)
+{
+	char trace[128], cmd[512];
+	snprintf(trace, sizeof trace, "/tmp/heaplab-matrix-%d-%s.trace", (int)getpid(), e->version);
+	unlink(trace);
+	snprintf(cmd, sizeof cmd,
+		 "build/heaplab trace --glibc %s --out %s -- %s calls >/dev/null 2>&1", e->version,
+		 trace,
+		 hl_glibc_env_own_build(e) ? "build/glibc-2.31/tests/helpers/trace_calls"
+					   : "build/tests/helpers/trace_calls");
+	T_EQ_INT(system(cmd), 0, "glibc %s: heaplab trace --glibc %s of trace_calls", e->version,
+		 e->version);
+	snprintf(cmd, sizeof cmd, "build/heaplab leaks --json %s 2>/dev/null", trace);
+	FILE *p = popen(cmd, "r");
+	hl_buf_t b = {0};
+	char chunk[4096];
+	size_t n;
+	while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		hl_buf_append(&b, chunk, n);
+	if (p)
+		pclose(p);
+	cJSON *j = b.len ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+	const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(g, "frames"), 0);
+	const cJSON *line = cJSON_GetObjectItem(f, "line"), *fn = cJSON_GetObjectItem(f, "function");
+	T_OK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "leaked_bytes")) == 400 &&
+		     cJSON_GetNumberValue(cJSON_GetObjectItem(j, "leaked_blocks")) == 2 &&
+		     cJSON_IsString(fn) && !strcmp(fn->valuestring, "main") &&
+		     cJSON_GetNumberValue(line) == 56,
+	     "glibc %s: heaplab leaks: 400 B in 2 blocks, the first from main at trace_calls.c:%d",
+	     e->version, (int)cJSON_GetNumberValue(line));
+	cJSON_Delete(j);
+	hl_buf_free(&b);
+	unlink(trace);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof suites / sizeof *suites; i++) {
@@ -171,6 +212,7 @@ int main(void)
 				continue;
 		}
 		mixed(&e);
+		traced(&e);
 		tcache(&e, false);
 		if (!strcmp(e.version, "2.43"))
 			tcache(&e, true);
