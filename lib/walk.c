@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,12 +493,12 @@ int hl_walk_process_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hl_walk
 				  (int)pid, libc, (int)pid, (int)pid);
 		goto out;
 	}
-	/* the target's root, unless it is ours (then paths read as they are) */
+	/* the target's root, unless it is ours (then paths read as they are);
+	 * compared as files: readlink says "/" for a root we cannot reach */
 	snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
-	char theirs[PATH_MAX], mine[PATH_MAX];
-	ssize_t tl = readlink(root, theirs, sizeof theirs - 1), ml = readlink("/proc/self/root", mine,
-									    sizeof mine - 1);
-	if (tl > 0 && ml > 0 && tl == ml && !memcmp(theirs, mine, (size_t)tl))
+	struct stat theirs, mine;
+	if (stat(root, &theirs) == 0 && stat("/", &mine) == 0 && theirs.st_dev == mine.st_dev &&
+	    theirs.st_ino == mine.st_ino)
 		root[0] = '\0';
 	if (cache->method[0] && hl_glibc_build_id(file, id, sizeof id, NULL) == 0 &&
 	    !strcmp(id, cache->build_id)) {
