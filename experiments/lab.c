@@ -87,6 +87,8 @@ static void describe(void)
 		for (lab_param_t *p = tables[t]; p && p->name; p++)
 			printf("param: %s %lld %lld %lld %s\n", p->name, p->def, p->min, p->max,
 			       p->help);
+	for (const char *const *g = e->glibc; g && *g; g++)
+		printf("glibc: %s\n", *g);
 }
 
 static lab_param_t *find_param(const lab_experiment_t *e, const char *name, size_t len)

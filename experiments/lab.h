@@ -52,6 +52,11 @@ typedef struct lab_experiment {
 	const char *look;   /* what to look at in the table and the plot */
 	const char *expect; /* the expected result on glibc 2.36, with numbers */
 	lab_param_t *params; /* terminated by an entry with name == NULL */
+	/* The lesson on each glibc of the matrix, measured, one line each:
+	 * "2.31 holds: ...", "2.43 differs: ..." or "2.43 does not apply: ..."
+	 * (test_live_glibc_lessons runs it under each and asserts the word);
+	 * NULL-terminated. */
+	const char *const *glibc;
 } lab_experiment_t;
 
 /* Parses argv (exits 2 with a message naming the parameter on bad input),

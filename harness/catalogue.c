@@ -108,6 +108,8 @@ static int parse_describe(const char *buf, exp_desc_t *d, hl_error_t *err)
 				copy_field(d->look, sizeof d->look, v, vn);
 			else if (k == 6 && !strncmp(p, "expect", 6))
 				copy_field(d->expect, sizeof d->expect, v, vn);
+			else if (k == 5 && !strncmp(p, "glibc", 5) && d->nglibc < 8)
+				copy_field(d->glibc[d->nglibc++], sizeof d->glibc[0], v, vn);
 			else if (k == 5 && !strncmp(p, "param", 5) && d->nparams < CATALOGUE_MAX_PARAMS) {
 				char line[512];
 				copy_field(line, sizeof line, v, vn);
@@ -237,6 +239,12 @@ int cmd_explain(int argc, char **argv)
 		printf("  --%s=N  %s (default %lld, %lld..%lld)\n", d.params[i].name, d.params[i].help,
 		       d.params[i].def, d.params[i].min, d.params[i].max);
 	printf("\nexpected on glibc 2.36: %s\n", d.expect);
+	if (d.nglibc) {
+		printf("\non each glibc (measured; heaplab sweep %s --glibc 2.31,2.36,2.41,2.43):\n",
+		       d.name);
+		for (int i = 0; i < d.nglibc; i++)
+			printf("  %s\n", d.glibc[i]);
+	}
 	printf("\nrun it:  heaplab run %s [-- --NAME=VALUE...]\n", d.name);
 	return 0;
 }

@@ -36,6 +36,8 @@ typedef struct exp_desc {
 	char phases[256];
 	char look[512];
 	char expect[1024];
+	char glibc[8][400]; /* "2.43 differs: ..." per glibc of the matrix */
+	int nglibc;
 	exp_param_t params[CATALOGUE_MAX_PARAMS];
 	int nparams;
 } exp_desc_t;
