@@ -159,9 +159,9 @@ static bool push_area(area_t **v, size_t *n, size_t *cap, uint64_t start, uint64
 /* The anonymous writable mappings' pages where thread pointers live: small
  * mappings whole; of larger ones the top of every resident run, as a
  * thread's struct pthread sits at the top of its stack and glibc's stacks
- * may lie side by side in one mapping (from 2.42 their guards are
- * MADV_GUARD_INSTALL'd, not mappings of their own, so the kernel merges
- * neighbouring stacks). */
+ * may lie side by side in one mapping (from 2.42, on kernels from 6.13,
+ * their guards are MADV_GUARD_INSTALL'd, not mappings of their own, so the
+ * kernel merges neighbouring stacks). */
 static size_t areas(walker_t *w, area_t **out)
 {
 	const hl_regions_t *r = w->maps;
