@@ -34,7 +34,7 @@ typedef struct trim_result {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: heaplab diagnose [--json] [--watch S] [--trim] [--out DIR] PID\n\n"
+		"usage: heaplab diagnose [--json] [--watch S] [--trim] [--out DIR] [--debug-dir DIR] PID\n\n"
 		"Explains PID's RSS, read-only: the parts add up to RSS (the remainder is\n"
 		"stated): the heap's live bytes, chunk overhead, tcache, fastbins, bins and\n"
 		"top (resident bytes, per arena, from a walk of the heap), mmapped chunks,\n"
@@ -49,7 +49,9 @@ static void usage(FILE *f)
 		"              for a moment) and measure RSS before and after against the\n"
 		"              prediction; the only option that changes the process\n"
 		"  --out DIR   also write DIR/diagnosis.json (DIR new or empty), which\n"
-		"              heaplab report DIR turns into a document\n");
+		"              heaplab report DIR turns into a document\n"
+		"  --debug-dir DIR  look for the libc's debug info (by build ID) here first:\n"
+		"              a folder with .build-id/, or one debug file\n");
 }
 
 static int parse(int argc, char **argv, opts_t *o)
@@ -75,6 +77,12 @@ static int parse(int argc, char **argv, opts_t *o)
 			}
 		} else if (!strcmp(a, "--out") && has) {
 			o->out = argv[++i];
+		} else if (!strcmp(a, "--debug-dir") && has) {
+			hl_error_t err = {0};
+			if (hl_glibc_debug_dir(argv[++i], &err)) {
+				say_error("%s", err.msg);
+				return -1;
+			}
 		} else if (a[0] == '-') {
 			say_error("unknown option %s (heaplab diagnose --help)", a);
 			return -1;

@@ -73,6 +73,8 @@ static void run_usage(FILE *f)
 		"                     run.json gets each phase's \"walk\": chunk classes, held-back\n"
 		"                     and releasable bytes, mallinfo2 as the walker counts it;\n"
 		"                     and heapmap-PHASE.tsv gets the class of every heap page)\n"
+		"  --debug-dir DIR    with --walk: look for the libc's debug info (by build ID)\n"
+		"                     here first (a folder with .build-id/, or one debug file)\n"
 		"  --quiet            print only the verdict and the run directory\n\n"
 		"ARGS after -- go to the experiment, e.g.: heaplab run brk_pin -- --pin=0\n");
 }
@@ -111,7 +113,8 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 		}
 		if (a[0] == '-' && a[1] == '-' &&
 		    (!strcmp(a, "--out") || !strcmp(a, "--interval") || !strcmp(a, "--allocator") ||
-		     !strcmp(a, "--tunable") || !strcmp(a, "--env") || !strcmp(a, "--glibc"))) {
+		     !strcmp(a, "--tunable") || !strcmp(a, "--env") || !strcmp(a, "--glibc") ||
+		     !strcmp(a, "--debug-dir"))) {
 			if (!val) {
 				say_error("%s needs a value (see heaplab run --help)", a);
 				return -1;
@@ -121,6 +124,12 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 				o->out = val;
 			} else if (!strcmp(a, "--glibc")) {
 				o->glibc = val;
+			} else if (!strcmp(a, "--debug-dir")) {
+				hl_error_t derr = {0};
+				if (hl_glibc_debug_dir(val, &derr)) {
+					say_error("%s", derr.msg);
+					return -1;
+				}
 			} else if (!strcmp(a, "--interval")) {
 				char *end;
 				errno = 0;

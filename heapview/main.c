@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"  --glibc V           run COMMAND or the experiment under another glibc of the\n"
 		"                      matrix (2.31, 2.41, 2.43, or a suite name; make matrix\n"
 		"                      fetches them), through its own loader\n"
+		"  --debug-dir DIR     look for the libc's debug info (by build ID) here first:\n"
+		"                      a folder with .build-id/, or one debug file\n"
 		"  --trim-socket PATH  let t trim a process heapview did not start: one run\n"
 		"                      with LD_PRELOAD=libheaplab-trim.so and\n"
 		"                      HEAPLAB_TRIM_SOCKET=PATH\n"
@@ -103,6 +105,12 @@ int main(int argc, char **argv)
 			o.experiment = argv[++i];
 		} else if (!strcmp(a, "--glibc") && has) {
 			o.glibc = argv[++i];
+		} else if (!strcmp(a, "--debug-dir") && has) {
+			hl_error_t derr = {0};
+			if (hl_glibc_debug_dir(argv[++i], &derr)) {
+				fprintf(stderr, "heapview: %s\n", derr.msg);
+				return 2;
+			}
 		} else if ((!strcmp(a, "--interval") || !strcmp(a, "--duration")) && has) {
 			if (number(a, argv[i + 1], !strcmp(a, "--interval") ? &interval : &duration))
 				return 2;

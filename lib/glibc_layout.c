@@ -506,3 +506,16 @@ int hl_glibc_layout_for_target(const char *file, const char *root, const char *l
 	hl_error_set(err, -ENOENT, "%s", why);
 	return 1;
 }
+
+int hl_glibc_debug_dir(const char *dir, hl_error_t *err)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return hl_error_set(err, -errno, "--debug-dir %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return hl_error_set(err, -EINVAL,
+				    "--debug-dir %s: neither a folder (with .build-id/) nor a debug file",
+				    dir);
+	setenv("HEAPLAB_DEBUG_DIR", dir, 1);
+	return 0;
+}

@@ -591,6 +591,10 @@ const char *hl_glibc_layout_known(void);
  * today's rules, as a layout read from DWARF is most likely recent. */
 void hl_glibc_layout_set_version(hl_glibc_layout_t *l, const char *version);
 int hl_glibc_build_id(const char *path, char *hex, size_t hexsz, hl_error_t *err);
+/* --debug-dir DIR: where debug info is looked for first (a folder with
+ * .build-id/, or one debug file), as $HEAPLAB_DEBUG_DIR; 0, or err says why
+ * DIR will not do. */
+int hl_glibc_debug_dir(const char *dir, hl_error_t *err);
 /* The glibc version a libc file states in its banner ("GNU C Library (...)
  * stable release version 2.36."), read from the file, nothing run: 0 with
  * "2.36" in out, or a negative code. */

@@ -62,6 +62,23 @@ grep -q '"exit_code":[[:space:]]*3' "$T/exit3/run.json"; ok $? "exit 3: exit_cod
 # A program that does not exist.
 expect_run "missing program" 2 "cannot run './no/such/prog'" $HEAPLAB run ./no/such/prog
 
+# A glibc not in the matrix: the versions there are, nothing run.
+for cmd in "run brk_pin" "sweep brk_pin" "trace --out $T/g.trace"; do
+	# shellcheck disable=SC2086
+	expect_run "--glibc 2.99 ($cmd)" 2 "glibc '2.99' is not in the matrix; there are: .*2.36 (this system's)" \
+		$HEAPLAB $cmd --glibc 2.99 -- true
+done
+expect_run "--glibc 2.99 (replay)" 2 "glibc '2.99' is not in the matrix" \
+	$HEAPLAB replay "$T/none.trace" --glibc 2.99
+[ ! -e "$T/g.trace" ]; ok $? "--glibc 2.99: no trace written"
+expect_run "heapview --glibc 2.99" 2 "glibc '2.99' is not in the matrix" \
+	${HEAPLAB%/heaplab}/heapview --glibc 2.99 -- true
+expect_run "heapview --glibc with a PID" 2 "is for -- COMMAND and --experiment" \
+	${HEAPLAB%/heaplab}/heapview --glibc 2.31 1
+# With the system's jemalloc under glibc 2.31: refused, it needs a newer glibc.
+expect_run "--allocator jemalloc --glibc 2.31" 2 "needs a newer glibc than 2.31" \
+	$HEAPLAB run brk_pin --allocator jemalloc --glibc 2.31
+
 # Without gnuplot the data is still written, and `plot` works once it is back.
 mkdir "$T/bin"
 for tool in sh cat; do ln -s "$(command -v $tool)" "$T/bin/$tool"; done

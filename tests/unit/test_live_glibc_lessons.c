@@ -6,7 +6,10 @@
  * and mallinfo2 per phase, must come out as the line says: "holds" ->
  * the lesson's test passes; "differs" or "does not apply" -> it fails and
  * the test of what the line says instead passes. A line missing for a
- * version of the matrix fails too.
+ * version of the matrix fails too. Every run walks the heap at every phase
+ * (--walk; with the glibc's debug info for every other experiment, with its
+ * builtin layout for the rest): the walk's totals must be the target's own
+ * mallinfo2 (mallinfo on 2.31), phase by phase.
  *
  * Sizes are smaller than the defaults where the lesson does not depend on
  * them, to keep the suite short; the lines' figures are the defaults'.
@@ -176,17 +179,43 @@ int main(void)
 			if (!has)
 				continue;
 			char opts[256], args[256] = "";
-			snprintf(opts, sizeof opts, "--glibc %s --quiet%s%s", versions[v],
+			bool nodebug = (i + v) % 2;
+			snprintf(opts, sizeof opts, "--glibc %s --quiet --walk%s%s", versions[v],
 				 L->tunable ? " --tunable " : "", L->tunable ? L->tunable : "");
+			if (nodebug)
+				setenv("HEAPLAB_NO_DEBUGINFO", "1", 1);
 			for (int a = 0; a < 4 && L->args[a]; a++)
 				snprintf(args + strlen(args), sizeof args - strlen(args), "%s%s",
 					 a ? " " : "", L->args[a]);
 			hl_run_t r;
 			int st = live_run_full(L->exp, opts, args, &r, NULL, dir);
+			unsetenv("HEAPLAB_NO_DEBUGINFO");
 			bool loaded = st == 0 && r.complete && !strcmp(r.glibc, versions[v]);
 			T_OK(loaded, "%s: ran under it (status %d, run.json glibc %s)", what, st,
 			     loaded ? r.glibc : "?");
 			if (loaded) {
+				int same = 0;
+				char first[200] = "";
+				for (size_t k = 0; k < r.nphases; k++) {
+					const hl_phase_t *ph = &r.phases[k];
+					const hl_mallinfo_t *m = &ph->mallinfo2, *g = &ph->walk.mallinfo2;
+					bool eq = ph->walk.complete && m->arena == g->arena &&
+						  m->ordblks == g->ordblks && m->smblks == g->smblks &&
+						  m->uordblks == g->uordblks && m->fordblks == g->fordblks &&
+						  m->hblks == g->hblks && m->hblkhd == g->hblkhd &&
+						  m->keepcost == g->keepcost;
+					same += eq;
+					if (!eq && !first[0])
+						snprintf(first, sizeof first,
+							 "(%s: uordblks %lld/%lld, fordblks %lld/%lld %s)",
+							 ph->name, (long long)m->uordblks,
+							 (long long)g->uordblks, (long long)m->fordblks,
+							 (long long)g->fordblks, ph->walk.warning);
+				}
+				T_OK(same == (int)r.nphases,
+				     "%s: walked %s at all %zu phases, the totals the target's own %s",
+				     what, nodebug ? "by the builtin layout" : "with debug info", r.nphases,
+				     first);
 				bool holds = L->holds(&r);
 				if (L->tunable || !strncmp(said, "holds", 5))
 					T_OK(holds, "%s: the lesson holds, as its line says: %s", what,
