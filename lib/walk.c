@@ -129,7 +129,7 @@ static bool arena_ring(walker_t *w, uint64_t a, uint64_t next)
 /* Without debug info: main_arena is the malloc_state in libc's writable data
  * whose top lies in the brk heap and whose next pointer leads back to
  * itself (directly with one arena, through the others with more). mp_ is
- * the malloc_par whose sbrk_base is the brk heap's start. */
+ * the malloc_par whose sbrk_base lies in the brk heap's first page. */
 static int heuristic(walker_t *w, const hl_regions_t *r, const char *libc, uint64_t *ma,
 		     uint64_t *mp, hl_error_t *err)
 {
@@ -158,7 +158,9 @@ static int heuristic(walker_t *w, const hl_regions_t *r, const char *libc, uint6
 			if (off + w->l.mp_size <= len) {
 				memcpy(&v1, buf + off + w->l.mp_sbrk_base, 8);
 				memcpy(&v2, buf + off + w->l.mp_mmap_threshold, 8);
-				if (!*mp && v1 == heap->start && v2 >= 4096)
+				/* the first sbrk need not be page aligned (a program
+				 * started through ld.so has its brk after ld.so's) */
+				if (!*mp && v1 >= heap->start && v1 < heap->start + ps && v2 >= 4096)
 					*mp = a;
 			}
 			memcpy(&v1, buf + off + w->l.ms_next, 8);

@@ -117,6 +117,28 @@ static void mixed(const hl_glibc_env_t *e)
 	     cJSON_IsString(v) ? v->valuestring : "?");
 	cJSON_Delete(j);
 	hl_buf_free(&b);
+
+	/* --debug-dir with the debug file of another build (the system's libc's):
+	 * refused, both build IDs named, nothing walked by it */
+	if (!e->host) {
+		char host_dbg[700] = "";
+		hl_glibc_layout_t hl;
+		if (hl_glibc_layout_for_libc("/lib/x86_64-linux-gnu/libc.so.6", &hl, NULL) == 0)
+			snprintf(host_dbg, sizeof host_dbg, "%s", hl.method + 7);
+		snprintf(cmd, sizeof cmd, "build/heaplab diagnose --debug-dir %s %d 2>&1", host_dbg,
+			 (int)t.pid);
+		b = (hl_buf_t){0};
+		p = popen(cmd, "r");
+		while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
+			hl_buf_append(&b, chunk, n);
+		if (p)
+			pclose(p);
+		hl_buf_append(&b, "", 1);
+		T_OK(host_dbg[0] && strstr(b.data, "refused") && strstr(b.data, hl.build_id),
+		     "glibc %s: diagnose --debug-dir with 2.36's debug file: refused, its build ID "
+		     "named", e->version);
+		hl_buf_free(&b);
+	}
 	live_shape_stop(&t);
 }
 
