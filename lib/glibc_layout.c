@@ -457,7 +457,10 @@ int hl_glibc_layout_for_target(const char *file, const char *root, const char *l
 	memset(l, 0, sizeof *l);
 	int idrc = hl_glibc_build_id(file, id, sizeof id, err);
 	if (hl_glibc_file_version(file, version, sizeof version) != 0)
-		version[0] = '\0';
+		return hl_error_set(err, -ENOENT,
+				    "%s is not glibc (no \"GNU C Library\" banner: musl, or another C "
+				    "library): heaplab reads glibc's malloc only; the maps-level view",
+				    libc_path);
 	/* HEAPLAB_NO_DEBUGINFO=1: behave as on a machine without libc6-dbg
 	 * (to see, and test, what the fallback finds) */
 	const char *no = getenv("HEAPLAB_NO_DEBUGINFO");

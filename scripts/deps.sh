@@ -23,6 +23,8 @@ cmd:heaptrack|heaptrack|the peer heaplab trace is checked and measured against
 lib:libunwind.so.8|libunwind8|heaplab trace --unwind libunwind
 cmd:perl|perl|diagnosing a program not written for heaplab (tests)
 file:/usr/lib/debug/.build-id|libc6-dbg|main_arena and struct offsets from glibc debug info
+file:/usr/share/keyrings/debian-archive-keyring.gpg|debian-archive-keyring|fetching the glibc matrix (scripts/glibc.sh)
+cmd:musl-gcc|musl-tools|a program on another C library (tests)
 lib:libjemalloc.so.2|libjemalloc2|--allocator jemalloc
 lib:libtcmalloc_minimal.so.4|libtcmalloc-minimal4|--allocator tcmalloc
 lib:libmimalloc.so.2|libmimalloc2.0|--allocator mimalloc

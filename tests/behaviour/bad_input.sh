@@ -79,6 +79,22 @@ expect_run "heapview --glibc with a PID" 2 "is for -- COMMAND and --experiment" 
 expect_run "--allocator jemalloc --glibc 2.31" 2 "needs a newer glibc than 2.31" \
 	$HEAPLAB run brk_pin --allocator jemalloc --glibc 2.31
 
+# A program on musl's libc, not glibc's: said, the maps-level view.
+printf '#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\nint main(void) { char *volatile p = malloc(100000); p[0] = 1; printf("ready\\n"); fflush(stdout); pause(); return 0; }\n' >"$T/musl.c"
+musl-gcc -o "$T/musl_prog" "$T/musl.c"
+ok $? "a musl program builds (musl-tools)"
+"$T/musl_prog" >"$T/musl.out" &
+mpid=$!
+sleep 0.3
+${HEAPLAB%/heaplab}/heapview --once $mpid >"$T/out" 2>&1
+[ $? -eq 1 ]; ok $? "heapview --once on musl: exit status 1 (the heap not walked)"
+grep -q "is not glibc (no \"GNU C Library\" banner: musl" "$T/out"; ok $? "heapview --once on musl: says it is not glibc"
+grep -q "^heap: not walked" "$T/out"; ok $? "heapview --once on musl: the maps-level view, no heap figures"
+$HEAPLAB diagnose $mpid >"$T/out" 2>&1
+ok $? "diagnose on musl: exit status 0 (the parts of RSS from smaps)"
+grep -q "glibc unknown" "$T/out"; ok $? "diagnose on musl: glibc unknown, no walk"
+kill $mpid 2>/dev/null
+
 # Without gnuplot the data is still written, and `plot` works once it is back.
 mkdir "$T/bin"
 for tool in sh cat; do ln -s "$(command -v $tool)" "$T/bin/$tool"; done
