@@ -286,13 +286,33 @@ static void print_text(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 		       hl_units_bytes(d->walk.trim_threshold, b, sizeof b));
 		if (!d->walk.complete)
 			printf("walk incomplete: %s\n", d->walk.warning);
+		for (size_t i = 0; i < d->npins; i++) {
+			const hl_heap_pin_t *p = &d->pins[i];
+			char e[32];
+			printf("pin: arena %u's heap cannot shrink: %s chunk%s %s at %#llx (%s, %s in "
+			       "all) sit%s between %s free at %#llx and top; freed, %s would go back "
+			       "by %s\n",
+			       p->arena, p->chunks == 1 ? "the" : "", p->chunks == 1 ? "" : "s",
+			       hl_units_bytes((int64_t)p->size, a, sizeof a), (unsigned long long)p->addr,
+			       hl_chunk_class_name((hl_chunk_class_t)p->cls),
+			       hl_units_bytes(p->bytes, b, sizeof b), p->chunks == 1 ? "s" : "",
+			       hl_units_bytes(p->free_bytes, c, sizeof c),
+			       (unsigned long long)p->free_addr, hl_units_bytes(p->gives_back, e, sizeof e),
+			       p->gives_back ? "itself" : "itself (nothing: top would stay under "
+							 "trim_threshold)");
+		}
 	}
 	printf("verdict: %s\n", v->text);
 	if (d->nrecs)
-		printf("what would give memory back (biggest first):\n");
-	for (int i = 0; i < d->nrecs; i++)
+		printf("what would give memory back (proven bytes, biggest first; unknown last):\n");
+	for (int i = 0; i < d->nrecs; i++) {
 		printf("  %-24s %10s  %s\n", d->recs[i].action,
-		       hl_units_bytes(d->recs[i].bytes, a, sizeof a), d->recs[i].why);
+		       d->recs[i].bytes == HL_UNKNOWN ? "unknown"
+						      : hl_units_bytes(d->recs[i].bytes, a, sizeof a),
+		       d->recs[i].why);
+		if (d->recs[i].measure[0])
+			printf("  %-24s %10s  measure: %s\n", "", "", d->recs[i].measure);
+	}
 	if (t->done) {
 		int64_t got = t->rss_before - t->rss_after;
 		char e[32];
@@ -385,9 +405,32 @@ static cJSON *to_json(const hl_diagnosis_t *d, const hl_diag_verdict_t *v,
 	for (int i = 0; i < d->nrecs; i++) {
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "action", d->recs[i].action);
-		cJSON_AddNumberToObject(r, "bytes", (double)d->recs[i].bytes);
+		if (d->recs[i].bytes == HL_UNKNOWN)
+			cJSON_AddNullToObject(r, "bytes");
+		else
+			cJSON_AddNumberToObject(r, "bytes", (double)d->recs[i].bytes);
 		cJSON_AddStringToObject(r, "why", d->recs[i].why);
+		if (d->recs[i].measure[0])
+			cJSON_AddStringToObject(r, "measure", d->recs[i].measure);
 		cJSON_AddItemToArray(recs, r);
+	}
+	cJSON *pins = cJSON_AddArrayToObject(o, "pins");
+	for (size_t i = 0; i < d->npins; i++) {
+		const hl_heap_pin_t *p = &d->pins[i];
+		cJSON *x = cJSON_CreateObject();
+		char addr[32];
+		cJSON_AddNumberToObject(x, "arena", p->arena);
+		snprintf(addr, sizeof addr, "%#llx", (unsigned long long)p->addr);
+		cJSON_AddStringToObject(x, "address", addr);
+		cJSON_AddNumberToObject(x, "chunk_bytes", (double)p->size);
+		cJSON_AddStringToObject(x, "class", hl_chunk_class_name((hl_chunk_class_t)p->cls));
+		cJSON_AddNumberToObject(x, "chunks", p->chunks);
+		cJSON_AddNumberToObject(x, "bytes", (double)p->bytes);
+		snprintf(addr, sizeof addr, "%#llx", (unsigned long long)p->free_addr);
+		cJSON_AddStringToObject(x, "free_address", addr);
+		cJSON_AddNumberToObject(x, "free_bytes", (double)p->free_bytes);
+		cJSON_AddNumberToObject(x, "gives_back_bytes", (double)p->gives_back);
+		cJSON_AddItemToArray(pins, x);
 	}
 	if (t->done) {
 		cJSON *to = cJSON_AddObjectToObject(o, "trim");

@@ -11,13 +11,15 @@
  * between the reads, counters the kernel updates lazily) is the remainder,
  * stated, never hidden in a part.
  *
- * The recommendations come from the same walk: malloc_trim(0) gives back
- * the releasable bytes (resident whole pages inside bin and fastbin chunks
- * and top above top_pad; tcache is never trimmed); MALLOC_ARENA_MAX from the
- * bytes the thread arenas hold back; a fixed mmap threshold when it drifted
- * from 128 KiB and free chunks that big hold memory; another allocator
- * (compared on the program's own allocations with heaplab trace and
- * heaplab replay --compare) for whatever glibc holds back.
+ * The recommendations come from the same walk, each figure what the action
+ * would give back, proven from what was read: malloc_trim(0) the
+ * releasable bytes (resident whole pages inside bin and fastbin chunks and
+ * top above top_pad; tcache is never trimmed); MALLOC_ARENA_MAX what the
+ * arenas that would not exist hold back; a fixed mmap threshold, when it
+ * drifted, the resident chunks in use between 128 KiB and the threshold
+ * (they would have been mmapped, and go back at their free); another
+ * allocator is unknown from a snapshot, with the commands that measure it.
+ * The pins (pins.c): what keeps each arena's heap from shrinking.
  *
  * The target's glibc version comes from the libc file it maps, read from
  * outside (its banner), never from running anything in the target.
@@ -157,28 +159,37 @@ static void heap_parts(hl_diagnosis_t *d, hl_peek_t *pk)
 	d->heap_rss_walked = heaps;
 }
 
-static void add_rec(hl_diagnosis_t *d, int64_t bytes, const char *action, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static hl_diag_rec_t *add_rec(hl_diagnosis_t *d, int64_t bytes, const char *action, const char *fmt,
+			      ...) __attribute__((format(printf, 4, 5)));
 
-static void add_rec(hl_diagnosis_t *d, int64_t bytes, const char *action, const char *fmt, ...)
+static hl_diag_rec_t *add_rec(hl_diagnosis_t *d, int64_t bytes, const char *action, const char *fmt,
+			      ...)
 {
 	if (d->nrecs >= HL_DIAG_MAX_RECS)
-		return;
+		return NULL;
 	hl_diag_rec_t *r = &d->recs[d->nrecs++];
+	memset(r, 0, sizeof *r);
 	r->bytes = bytes;
 	snprintf(r->action, sizeof r->action, "%s", action);
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(r->why, sizeof r->why, fmt, ap);
 	va_end(ap);
+	return r;
 }
 
+/* proven bytes, biggest first; unknown ones after them */
 static int cmp_rec(const void *a, const void *b)
 {
 	int64_t x = ((const hl_diag_rec_t *)a)->bytes, y = ((const hl_diag_rec_t *)b)->bytes;
+	if ((x == HL_UNKNOWN) != (y == HL_UNKNOWN))
+		return x == HL_UNKNOWN ? 1 : -1;
 	return (x < y) - (x > y);
 }
 
+/* Each figure is what that action would give back, proven from what was
+ * read (docs/diagnose.md gives each rule and its limits), or unknown with
+ * the command that measures it. */
 static void recommend(hl_diagnosis_t *d)
 {
 	const hl_walk_t *w = &d->walk;
@@ -190,9 +201,9 @@ static void recommend(hl_diagnosis_t *d)
 			hl_units_bytes(w->held_back_bytes, a, sizeof a),
 			hl_units_bytes(w->tcache_bytes, b, sizeof b));
 	if (d->narenas > 2) {
-		/* with two arenas, main and one the threads share, the threads'
-		 * free memory is reused among them: at most what the thread arena
-		 * holding most holds back would remain held */
+		/* with two arenas, main and one the threads share, the arenas that
+		 * would not exist hold nothing: at least all but the thread arena
+		 * holding most would go (counted as the fewest bytes it could be) */
 		int64_t held = 0, most = 0;
 		for (size_t i = 0; i < d->narenas; i++) {
 			if (d->arenas[i].main)
@@ -204,37 +215,45 @@ static void recommend(hl_diagnosis_t *d)
 		if (held - most > 0)
 			add_rec(d, held - most, "MALLOC_ARENA_MAX=2",
 				"%zu arenas for %lld threads, and the %zu thread arenas hold back %s, "
-				"each for its own threads; with 2 (main and one shared) that memory "
-				"is reused and at most %s stays (GLIBC_TUNABLES="
+				"each for its own threads; with 2 (main and one shared) the arenas "
+				"that would not exist hold back %s of it (GLIBC_TUNABLES="
 				"glibc.malloc.arena_max=2 before the program starts)",
 				d->narenas, (long long)d->threads, d->narenas - 1,
-				hl_units_bytes(held, a, sizeof a), hl_units_bytes(most, b, sizeof b));
+				hl_units_bytes(held, a, sizeof a), hl_units_bytes(held - most, b, sizeof b));
 	}
 	if (w->mmap_threshold > MMAP_THRESHOLD_DEFAULT) {
-		int64_t big = 0;
+		/* only chunks in use between the default and the drifted threshold
+		 * would have been mmapped, and so go back at their free; a free
+		 * chunk's size says nothing of the requests it was made of */
+		int64_t big = 0, n = 0;
 		for (size_t i = 0; i < w->nchunk; i++)
-			if (w->chunk[i].cls == HL_CHUNK_BIN &&
-			    w->chunk[i].size >= MMAP_THRESHOLD_DEFAULT)
+			if (w->chunk[i].cls == HL_CHUNK_IN_USE &&
+			    w->chunk[i].size >= MMAP_THRESHOLD_DEFAULT &&
+			    (int64_t)w->chunk[i].size < w->mmap_threshold) {
 				big += d->chunk_resident ? d->chunk_resident[i] : 0;
-		/* the drift alone gives nothing back: the text says where the
-		 * threshold is, and this only when big free chunks hold memory */
+				n++;
+			}
 		if (big > 0)
 			add_rec(d, big, "M_MMAP_THRESHOLD=131072",
-				"the mmap threshold drifted from 128 KiB to %s (a freed mmapped "
-				"block raised it): blocks below it now come from the heap and stay "
-				"when freed; free chunks of 128 KiB or more hold %s resident (set "
-				"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 or mallopt)",
-				hl_units_bytes(w->mmap_threshold, b, sizeof b),
+				"the mmap threshold drifted from 128 KiB to %s (a freed mmapped block "
+				"raised it); %lld chunks in use between the two hold %s resident: with "
+				"the threshold fixed they would be mmapped, each given back by its "
+				"free (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072); frees "
+				"already made cannot be seen in one snapshot",
+				hl_units_bytes(w->mmap_threshold, b, sizeof b), (long long)n,
 				hl_units_bytes(big, c, sizeof c));
 	}
-	if (w->held_back_bytes > 0)
-		add_rec(d, w->held_back_bytes, "another allocator",
-			"glibc holds back %s in free memory it keeps; another allocator may keep "
-			"less: record the program's allocations with heaplab trace -- PROGRAM, "
-			"then replay them under each with heaplab replay TRACE --compare "
-			"glibc,jemalloc,tcmalloc,mimalloc; or run the program under one with "
-			"heaplab run PROGRAM --allocator jemalloc (or tcmalloc, mimalloc)",
-			hl_units_bytes(w->held_back_bytes, a, sizeof a));
+	if (w->held_back_bytes > 0) {
+		hl_diag_rec_t *r = add_rec(
+		    d, HL_UNKNOWN, "another allocator",
+		    "glibc holds back %s in free memory it keeps; what another allocator would "
+		    "keep of the same program cannot be read from this one: measure it",
+		    hl_units_bytes(w->held_back_bytes, a, sizeof a));
+		if (r)
+			snprintf(r->measure, sizeof r->measure,
+				 "heaplab trace --out T -- PROGRAM; heaplab replay T --compare "
+				 "glibc,jemalloc,tcmalloc,mimalloc");
+	}
 	qsort(d->recs, (size_t)d->nrecs, sizeof *d->recs, cmp_rec);
 }
 
@@ -346,8 +365,12 @@ int hl_diagnose(pid_t pid, hl_glibc_layout_t *cache, hl_diagnosis_t *d, hl_error
 	for (int p = 0; p < HL_NPARTS; p++)
 		sum += d->parts[p];
 	d->remainder_bytes = d->rss_bytes - sum;
-	if (d->walk_valid)
+	if (d->walk_valid) {
 		recommend(d);
+		d->pins = calloc(d->walk.narenas ? d->walk.narenas : 1, sizeof *d->pins);
+		if (d->pins)
+			d->npins = hl_heap_pins(&d->walk, d->chunk_resident, d->pins, d->walk.narenas);
+	}
 	return 0;
 }
 
@@ -357,6 +380,9 @@ void hl_diagnosis_free(hl_diagnosis_t *d)
 	hl_regions_free(&d->regions);
 	free(d->arenas);
 	free(d->chunk_resident);
+	free(d->pins);
+	d->pins = NULL;
+	d->npins = 0;
 	d->arenas = NULL;
 	d->chunk_resident = NULL;
 	d->narenas = 0;

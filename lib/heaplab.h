@@ -780,6 +780,29 @@ void hl_walk_free(hl_walk_t *w);
  * walk does not know (rss around it, its duration) are left as they are. */
 void hl_walk_summarize(const hl_walk_t *w, struct hl_walk_summary *s);
 
+/* ------------------------------------------------------------------- pins.c */
+
+/* What keeps an arena's heap from shrinking (pins.c states the rule): the
+ * few chunks right below top that are not free, over a big free chunk. */
+typedef struct hl_heap_pin {
+	uint32_t arena;      /* index into hl_walk_t.arenas */
+	uint64_t addr, size; /* the highest of them: chunk address and size */
+	uint8_t cls;         /* its hl_chunk_class_t (in use, tcache, fastbin, meta) */
+	uint64_t first;      /* the lowest of them */
+	int chunks;          /* how many (1 for brk_pin's 32-byte chunk) */
+	int64_t bytes;       /* their chunk sizes */
+	uint64_t free_addr;  /* the free chunk below them */
+	int64_t free_bytes;
+	int64_t gives_back;  /* resident bytes that go back by themselves once they
+			      * are freed (the merged top passes trim_threshold); 0
+			      * when it would not */
+} hl_heap_pin_t;
+
+/* The pins of w (a walk with HL_WALK_CHUNKS | HL_WALK_EXACT), at most one
+ * per arena, into out; res, when given, holds each chunk's resident bytes
+ * (else sizes stand for them). Returns how many. */
+size_t hl_heap_pins(const hl_walk_t *w, const int64_t *res, hl_heap_pin_t *out, size_t cap);
+
 /* --------------------------------------------------------------- diagnose.c */
 
 typedef enum hl_part {
@@ -809,8 +832,10 @@ typedef struct hl_diag_arena {
 
 typedef struct hl_diag_rec {
 	char action[64];
-	int64_t bytes; /* what it would give back */
+	int64_t bytes; /* what it would give back, proven from what was read;
+			* HL_UNKNOWN when a snapshot cannot tell (measure says how) */
 	char why[400];
+	char measure[200]; /* the command that measures it, for an unknown one */
 } hl_diag_rec_t;
 
 #define HL_DIAG_MAX_RECS 8
@@ -833,8 +858,10 @@ typedef struct hl_diagnosis {
 	int64_t *chunk_resident;  /* per walk.chunk[i]: its resident bytes */
 	hl_diag_arena_t *arenas;  /* per walk.arenas[i] */
 	size_t narenas;
-	hl_diag_rec_t recs[HL_DIAG_MAX_RECS]; /* biggest first */
+	hl_diag_rec_t recs[HL_DIAG_MAX_RECS]; /* biggest proven first, unknown last */
 	int nrecs;
+	hl_heap_pin_t *pins;      /* what keeps each heap from shrinking */
+	size_t npins;
 } hl_diagnosis_t;
 
 /* Reads pid (read-only) and explains its RSS. 0, or -ESRCH / -EACCES with
