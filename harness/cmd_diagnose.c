@@ -22,6 +22,7 @@
 typedef struct opts {
 	pid_t pid;
 	bool json, trim;
+	bool metrics; /* --format openmetrics: --out is then a file */
 	long watch_s;
 	const char *out;
 } opts_t;
@@ -34,14 +35,20 @@ typedef struct trim_result {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: heaplab diagnose [--json] [--watch S] [--trim] [--out DIR] [--debug-dir DIR] PID\n\n"
+		"usage: heaplab diagnose [--json | --format text|json|openmetrics] [--watch S] [--trim]\n"
+		"                        [--out DIR|FILE] [--debug-dir DIR] PID\n\n"
 		"Explains PID's RSS, read-only: the parts add up to RSS (the remainder is\n"
 		"stated): the heap's live bytes, chunk overhead, tcache, fastbins, bins and\n"
 		"top (resident bytes, per arena, from a walk of the heap), mmapped chunks,\n"
 		"other anonymous memory, files and the stack; then what would give memory\n"
 		"back, each with its bytes: malloc_trim(0), MALLOC_ARENA_MAX, a fixed mmap\n"
 		"threshold, another allocator.\n\n"
-		"  --json      the same as JSON\n"
+		"  --json      the same as JSON (--format json)\n"
+		"  --format openmetrics  the parts of RSS, held back, releasable, per-arena\n"
+		"              figures and the pins as gauges in the OpenMetrics text format\n"
+		"              (labels pid, comm, arena), for node_exporter's textfile\n"
+		"              collector; with --out FILE, written to FILE atomically (a\n"
+		"              temporary file beside it, then rename)\n"
 		"  --watch S   sample live bytes and RSS every second for S seconds and say\n"
 		"              whether live bytes grow (leak) or glibc holds memory\n"
 		"              (retention); one snapshot cannot tell them apart\n"
@@ -66,6 +73,16 @@ static int parse(int argc, char **argv, opts_t *o)
 			return 1;
 		} else if (!strcmp(a, "--json")) {
 			o->json = true;
+		} else if (!strcmp(a, "--format") && has) {
+			const char *f = argv[++i];
+			if (!strcmp(f, "json"))
+				o->json = true;
+			else if (!strcmp(f, "openmetrics"))
+				o->metrics = true;
+			else if (strcmp(f, "text")) {
+				say_error("--format takes text, json or openmetrics, got '%s'", f);
+				return -1;
+			}
 		} else if (!strcmp(a, "--trim")) {
 			o->trim = true;
 		} else if (!strcmp(a, "--watch") && has) {
@@ -95,6 +112,10 @@ static int parse(int argc, char **argv, opts_t *o)
 	}
 	if (!pidarg) {
 		say_error("diagnose needs a PID (heaplab diagnose --help)");
+		return -1;
+	}
+	if (o->metrics && o->json) {
+		say_error("one format at a time: --json or --format openmetrics");
 		return -1;
 	}
 	char *e;
@@ -478,6 +499,38 @@ static void unclaim(int fd, const char *dir)
 	unlink(path);
 }
 
+/* The gauges on stdout, or into path through a temporary file beside it
+ * and rename: a collector reading path sees the old file or the new one,
+ * whole. */
+static int metrics_out(const hl_diagnosis_t *d, const char *path)
+{
+	hl_buf_t b = {0};
+	int rc = diag_openmetrics(d, &b);
+	if (rc) {
+		say_error("out of memory");
+		hl_buf_free(&b);
+		return -1;
+	}
+	if (!path) {
+		fwrite(b.data, 1, b.len, stdout);
+		hl_buf_free(&b);
+		return 0;
+	}
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "w");
+	bool ok = f && fwrite(b.data, 1, b.len, f) == b.len;
+	ok = f && fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		say_error("cannot write %s: %s (%s is as it was)", tmp, strerror(errno), path);
+		unlink(tmp);
+		hl_buf_free(&b);
+		return -1;
+	}
+	hl_buf_free(&b);
+	return 0;
+}
+
 int cmd_diagnose(int argc, char **argv)
 {
 	opts_t o;
@@ -491,7 +544,7 @@ int cmd_diagnose(int argc, char **argv)
 	/* DIR is claimed before anything is watched or trimmed: a DIR in use
 	 * fails now, not after the process was changed */
 	int outfd = -1;
-	if (o.out && (outfd = outdir_claim(o.out, "diagnosis.json", &err)) < 0) {
+	if (o.out && !o.metrics && (outfd = outdir_claim(o.out, "diagnosis.json", &err)) < 0) {
 		say_error("%s (nothing was diagnosed)", err.msg);
 		return 1;
 	}
@@ -531,6 +584,12 @@ int cmd_diagnose(int argc, char **argv)
 			t.rss_after = statm_rss(o.pid);
 			t.done = true;
 		}
+	}
+	if (o.metrics) {
+		status = metrics_out(&d, o.out) ? 1 : status;
+		free(s);
+		hl_diagnosis_free(&d);
+		return status;
 	}
 	cJSON *j = to_json(&d, &v, s, ns, exited, &t);
 	char *text = j ? cJSON_Print(j) : NULL;

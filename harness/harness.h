@@ -127,6 +127,11 @@ int cmd_replay(int argc, char **argv);
 
 int cmd_diagnose(int argc, char **argv);
 
+/* ----------------------------------------------------------- diag_metrics.c */
+
+/* The diagnosis as OpenMetrics gauges into b (reset first); 0 or -ENOMEM. */
+int diag_openmetrics(const hl_diagnosis_t *d, hl_buf_t *b);
+
 /* ------------------------------------------------------------- cmd_report.c */
 
 int cmd_report(int argc, char **argv);

@@ -25,6 +25,7 @@ cmd:perl|perl|diagnosing a program not written for heaplab (tests)
 file:/usr/lib/debug/.build-id|libc6-dbg|main_arena and struct offsets from glibc debug info
 file:/usr/share/keyrings/debian-archive-keyring.gpg|debian-archive-keyring|fetching the glibc matrix (scripts/glibc.sh)
 cmd:musl-gcc|musl-tools|a program on another C library (tests)
+file:/usr/lib/python3/dist-packages/prometheus_client|python3-prometheus-client|checking the OpenMetrics output against its parser (tests)
 lib:libjemalloc.so.2|libjemalloc2|--allocator jemalloc
 lib:libtcmalloc_minimal.so.4|libtcmalloc-minimal4|--allocator tcmalloc
 lib:libmimalloc.so.2|libmimalloc2.0|--allocator mimalloc
