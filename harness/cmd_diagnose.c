@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "trace.h"
 
 typedef struct opts {
 	pid_t pid;
 	bool json, trim;
 	bool metrics; /* --format openmetrics: --out is then a file */
+	const char *trace; /* --trace TRACE: where the pins were allocated */
 	long watch_s;
 	const char *out;
 } opts_t;
@@ -57,6 +59,8 @@ static void usage(FILE *f)
 		"              prediction; the only option that changes the process\n"
 		"  --out DIR   also write DIR/diagnosis.json (DIR new or empty), which\n"
 		"              heaplab report DIR turns into a document\n"
+		"  --trace TRACE  a heaplab trace of the same process (complete or still being\n"
+		"              written): each pin with the call stack that allocated it\n"
 		"  --debug-dir DIR  look for the libc's debug info (by build ID) here first:\n"
 		"              a folder with .build-id/, or one debug file\n");
 }
@@ -94,6 +98,8 @@ static int parse(int argc, char **argv, opts_t *o)
 			}
 		} else if (!strcmp(a, "--out") && has) {
 			o->out = argv[++i];
+		} else if (!strcmp(a, "--trace") && has) {
+			o->trace = argv[++i];
 		} else if (!strcmp(a, "--debug-dir") && has) {
 			hl_error_t err = {0};
 			if (hl_glibc_debug_dir(argv[++i], &err)) {
@@ -499,6 +505,62 @@ static void unclaim(int fd, const char *dir)
 	unlink(path);
 }
 
+/* With a trace of the same process: the call stack that allocated each
+ * pin (the in-use block at its address, live at the trace's end), into
+ * the JSON's pins (allocated_at) and, with text, printed. */
+static int pin_origins(const hl_diagnosis_t *d, const char *path, cJSON *j, bool text)
+{
+	hl_trace_t t;
+	if (trace_open(path, &t, "reading"))
+		return -1;
+	/* a trace still being written has no module records yet (the recorder
+	 * writes them at the end): the process's own maps say where its code is */
+	if (!t.nmodules && d->regions.n) {
+		t.modules = calloc(d->regions.n, sizeof *t.modules);
+		for (size_t i = 0; t.modules && i < d->regions.n; i++) {
+			const hl_region_t *r = &d->regions.v[i];
+			if (r->perms[2] != 'x' || r->path[0] != '/')
+				continue;
+			char p[700];
+			snprintf(p, sizeof p, "/proc/%d/root%s", (int)d->pid, r->path);
+			t.modules[t.nmodules++] =
+				(hl_trace_module_t){r->start, r->end, r->offset, strdup(p)};
+		}
+	}
+	hl_symbolizer_t *sym = hl_symbolizer_new(&t);
+	cJSON *pins = cJSON_GetObjectItem(j, "pins");
+	for (size_t i = 0; i < d->npins; i++) {
+		const hl_heap_pin_t *p = &d->pins[i];
+		long ev = p->cls == HL_CHUNK_IN_USE ? hl_trace_live_block(&t, p->addr + 16) : -1;
+		cJSON *pj = cJSON_GetArrayItem(pins, (int)i);
+		char a[32], b[32];
+		if (ev < 0) {
+			if (pj)
+				cJSON_AddNullToObject(pj, "allocated_at");
+			if (text)
+				printf("pin at %#llx: %s\n", (unsigned long long)p->addr,
+				       p->cls == HL_CHUNK_IN_USE
+					   ? "the trace has no live block there (traced from later, or "
+					     "another process)"
+					   : "not a block the program holds (malloc's own, or freed into a "
+					     "tcache or fastbin): no call stack");
+			continue;
+		}
+		const hl_trace_event_t *e = &t.ev[ev];
+		if (pj)
+			cJSON_AddItemToObject(pj, "allocated_at", frames_json(sym, &t, e->stack));
+		if (text) {
+			printf("pin at %#llx: the %s block allocated at\n", (unsigned long long)p->addr,
+			       hl_units_bytes((int64_t)e->size, a, sizeof a));
+			print_frames(sym, &t, e->stack, "    ");
+			printf("  keeps %s from going back\n", hl_units_bytes(p->gives_back, b, sizeof b));
+		}
+	}
+	hl_symbolizer_free(sym);
+	hl_trace_free(&t);
+	return 0;
+}
+
 /* The gauges on stdout, or into path through a temporary file beside it
  * and rename: a collector reading path sees the old file or the new one,
  * whole. */
@@ -592,11 +654,13 @@ int cmd_diagnose(int argc, char **argv)
 		return status;
 	}
 	cJSON *j = to_json(&d, &v, s, ns, exited, &t);
+	if (!o.json)
+		print_text(&d, &v, &t);
+	if (o.trace && pin_origins(&d, o.trace, j, !o.json))
+		status = 1;
 	char *text = j ? cJSON_Print(j) : NULL;
 	if (o.json)
 		printf("%s\n", text ? text : "null");
-	else
-		print_text(&d, &v, &t);
 	if (o.out) {
 		if (!text) {
 			unclaim(outfd, o.out);

@@ -461,7 +461,7 @@ static void leaks_usage(FILE *f)
 		   "  --top N   at most N groups (default 20; 0: all)\n");
 }
 
-static cJSON *frames_json(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t stack)
+cJSON *frames_json(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t stack)
 {
 	cJSON *a = cJSON_CreateArray();
 	if (stack >= t->nstacks)
@@ -483,8 +483,7 @@ static cJSON *frames_json(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t st
 	return a;
 }
 
-static void print_frames(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t stack,
-			 const char *indent)
+void print_frames(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t stack, const char *indent)
 {
 	if (stack >= t->nstacks || !t->stacks[stack].depth) {
 		printf("%s(no stack)\n", indent);

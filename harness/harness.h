@@ -118,6 +118,12 @@ void exe_dir(char *out, size_t n);
  * version, 1 unreadable) or where it stops ("reading its N events"). */
 struct hl_trace;
 int trace_open(const char *path, struct hl_trace *t, const char *doing);
+/* A trace stack's frames (function, file:line, module), as JSON or lines. */
+struct cJSON;
+struct hl_symbolizer;
+struct cJSON *frames_json(struct hl_symbolizer *sym, const struct hl_trace *t, uint32_t stack);
+void print_frames(struct hl_symbolizer *sym, const struct hl_trace *t, uint32_t stack,
+		  const char *indent);
 
 /* ------------------------------------------------------------- cmd_replay.c */
 

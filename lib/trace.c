@@ -404,6 +404,23 @@ static int add_bad(hl_leaks_t *l, size_t *cap, size_t fe, size_t ae, bool twice)
 	return 0;
 }
 
+long hl_trace_live_block(const hl_trace_t *t, uint64_t ptr)
+{
+	long at = -1;
+	for (size_t i = 0; i < t->nev; i++) {
+		const hl_trace_event_t *e = &t->ev[i];
+		uint64_t gone = e->op == HLT_FREE ? e->ptr : e->op == HLT_REALLOC && !e->failed ? e->old : 0;
+		if (gone == ptr)
+			at = -1;
+		bool alloc = (e->op == HLT_MALLOC || e->op == HLT_CALLOC || e->op == HLT_MEMALIGN ||
+			      e->op == HLT_REALLOC) &&
+			     !e->failed && e->ptr == ptr;
+		if (alloc)
+			at = (long)i;
+	}
+	return at;
+}
+
 int hl_leaks_compute(const hl_trace_t *t, hl_leaks_t *l, hl_error_t *err)
 {
 	memset(l, 0, sizeof *l);

@@ -85,6 +85,10 @@ typedef struct hl_leaks {
 } hl_leaks_t;
 
 int hl_leaks_compute(const hl_trace_t *t, hl_leaks_t *out, hl_error_t *err);
+/* The event that allocated the block at ptr still live at the trace's end
+ * (as far as it goes: a trace still being written counts up to there),
+ * or -1 when the trace has none. */
+long hl_trace_live_block(const hl_trace_t *t, uint64_t ptr);
 void hl_leaks_free(hl_leaks_t *l);
 
 /* ------------------------------------------------------------- replay */

@@ -869,11 +869,51 @@ static void small_blocks_drifted(void)
 	     (long long)rss[0], (long long)rss[1]);
 }
 
+/* A pin allocated in a known function, named with the call stack from a
+ * heaplab trace of the same process, still being written. */
+static void pin_with_trace(void)
+{
+	char trace[] = "/tmp/heaplab-pin-XXXXXX", path[64], cmd[512], line[128] = "";
+	int fd = mkstemp(trace);
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof path, "%s.trace", trace);
+	unlink(trace);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/pin_from", heaplab, path);
+	FILE *p = popen(cmd, "r");
+	int pid = 0; /* the helper's "ready PID" */
+	if (p && fgets(line, sizeof line, p))
+		sscanf(line, "ready %d", &pid);
+	line[strcspn(line, "\n")] = '\0';
+	T_OK(pid > 0, "pin_from runs under heaplab trace (%s)", line);
+	char opts[128];
+	snprintf(opts, sizeof opts, "--trace %s", path);
+	cJSON *j = pid > 0 ? diagnose(pid, opts) : NULL;
+	const cJSON *pin = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "pins"), 0);
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(pin, "allocated_at"), 0);
+	const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(f, "function"));
+	const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(f, "file"));
+	T_OK(pin && num(pin, "chunk_bytes") == 48 && fn && !strcmp(fn, "make_pin") && file &&
+		     strstr(file, "pin_from.c") && num(f, "line") == 19,
+	     "the pin (48 B chunk) allocated at %s %s:%lld, from the trace", fn ? fn : "?",
+	     file ? file : "?", (long long)(f ? num(f, "line") : -1));
+	T_OK(pin && near(num(pin, "gives_back_bytes"), 16384 * 4112, 0.02),
+	     "and freed, about 64 MiB would go back (%lld)",
+	     (long long)(pin ? num(pin, "gives_back_bytes") : -1));
+	cJSON_Delete(j);
+	if (pid > 0)
+		kill(pid, SIGKILL);
+	if (p)
+		pclose(p);
+	unlink(path);
+}
+
 int main(void)
 {
 	const char *build = getenv("HEAPLAB_BUILD");
 	snprintf(heaplab, sizeof heaplab, "%s/heaplab", build ? build : "build");
 	small_blocks_drifted();
+	pin_with_trace();
 	brk_pin();
 	tcache_pin();
 	arena_bloat();
