@@ -129,6 +129,10 @@ void print_frames(struct hl_symbolizer *sym, const struct hl_trace *t, uint32_t 
 
 int cmd_replay(int argc, char **argv);
 
+/* ---------------------------------------------------------- cmd_prescribe.c */
+
+int cmd_prescribe(int argc, char **argv);
+
 /* ----------------------------------------------------------- cmd_diagnose.c */
 
 int cmd_diagnose(int argc, char **argv);

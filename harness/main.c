@@ -31,6 +31,7 @@ static const struct command {
 	{"sweep", cmd_sweep, "run an experiment once per allocator, tunable and parameter value"},
 	{"trace", cmd_trace, "run a program with every allocation call recorded into a trace"},
 	{"replay", cmd_replay, "perform a trace's calls again under any allocator or tunables, or compare them"},
+	{"prescribe", cmd_prescribe, "which fix gives a traced program's memory back: each replayed and measured"},
 	{"leaks", cmd_leaks, "what a trace never freed, by call stack; double and invalid frees"},
 	{"diagnose", cmd_diagnose, "explain a live process's RSS part by part, and what would give it back"},
 	{"report", cmd_report, "write report.html and report.md for a run, sweep or diagnosis directory"},

@@ -251,8 +251,8 @@ static void recommend(hl_diagnosis_t *d)
 		    hl_units_bytes(w->held_back_bytes, a, sizeof a));
 		if (r)
 			snprintf(r->measure, sizeof r->measure,
-				 "heaplab trace --out T -- PROGRAM; heaplab replay T --compare "
-				 "glibc,jemalloc,tcmalloc,mimalloc");
+				 "heaplab trace --out T -- PROGRAM; heaplab prescribe T (each fix "
+				 "replayed and measured)");
 	}
 	qsort(d->recs, (size_t)d->nrecs, sizeof *d->recs, cmp_rec);
 }

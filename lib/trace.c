@@ -528,6 +528,7 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 	memcpy(info->magic, HLR_MAGIC, 8);
 	info->version = HLR_VERSION;
 	fwrite(info, sizeof *info, 1, f); /* rewritten at the end */
+	double last_ns = -1;
 	for (size_t i = 0; i < t->nev && !rc; i++) {
 		const hl_trace_event_t *e = &t->ev[i];
 		if (e->failed)
@@ -537,6 +538,10 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 		hlr_op_t op;
 		memset(&op, 0, sizeof op);
 		op.thread = (uint16_t)tmap[e->thread];
+		double ns = t->nclock ? hl_trace_ns(t, e->tsc) : -1;
+		if (last_ns >= 0 && ns - last_ns >= HLR_IDLE_NS)
+			op.flags = HLR_IDLE_BEFORE;
+		last_ns = ns;
 		size_t s;
 		bool have_old = false;
 		if ((e->op == HLT_FREE || e->op == HLT_REALLOC) && (e->op == HLT_FREE ? e->ptr : e->old))

@@ -27,6 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lab.h"
@@ -134,10 +137,22 @@ static void phase(const char *name)
 	lab_phase(name);
 }
 
+static double secs(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
 int main(int argc, char **argv)
 {
 	lab_init(&replay_exp, argc, argv);
 	touch = (int)lab_param(&replay_exp, "touch");
+	/* HEAPLAB_REPLAY_TRIM: "idle" calls malloc_trim(0) at the trace's idle
+	 * points, a number N every N calls; both at the end too */
+	const char *trim = getenv("HEAPLAB_REPLAY_TRIM");
+	bool trim_idle = trim && !strcmp(trim, "idle");
+	uint64_t trim_every = trim && !trim_idle ? strtoull(trim, NULL, 10) : 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *path = getenv("HEAPLAB_REPLAY");
 	if (!path) {
 		fprintf(stderr, "heaplab-replay: HEAPLAB_REPLAY names no operations file (heaplab "
@@ -170,6 +185,9 @@ int main(int argc, char **argv)
 			const hlr_op_t *o = &buf[i];
 			if (o->slot > h.slots)
 				continue;
+			if ((trim_idle && (o->flags & HLR_IDLE_BEFORE)) ||
+			    (trim_every && done && done % trim_every == 0))
+				malloc_trim(0);
 			if (o->thread == 0 || o->thread >= h.threads || !made[o->thread]) {
 				perform(o);
 			} else {
@@ -189,6 +207,14 @@ int main(int argc, char **argv)
 	}
 	if (!peaked)
 		phase("peak");
+	if (trim_idle || trim_every)
+		malloc_trim(0); /* the end is idle */
+	struct timespec t1;
+	struct rusage ru;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &ru);
+	lab_observe("replay_wall_s", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	lab_observe("replay_cpu_s", secs(ru.ru_utime) + secs(ru.ru_stime));
 	phase("end");
 	for (uint32_t k = 1; k < h.threads; k++) {
 		if (!made[k])

@@ -26,13 +26,20 @@ typedef struct hlr_header {
 
 enum { HLR_MALLOC = 1, HLR_FREE, HLR_CALLOC, HLR_REALLOC, HLR_MEMALIGN, HLR_TRIM };
 
+/* hlr_op.flags: the traced program was idle (no call for HLR_IDLE_NS) just
+ * before this call; an idle point, where heaplab prescribe's
+ * "malloc_trim(0) when idle" trims. Files without it read as 0. */
+#define HLR_IDLE_BEFORE 1
+#define HLR_IDLE_NS (100 * 1000000.0)
+
 typedef struct hlr_op {
 	uint64_t size;   /* bytes (trim: pad) */
 	uint32_t slot;   /* the block (realloc: old and new) */
 	uint32_t align;  /* memalign */
 	uint16_t thread;
 	uint8_t op;
-	uint8_t pad[5];
+	uint8_t flags; /* HLR_IDLE_BEFORE */
+	uint8_t pad[4];
 } hlr_op_t;
 
 #endif

@@ -194,7 +194,7 @@ static void brk_pin(void)
 	     "another allocator: its bytes unknown (null), not a guess");
 	const char *measure = cJSON_GetStringValue(cJSON_GetObjectItem(r, "measure"));
 	T_OK(measure && strstr(measure, "heaplab trace --out T -- PROGRAM") &&
-		     strstr(measure, "heaplab replay T --compare glibc,jemalloc,tcmalloc,mimalloc"),
+		     strstr(measure, "heaplab prescribe T"),
 	     "and the command that measures it (%s)", measure ? measure : "none");
 	/* it comes after every proven figure */
 	const cJSON *last = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "recommendations"),

@@ -1,0 +1,60 @@
+#!/bin/sh
+# prescribe.sh — heaplab prescribe on a trace of a retaining program
+# (brk_pin: 64 MiB freed under a 2-byte pin that ends in tcache): the best
+# candidate's measured saving against brk_pin itself run with that fix;
+# a fixed mmap threshold on 4 KiB blocks saves under 5%; bad input.
+. tests/behaviour/_tap.sh
+T=$T_TMP
+
+$HEAPLAB trace --out "$T/bp.trace" -- build/experiments/brk_pin --blocks=16384 --trim=0 >/dev/null 2>&1
+ok $? "brk_pin traced"
+$HEAPLAB prescribe "$T/bp.trace" --json --out "$T/pr" >"$T/pr.json" 2>"$T/err"
+ok $? "prescribe: exit 0"
+grep -q "\[1/16\] baseline" "$T/err"; ok $? "prescribe: a progress line per replay"
+[ -s "$T/pr/prescribe.json" ] && [ -s "$T/pr/sweep.json" ] && [ -d "$T/pr/01-baseline" ]
+ok $? "prescribe: prescribe.json, sweep.json and a run per candidate in DIR"
+$HEAPLAB run brk_pin --quiet --out "$T/self" -- --blocks=16384 --trim=1 >/dev/null 2>&1
+ok $? "brk_pin itself, with malloc_trim(0) after the free"
+/usr/bin/python3 - "$T/pr.json" "$T/self/run.json" >"$T/py.out" 2>&1 <<'PY'
+import json, sys
+p, run = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+def ok(c, what): print("PASS" if c else "FAIL", what)
+b = p["baseline"]
+ok(all(k in b for k in ("rss_peak_bytes", "rss_end_bytes", "wall_s")), "baseline has rss_peak_bytes, rss_end_bytes, wall_s")
+cands = [c for c in p["candidates"] if "skipped" not in c]
+ok(all(all(k in c for k in ("name", "setting", "rss_peak_bytes", "rss_end_bytes", "saving_bytes", "wall_ratio")) for c in cands),
+   "every candidate has name, setting, rss_peak_bytes, rss_end_bytes, saving_bytes, wall_ratio")
+ok(all(c["saving_bytes"] == b["rss_end_bytes"] - c["rss_end_bytes"] for c in cands), "saving_bytes = baseline end - its end")
+ok([c["saving_bytes"] for c in cands] == sorted((c["saving_bytes"] for c in cands), reverse=True), "ranked by saving")
+best = cands[0]
+ok(best["name"].startswith("trim-") or best["name"].startswith("mimalloc"), "the best is a trim or a returning allocator (%s)" % best["name"])
+ph = {x["name"]: x["rss_bytes"] for x in run["phases"]}
+own = ph["freed"] - ph["trimmed"]
+trim = [c for c in cands if c["name"] == "trim-idle"][0]
+ok(abs(trim["saving_bytes"] - own) <= own / 10,
+   "trim-idle saves %d, brk_pin's own malloc_trim %d: within 10%%" % (trim["saving_bytes"], own))
+mm = [c for c in cands if c["name"] == "mmap_threshold=131072"][0]
+ok(mm["saving_bytes"] < b["rss_end_bytes"] / 20, "a fixed mmap threshold on 4 KiB blocks saves under 5%% (%d)" % mm["saving_bytes"])
+PY
+ok $? "the comparison ran"
+while read -r verdict what; do
+	case $verdict in
+	PASS) ok 0 "$what" ;;
+	FAIL) ok 1 "$what" ;;
+	esac
+done <"$T/py.out"
+
+# a trace cut short: what is valid is replayed, and said
+head -c 90000 "$T/bp.trace" >"$T/cut.trace"
+$HEAPLAB prescribe "$T/cut.trace" --only trim-idle --out "$T/cut" >"$T/out" 2>"$T/err"
+ok $? "a cut trace: exit 0"
+grep -q "reading\|cut short\|no end record" "$T/err" && grep -q "note: the trace was cut short" "$T/out"
+ok $? "a cut trace: says it replayed the valid part"
+# a trace of another format version
+# (the header's magic, then version 99 where the version is)
+{ head -c 8 "$T/bp.trace"; printf '\143\0\0\0'; tail -c +13 "$T/bp.trace"; } >"$T/v.trace"
+expect_run "a trace of another version" 2 "is a version 99 trace; this heaplab reads version" $HEAPLAB prescribe "$T/v.trace" --out "$T/v"
+expect_run "an unknown candidate" 2 "no candidate 'nope'" $HEAPLAB prescribe "$T/bp.trace" --only nope
+expect_run "no trace" 2 "prescribe needs a trace" $HEAPLAB prescribe
+expect_run "DIR in use" 2 "not empty\|already\|holds" $HEAPLAB prescribe "$T/bp.trace" --out "$T/pr"
+done_testing
