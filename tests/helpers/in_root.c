@@ -32,11 +32,8 @@ static void die(const char *what, const char *arg)
 	exit(126);
 }
 
-static void copy(const char *from, const char *to)
+static void copy(int in, const char *to)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		die("cannot open", from);
 	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
 	if (out < 0)
 		die("cannot create", to);
@@ -61,10 +58,34 @@ int main(int argc, char **argv)
 	if (!realpath(argv[2], self))
 		die("no program", argv[2]);
 	argv[2] = self;
+	/* everything from the old root is opened before the tmpfs goes over
+	 * /tmp: TREE or PROGRAM may lie under it */
+	int prog_fd = open(self, O_RDONLY | O_CLOEXEC);
+	if (prog_fd < 0)
+		die("cannot open", self);
 	if (unshare(CLONE_NEWNS))
 		die("unshare(CLONE_NEWNS)", "(root is needed)");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		die("cannot make / private", NULL);
+	/* (bound from descriptors opened in this namespace, before the tmpfs) */
+	const char *top[] = {"usr", "lib", "lib64"};
+	int top_fd[3] = {-1, -1, -1};
+	char top_link[3][PATH_MAX] = {"", "", ""};
+	for (size_t i = 0; i < 3; i++) {
+		char from[PATH_MAX + 8];
+		struct stat st;
+		snprintf(from, sizeof from, "%s/%s", tree, top[i]);
+		if (lstat(from, &st))
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlink(from, top_link[i], sizeof top_link[i] - 1);
+			if (n <= 0)
+				die("cannot read the link", from);
+			top_link[i][n] = '\0';
+		} else if ((top_fd[i] = open(from, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			die("cannot open", from);
+		}
+	}
 	if (mount("tmpfs", root, "tmpfs", 0, "size=64m,mode=0755"))
 		die("cannot mount a tmpfs on", root);
 	const char *dirs[] = {"old", "proc", "tmp"};
@@ -74,32 +95,26 @@ int main(int argc, char **argv)
 			die("cannot make", p);
 	}
 	/* the tree's usr, lib and lib64 as they are there: folders bound
-	 * read-only, links copied (bullseye has /lib of its own, sid links it
-	 * to usr/lib) */
-	const char *top[] = {"usr", "lib", "lib64"};
-	for (size_t i = 0; i < sizeof top / sizeof *top; i++) {
-		char from[PATH_MAX + 8], link[PATH_MAX];
-		struct stat st;
-		snprintf(from, sizeof from, "%s/%s", tree, top[i]);
+	 * read-only (through the descriptors opened above), links copied
+	 * (bullseye has /lib of its own, sid links it to usr/lib) */
+	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof p, "%s/%s", root, top[i]);
-		if (lstat(from, &st))
-			continue;
-		if (S_ISLNK(st.st_mode)) {
-			ssize_t n = readlink(from, link, sizeof link - 1);
-			if (n <= 0)
-				die("cannot read the link", from);
-			link[n] = '\0';
-			if (symlink(link, p))
+		if (top_link[i][0]) {
+			if (symlink(top_link[i], p))
 				die("cannot link", p);
 			continue;
 		}
+		if (top_fd[i] < 0)
+			continue;
+		char from[64];
+		snprintf(from, sizeof from, "/proc/self/fd/%d", top_fd[i]);
 		if (mkdir(p, 0755) || mount(from, p, NULL, MS_BIND | MS_REC, NULL) ||
 		    mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL))
-			die("cannot bind", from);
+			die("cannot bind", top[i]);
 	}
 	const char *name = strrchr(argv[2], '/') ? strrchr(argv[2], '/') + 1 : argv[2];
 	snprintf(p, sizeof p, "%s/%s", root, name);
-	copy(argv[2], p);
+	copy(prog_fd, p);
 	char old[PATH_MAX + 8];
 	snprintf(old, sizeof old, "%s/old", root);
 	if (syscall(SYS_pivot_root, root, old))
