@@ -201,9 +201,11 @@ static void recommend(hl_diagnosis_t *d)
 			hl_units_bytes(w->held_back_bytes, a, sizeof a),
 			hl_units_bytes(w->tcache_bytes, b, sizeof b));
 	if (d->narenas > 2) {
-		/* with two arenas, main and one the threads share, the arenas that
-		 * would not exist hold nothing: at least all but the thread arena
-		 * holding most would go (counted as the fewest bytes it could be) */
+		/* the thread arenas' held-back bytes bound what fewer arenas could
+		 * give back, but whether the threads would reuse each other's free
+		 * memory in a shared arena depends on when they allocate, which one
+		 * snapshot cannot show (arena_bloat: 24 MiB bound, RSS unchanged
+		 * with arena_max=2): unknown, measured by prescribe */
 		int64_t held = 0, most = 0;
 		for (size_t i = 0; i < d->narenas; i++) {
 			if (d->arenas[i].main)
@@ -212,14 +214,22 @@ static void recommend(hl_diagnosis_t *d)
 			if (d->arenas[i].held_back_bytes > most)
 				most = d->arenas[i].held_back_bytes;
 		}
-		if (held - most > 0)
-			add_rec(d, held - most, "MALLOC_ARENA_MAX=2",
-				"%zu arenas for %lld threads, and the %zu thread arenas hold back %s, "
-				"each for its own threads; with 2 (main and one shared) the arenas "
-				"that would not exist hold back %s of it (GLIBC_TUNABLES="
-				"glibc.malloc.arena_max=2 before the program starts)",
-				d->narenas, (long long)d->threads, d->narenas - 1,
-				hl_units_bytes(held, a, sizeof a), hl_units_bytes(held - most, b, sizeof b));
+		hl_diag_rec_t *r =
+		    held - most > 0
+			? add_rec(d, HL_UNKNOWN, "MALLOC_ARENA_MAX=2",
+				  "%zu arenas for %lld threads, and the %zu thread arenas hold back %s, "
+				  "each for its own threads; with 2 (main and one shared) the arenas "
+				  "that would not exist hold %s of it: at most that comes back, and only "
+				  "if the threads reuse each other's free memory, which depends on when "
+				  "they allocate (GLIBC_TUNABLES=glibc.malloc.arena_max=2 before the "
+				  "program starts)",
+				  d->narenas, (long long)d->threads, d->narenas - 1,
+				  hl_units_bytes(held, a, sizeof a), hl_units_bytes(held - most, b, sizeof b))
+			: NULL;
+		if (r)
+			snprintf(r->measure, sizeof r->measure,
+				 "heaplab trace --out T -- PROGRAM; heaplab prescribe T --only "
+				 "arena_max=1,arena_max=2,arena_max=4");
 	}
 	if (w->mmap_threshold > MMAP_THRESHOLD_DEFAULT) {
 		/* only chunks in use between the default and the drifted threshold
@@ -249,10 +259,32 @@ static void recommend(hl_diagnosis_t *d)
 		    "glibc holds back %s in free memory it keeps; what another allocator would "
 		    "keep of the same program cannot be read from this one: measure it",
 		    hl_units_bytes(w->held_back_bytes, a, sizeof a));
-		if (r)
+		if (r) {
+			/* the process's own command line, shell-quoted, as PROGRAM */
+			char cmd[160] = "";
+			hl_buf_t cl = {0};
+			size_t used = 0;
+			bool quote_in = false;
+			if (hl_procfs_read(d->pid, "cmdline", &cl, NULL) == 0)
+				for (size_t i = 0; i < cl.len && used + 8 < sizeof cmd;) {
+					const char *arg = cl.data + i;
+					size_t n = strnlen(arg, cl.len - i);
+					quote_in |= memchr(arg, '\'', n) != NULL;
+					bool plain = n && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+								    "QRSTUVWXYZ0123456789_-./=,:+@%") == n;
+					used += (size_t)snprintf(cmd + used, sizeof cmd - used, "%s%s%.*s%s",
+								 used ? " " : "", plain ? "" : "'",
+								 (int)n, arg, plain ? "" : "'");
+					i += n + 1;
+				}
+			hl_buf_free(&cl);
+			if (used >= sizeof cmd - 8 || quote_in)
+				snprintf(cmd, sizeof cmd, "PROGRAM"); /* too long, or a quote inside */
 			snprintf(r->measure, sizeof r->measure,
-				 "heaplab trace --out T -- PROGRAM; heaplab prescribe T (each fix "
-				 "replayed and measured)");
+				 "heaplab trace --out T -- %s; heaplab prescribe T (each fix replayed "
+				 "and measured)",
+				 cmd[0] ? cmd : "PROGRAM");
+		}
 	}
 	qsort(d->recs, (size_t)d->nrecs, sizeof *d->recs, cmp_rec);
 }
