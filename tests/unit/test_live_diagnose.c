@@ -923,11 +923,31 @@ static void pin_with_trace(void)
 	unlink(path);
 }
 
+/* Where malloc_trim would not help (every block in use): no figure for it,
+ * and nothing else claimed either. */
+static void all_in_use(void)
+{
+	char line[128];
+	FILE *out = NULL;
+	char *argv[] = {"build/tests/helpers/hold_freed", "4000", "used", NULL};
+	pid_t pid = live_spawnv(argv, NULL, 0, line, sizeof line, &out);
+	if (out)
+		fclose(out);
+	cJSON *j = pid > 0 ? diagnose(pid, "") : NULL;
+	T_OK(j && !rec(j, "malloc_trim(0)") && num(j, "releasable_bytes") == 0 &&
+		     cJSON_GetArraySize(cJSON_GetObjectItem(j, "recommendations")) == 0,
+	     "4,000 blocks all in use: no malloc_trim figure (releasable %lld), no recommendation",
+	     (long long)(j ? num(j, "releasable_bytes") : -1));
+	cJSON_Delete(j);
+	stop(pid);
+}
+
 int main(void)
 {
 	const char *build = getenv("HEAPLAB_BUILD");
 	snprintf(heaplab, sizeof heaplab, "%s/heaplab", build ? build : "build");
 	small_blocks_drifted();
+	all_in_use();
 	pin_with_trace();
 	brk_pin();
 	tcache_pin();
