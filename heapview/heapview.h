@@ -17,6 +17,9 @@ typedef struct hv_snapshot {
 	bool walk_valid;
 	hl_walk_t walk;
 	char walk_error[512]; /* why there is no walk (not glibc, permission) */
+	hl_heap_pin_t pins[16]; /* what keeps each heap from shrinking (walked with
+				 * HL_WALK_CHUNKS), as diagnose names them */
+	size_t npins;
 } hv_snapshot_t;
 
 /* -ESRCH / -EACCES with err set when the process cannot be read at all; a
@@ -141,6 +144,7 @@ typedef enum hv_style {
 	HV_ST_FREE_RELEASED,
 	HV_ST_TOP_HELD,
 	HV_ST_TOP_RELEASED,
+	HV_ST_PIN,
 	HV_ST_RSS,
 	HV_ST_LIVE,
 	HV_ST_REGION, /* + hl_region_class_t */
@@ -165,6 +169,8 @@ void hv_screen_free(hv_screen_t *s);
 /* Row r as text (no styles), for tests: into buf of at least cols + 1. */
 void hv_screen_row(const hv_screen_t *s, int r, char *buf);
 void hv_layout(hv_model_t *m, hv_screen_t *s);
+/* Whether the cell [lo, hi) of arena's heap holds a pin (snap.pins). */
+bool hv_model_pin_at(const hv_model_t *m, size_t arena, uint64_t lo, uint64_t hi);
 /* The glyph of a page class (the legend's). */
 char hv_page_glyph(hl_page_class_t c);
 

@@ -369,6 +369,12 @@ static void map(hv_model_t *m, hv_screen_t *s, int r, int rows)
 			for (int64_t c = c0; c < cells && c < c0 + w; c++) {
 				int cls = hv_model_cell(m, h, c);
 				char g[2] = {cls < 0 ? ' ' : hv_page_glyph((hl_page_class_t)cls), 0};
+				uint64_t lo = h->start + (uint64_t)(c << m->zoom) * (uint64_t)ps,
+					 hi = lo + ((uint64_t)1 << m->zoom) * (uint64_t)ps;
+				if (hv_model_pin_at(m, m->arena, lo, hi)) {
+					put(s, y, ADDR_W + (int)(c - c0), "P", HV_ST_PIN);
+					continue;
+				}
 				put(s, y, ADDR_W + (int)(c - c0), g,
 				    cls < 0 ? HV_ST_NORMAL : HV_ST_USED + cls);
 			}
@@ -381,13 +387,19 @@ static void legend(hv_screen_t *s, int r)
 	static const char *const what[HL_NPAGE_CLASSES] = {"used", "free, held back",
 							   "free, released", "top, held back",
 							   "top, released"};
-	int x = 0;
+	/* two spaces between entries where they fit, one where not (80 columns) */
+	int len = 5; /* "P pin" */
+	for (int c = 0; c < HL_NPAGE_CLASSES; c++)
+		len += 2 + (int)strlen(what[c]) + 2;
+	int gap = len <= s->cols ? 2 : 1, x = 0;
 	for (int c = 0; c < HL_NPAGE_CLASSES; c++) {
 		char g[2] = {hv_page_glyph((hl_page_class_t)c), 0};
 		put(s, r, x, g, HV_ST_USED + c);
 		putf(s, r, x + 2, HV_ST_NORMAL, "%s", what[c]);
-		x += 2 + (int)strlen(what[c]) + 2;
+		x += 2 + (int)strlen(what[c]) + gap;
 	}
+	put(s, r, x, "P", HV_ST_PIN);
+	putf(s, r, x + 2, HV_ST_NORMAL, "pin");
 }
 
 static void help(hv_screen_t *s, int r0)

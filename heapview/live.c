@@ -331,7 +331,8 @@ static int walk(live_t *L, hl_error_t *err)
 	bool had_layout = L->layout.method[0] != '\0';
 	snprintf(id, sizeof id, "%s", L->layout.build_id);
 	double start = now_s();
-	int rc = hv_snapshot_take_opts(L->target, &L->layout, HL_WALK_PAGES, &s, err);
+	/* the chunks too: the pins are found among them */
+	int rc = hv_snapshot_take_opts(L->target, &L->layout, HL_WALK_PAGES | HL_WALK_CHUNKS, &s, err);
 	double took_ms = (now_s() - start) * 1e3;
 	/* the walker reads libc's layout when it has none or libc changed */
 	bool layout_read = L->layout.method[0] && (!had_layout || strcmp(id, L->layout.build_id));

@@ -178,3 +178,16 @@ hv_action_t hv_model_key(hv_model_t *m, int key)
 		return HV_NONE;
 	}
 }
+
+bool hv_model_pin_at(const hv_model_t *m, size_t arena, uint64_t lo, uint64_t hi)
+{
+	if (!m->have)
+		return false;
+	for (size_t i = 0; i < m->snap.npins; i++) {
+		const hl_heap_pin_t *p = &m->snap.pins[i];
+		uint64_t a = p->first, b = p->first + (uint64_t)p->bytes;
+		if (p->arena == arena && a < hi && lo < b)
+			return true;
+	}
+	return false;
+}

@@ -52,6 +52,7 @@ int hv_render_init(bool colour)
 	pair(HV_ST_FREE_RELEASED, COLOR_GREEN, -1, colour ? A_NORMAL : A_DIM, colour);
 	pair(HV_ST_TOP_HELD, COLOR_MAGENTA, -1, A_BOLD, colour);
 	pair(HV_ST_TOP_RELEASED, COLOR_CYAN, -1, colour ? A_NORMAL : A_DIM, colour);
+	pair(HV_ST_PIN, COLOR_RED, -1, A_BOLD | A_REVERSE, colour);
 	pair(HV_ST_RSS, COLOR_RED, -1, A_NORMAL, colour);
 	pair(HV_ST_LIVE, COLOR_BLUE, -1, A_NORMAL, colour);
 	static const short region[HL_REGION_NCLASSES] = {COLOR_BLUE,  COLOR_MAGENTA, COLOR_CYAN,

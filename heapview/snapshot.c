@@ -41,9 +41,11 @@ int hv_snapshot_take_opts(pid_t pid, hl_glibc_layout_t *cache, int flags, hv_sna
 		hl_region_classify(&s->regions, NULL, NULL);
 	}
 	hl_error_t werr = {0};
-	if (hl_walk_process_opts(pid, cache, flags, &s->walk, &werr) == 0)
+	if (hl_walk_process_opts(pid, cache, flags, &s->walk, &werr) == 0) {
 		s->walk_valid = true;
-	else
+		if (flags & HL_WALK_CHUNKS)
+			s->npins = hl_heap_pins(&s->walk, NULL, s->pins, 16);
+	} else
 		snprintf(s->walk_error, sizeof s->walk_error, "%s", werr.msg);
 	return 0;
 }

@@ -789,8 +789,10 @@ typedef struct hl_heap_pin {
 	uint64_t addr, size; /* the highest of them: chunk address and size */
 	uint8_t cls;         /* its hl_chunk_class_t (in use, tcache, fastbin, meta) */
 	uint64_t first;      /* the lowest of them */
-	int chunks;          /* how many (1 for brk_pin's 32-byte chunk) */
-	int64_t bytes;       /* their chunk sizes */
+	int chunks;          /* how many (1 for brk_pin's 32-byte chunk); 0 when the
+			      * walk did not list the chunks in use: addr and size
+			      * are then the whole run */
+	int64_t bytes;       /* their chunk sizes: first to top */
 	uint64_t free_addr;  /* the free chunk below them */
 	int64_t free_bytes;
 	int64_t gives_back;  /* resident bytes that go back by themselves once they
@@ -798,8 +800,8 @@ typedef struct hl_heap_pin {
 			      * when it would not */
 } hl_heap_pin_t;
 
-/* The pins of w (a walk with HL_WALK_CHUNKS | HL_WALK_EXACT), at most one
- * per arena, into out; res, when given, holds each chunk's resident bytes
+/* The pins of w (a walk with HL_WALK_CHUNKS; with HL_WALK_EXACT the chunks
+ * are named), at most one per arena, into out; res, when given, holds each chunk's resident bytes
  * (else sizes stand for them). Returns how many. */
 size_t hl_heap_pins(const hl_walk_t *w, const int64_t *res, hl_heap_pin_t *out, size_t cap);
 

@@ -19,6 +19,9 @@
  *   - at most PIN_MAX_CHUNKS chunks and PIN_MAX_BYTES bytes: more is the
  *     program's live data at the top, not a pin;
  *   - below that run a free chunk in a bin of at least 64 KiB;
+ *   - a walk that did not list the chunks in use (the default, sampled one)
+ *     knows every free and tcache chunk: the gap between the free chunk
+ *     and top is then the run, its chunks not counted (chunks 0);
  *   - gives_back: what would go back by itself once the run is freed: the
  *     resident bytes of that free chunk and of top above top_pad, when the
  *     merged top would pass trim_threshold + top_pad; else 0 (malloc_trim
@@ -76,31 +79,44 @@ size_t hl_heap_pins(const hl_walk_t *w, const int64_t *res, hl_heap_pin_t *out, 
 			    w->chunk[i].addr < w->chunk[top].addr && w->chunk[i].size > 16)
 				v[m++] = (ix_t){w->chunk[i].addr, i};
 		qsort(v, m, sizeof *v, by_addr);
-		/* the run below top, downwards */
+		/* the run below top, downwards, as far as the chunks are known */
 		size_t k = m, chunks = 0;
-		uint64_t bytes = 0;
+		uint64_t bytes = 0, next = w->chunk[top].addr; /* where the run reaches up to */
+		bool gaps = false;
 		while (k > 0 && w->chunk[v[k - 1].i].cls != HL_CHUNK_BIN && chunks <= PIN_MAX_CHUNKS) {
 			k--;
 			chunks++;
+			gaps |= v[k].addr + w->chunk[v[k].i].size != next;
+			next = v[k].addr;
 			bytes += w->chunk[v[k].i].size;
 		}
-		if (k > 0 && chunks >= 1 && chunks <= PIN_MAX_CHUNKS && bytes <= PIN_MAX_BYTES &&
-		    w->chunk[v[k - 1].i].size >= PIN_FREE_MIN &&
-		    v[k - 1].addr + w->chunk[v[k - 1].i].size == v[k].addr) {
-			const hl_walk_chunk_t *f = &w->chunk[v[k - 1].i], *t = &w->chunk[top];
+		const hl_walk_chunk_t *f = k > 0 ? &w->chunk[v[k - 1].i] : NULL;
+		uint64_t run_start = f ? f->addr + f->size : 0, run = w->chunk[top].addr - run_start;
+		bool known = !gaps && (chunks == 0 || run_start == v[k].addr);
+		if (f && run > 0 && run <= PIN_MAX_BYTES && chunks <= PIN_MAX_CHUNKS &&
+		    f->size >= PIN_FREE_MIN) {
+			const hl_walk_chunk_t *t = &w->chunk[top];
 			hl_heap_pin_t *p = &out[n++];
 			memset(p, 0, sizeof *p);
 			p->arena = (uint32_t)a;
-			/* the run's highest chunk: the one the others sit under */
-			p->addr = w->chunk[v[m - 1].i].addr;
-			p->size = w->chunk[v[m - 1].i].size;
-			p->cls = w->chunk[v[m - 1].i].cls;
-			p->first = w->chunk[v[k].i].addr;
-			p->chunks = (int)chunks;
-			p->bytes = (int64_t)bytes;
+			p->first = run_start;
+			p->bytes = (int64_t)run;
+			if (known && chunks) {
+				/* the run's highest chunk: the one the others sit under */
+				p->addr = w->chunk[v[m - 1].i].addr;
+				p->size = w->chunk[v[m - 1].i].size;
+				p->cls = w->chunk[v[m - 1].i].cls;
+				p->chunks = (int)chunks;
+			} else {
+				/* chunks in use the walk did not list: the gap as a whole */
+				p->addr = run_start;
+				p->size = run;
+				p->cls = HL_CHUNK_IN_USE;
+				p->chunks = 0;
+			}
 			p->free_addr = f->addr;
 			p->free_bytes = (int64_t)f->size;
-			uint64_t merged = f->size + bytes + t->size;
+			uint64_t merged = f->size + run + t->size;
 			bool trims = merged >= (uint64_t)(w->trim_threshold + w->top_pad);
 			int64_t top_res = resident(w, res, top) - w->top_pad;
 			p->gives_back = trims ? resident(w, res, v[k - 1].i) + (top_res > 0 ? top_res : 0)

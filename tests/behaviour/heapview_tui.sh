@@ -40,7 +40,7 @@ map_rows() { cap "$1" | grep -E '^[0-9a-f]{12} '; }
 start e 80 24 --experiment brk_pin --out "$T/run" --save-dir "$T/saves" -- --blocks=20000 --hold_ms=1500
 wait_for e "phase allocated" 20; ok $? "experiment: the phase 'allocated' is named"
 cap e >"$T/e1"
-grep -q '^# used  o free, held back  \. free, released  = top, held back  _ top, released' "$T/e1"
+grep -q '^# used  \{0,1\}o free, held back  \{0,1\}\. free, released  \{0,1\}= top, held back  \{0,1\}_ top, released  \{0,1\}P pin' "$T/e1"
 ok $? "the legend names every glyph"
 grep -q "^RSS [0-9.]*M  VSZ [0-9.]*M  live ~\{0,1\}[0-9.]*M  RSS/live" "$T/e1"; ok $? "RSS, VSZ, live (~: sampled), ratio"
 grep -q "^held back .*released .*releasable .*tcache .*fastbins" "$T/e1"; ok $? "held back, released, releasable, tcache, fastbins"

@@ -116,7 +116,7 @@ int main(void)
 	     "the thresholds");
 	int legend = find(&scr, "# used");
 	T_EQ_INT(legend, 22, "the legend is on the second-last row");
-	T_OK(strstr(row(&scr, legend), "o free, held back") &&
+	T_OK(strstr(row(&scr, legend), "o free, held back") && strstr(row(&scr, legend), "P pin") &&
 		     strstr(row(&scr, legend), ". free, released") &&
 		     strstr(row(&scr, legend), "= top, held back") &&
 		     strstr(row(&scr, legend), "_ top, released"),
@@ -156,6 +156,24 @@ int main(void)
 		 "a tie between used and held back shows held back");
 	T_EQ_INT(hv_model_cell(&m, &m.snap.walk.heaps[0], 32), -1, "past the heap: no cell");
 	m.zoom = 0;
+
+	/* a pin (pins.c's rule, as diagnose names it): the cells over it show P,
+	 * in the legend too; the cells around it keep their class */
+	uint64_t h0 = m.snap.walk.heaps[0].start;
+	m.snap.pins[0] = (hl_heap_pin_t){.arena = 0, .addr = h0 + 23 * PS + 4064, .size = 32,
+					 .first = h0 + 23 * PS + 4064, .bytes = 32,
+					 .cls = HL_CHUNK_IN_USE, .chunks = 1};
+	m.snap.npins = 1;
+	hv_layout(&m, &scr);
+	hdr = find(&scr, "arena 1/2");
+	T_OK(hdr > 0 && row(&scr, hdr + 1)[13 + 23] == 'P' && row(&scr, hdr + 1)[13 + 22] != 'P' &&
+		     row(&scr, hdr + 1)[13 + 24] != 'P',
+	     "the pin's cell (page 23) shows P, its neighbours their class: %s", row(&scr, hdr + 1) + 13);
+	T_OK(find(&scr, "P pin") > 0, "the legend names P");
+	m.snap.pins[0].arena = 1;
+	hv_layout(&m, &scr);
+	T_OK(!strchr(row(&scr, hdr + 1) + 13, 'P'), "a pin of another arena is not drawn here");
+	m.snap.npins = 0;
 
 	/* the next arena: two heaps, one row each */
 	T_EQ_INT(hv_model_key(&m, 'a'), HV_REDRAW, "a: the next arena");
