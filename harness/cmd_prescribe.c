@@ -373,7 +373,7 @@ int cmd_prescribe(int argc, char **argv)
 	char *text = cJSON_Print(j);
 	int wrc = text ? write_file(out, "prescribe.json", text, strlen(text)) : -1;
 	hl_buf_t b = {0};
-	if (hl_sweep_to_json("heaplab-replay", cfg, ncfg, &b, &err) == 0)
+	if (hl_sweep_to_json("heaplab prescribe", cfg, ncfg, &b, &err) == 0)
 		wrc |= write_file(out, "sweep.json", b.data, b.len);
 	if (hl_sweep_tsv(cfg, ncfg, &b) == 0)
 		wrc |= write_file(out, "sweep.tsv", b.data, b.len);

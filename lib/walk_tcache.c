@@ -37,6 +37,8 @@
 #define AREA_TOP (8u << 10)    /* of larger ones, the top */
 #define AREAS_MAX (16u << 20)
 #define AREA_SCAN_MAX (1ULL << 30) /* larger mappings: only their top */
+#define AREA_SCAN_TOTAL (4ULL << 30) /* and no more than this scanned in all (8 MiB of
+				      * pagemap): past it, tops only */
 #define LEARN_FROM 8           /* thread pointers the offset is learnt from */
 
 long walk_tcache_count(const walker_t *w, const uint8_t *buf, int i)
@@ -167,14 +169,14 @@ static size_t areas(walker_t *w, area_t **out)
 	const hl_regions_t *r = w->maps;
 	area_t *v = NULL;
 	size_t n = 0, cap = 0;
-	uint64_t total = 0, ps = (uint64_t)w->pk.page_size;
+	uint64_t total = 0, scanned = 0, ps = (uint64_t)w->pk.page_size;
 	for (size_t i = 0; i < r->n && total < AREAS_MAX; i++) {
 		const hl_region_t *g = &r->v[i];
 		if (g->path[0] || g->perms[0] != 'r' || g->perms[1] != 'w' ||
 		    in_heap(w, g->start, g->end))
 			continue;
 		uint64_t len = g->end - g->start;
-		if (len <= AREA_WHOLE || len > AREA_SCAN_MAX) {
+		if (len <= AREA_WHOLE || len > AREA_SCAN_MAX || scanned + len > AREA_SCAN_TOTAL) {
 			uint64_t start = len <= AREA_WHOLE ? g->start : g->end - AREA_TOP;
 			if (hl_pmap_add(&w->pm, start, g->end, w->pk.page_size) ||
 			    !push_area(&v, &n, &cap, start, g->end - start))
@@ -185,6 +187,7 @@ static size_t areas(walker_t *w, area_t **out)
 		if (hl_pmap_add(&w->pm, g->start, g->end, w->pk.page_size) ||
 		    hl_pmap_load_range(&w->pk, &w->pm, g->start))
 			continue;
+		scanned += len;
 		/* resident runs, from the top down */
 		for (uint64_t pg = g->end; pg > g->start && total < AREAS_MAX;) {
 			pg -= ps;

@@ -50,6 +50,20 @@ $HEAPLAB prescribe "$T/cut.trace" --only trim-idle --out "$T/cut" >"$T/out" 2>"$
 ok $? "a cut trace: exit 0"
 grep -q "reading\|cut short\|no end record" "$T/err" && grep -q "note: the trace was cut short" "$T/out"
 ok $? "a cut trace: says it replayed the valid part"
+# an allocator not installed: skipped, its package named (HEAPLAB_ALLOCATOR_DIR
+# holds jemalloc only)
+mkdir "$T/libs"
+for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
+	[ -e "$d/libjemalloc.so.2" ] && ln -s "$d/libjemalloc.so.2" "$T/libs/" && break
+done
+HEAPLAB_ALLOCATOR_DIR="$T/libs" $HEAPLAB prescribe "$T/bp.trace" --only jemalloc,tcmalloc --json \
+	--out "$T/few" >"$T/few.json" 2>"$T/err"
+ok $? "an allocator missing: exit 0"
+grep -q "skipping tcmalloc: .*apt-get install libtcmalloc-minimal4" "$T/err"
+ok $? "an allocator missing: skipped, its package named"
+grep -q '"skipped":.*libtcmalloc-minimal4' "$T/few.json" && grep -q '"name":[[:space:]]*"jemalloc"' "$T/few.json"
+ok $? "an allocator missing: said so in the JSON, the others measured"
+
 # a trace of another format version
 # (the header's magic, then version 99 where the version is)
 { head -c 8 "$T/bp.trace"; printf '\143\0\0\0'; tail -c +13 "$T/bp.trace"; } >"$T/v.trace"
