@@ -527,6 +527,30 @@ static void describe_end(run_ctx_t *c, int st)
 	}
 }
 
+/* Under another glibc, a program built for a newer one does not start: its
+ * loader says "version `GLIBC_2.34' not found" in program.log. Say what it
+ * means. */
+static void too_new(const run_opts_t *o, const char *dir)
+{
+	char path[PATH_MAX], line[512];
+	snprintf(path, sizeof path, "%s/program.log", dir);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f)) {
+		const char *v = strstr(line, "version `GLIBC_");
+		if (!v || !strstr(v, "not found"))
+			continue;
+		char need[32] = "";
+		sscanf(v + 9, "GLIBC_%31[0-9.]", need);
+		say_error("the program needs glibc %s or later and this is %s: a program built on "
+			  "this system runs under 2.36 or later; under %s, run one built against it "
+			  "(cc $(sh scripts/glibc.sh cflags %s) ...), as the experiments are",
+			  need, o->genv.version, o->genv.version, o->genv.version);
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	run_opts_t o;
@@ -733,6 +757,8 @@ int cmd_run(int argc, char **argv)
 	if (!c.run.complete)
 		say_error("%s %s; everything recorded so far is in %s (run.json marked incomplete)",
 			  name, c.run.status, c.dir);
+	if (!c.run.complete && !o.genv.host)
+		too_new(&o, c.dir);
 
 	hl_verdict_t v;
 	hl_figures_verdict(&c.run, &v);

@@ -75,6 +75,9 @@ expect_run "heapview --glibc 2.99" 2 "glibc '2.99' is not in the matrix" \
 	${HEAPLAB%/heaplab}/heapview --glibc 2.99 -- true
 expect_run "heapview --glibc with a PID" 2 "is for -- COMMAND and --experiment" \
 	${HEAPLAB%/heaplab}/heapview --glibc 2.31 1
+# A program built on this system, run under 2.31: its loader refuses it; said
+expect_run "a program too new for --glibc 2.31" 1 "the program needs glibc 2.3[0-9.]* or later and this is 2.31" \
+	$HEAPLAB run "$(command -v perl)" --glibc 2.31 --out "$T/perl231" -- -e 1
 # With the system's jemalloc under glibc 2.31: refused, it needs a newer glibc.
 expect_run "--allocator jemalloc --glibc 2.31" 2 "needs a newer glibc than 2.31" \
 	$HEAPLAB run brk_pin --allocator jemalloc --glibc 2.31
