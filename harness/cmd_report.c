@@ -33,6 +33,7 @@ typedef struct report_ctx {
 	hl_sweep_config_t *configs;
 	size_t nconfigs;
 	char experiment[64];
+	hl_prescription_t rx; /* a prescribe directory's prescribe.json */
 	hl_diagfile_t diag;
 	bool gnuplot;      /* gnuplot is installed */
 	int png_failed;    /* PNGs gnuplot did not draw */
@@ -420,6 +421,17 @@ static int load_sweep(report_ctx_t *c)
 	c->r.experiment = c->experiment;
 	c->r.configs = c->configs;
 	c->r.nconfigs = c->nconfigs;
+	/* made by heaplab prescribe: its ranking too */
+	snprintf(path, sizeof path, "%s/prescribe.json", c->dir);
+	hl_buf_t pb = {0};
+	if (hl_file_read(path, &pb, NULL) == 0) {
+		if (hl_prescription_parse(pb.data, pb.len, &c->rx, &err) == 0)
+			c->r.rx = &c->rx;
+		else
+			hl_report_note(&c->r, "prescribe.json is not readable (%s): the ranking is "
+					      "left out", err.msg);
+	}
+	hl_buf_free(&pb);
 	return 0;
 }
 

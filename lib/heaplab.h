@@ -929,6 +929,27 @@ void hl_sweep_free(hl_sweep_config_t *c, size_t n); /* the runs, and the array *
 int hl_plot_sweep_script(const char *experiment, const hl_sweep_config_t *c, size_t n,
 			 hl_buf_t *out, hl_error_t *err);
 
+/* ----------------------------------------------------------- prescription.c */
+
+typedef struct hl_prescription_row {
+	char name[64], setting[200];
+	char skipped[240];           /* why it did not run, "" when it did */
+	int64_t peak, end, saving;   /* RSS at the trace's peak and end; baseline end - end */
+	double wall_ratio, cpu_ratio; /* against the baseline */
+} hl_prescription_row_t;
+
+typedef struct hl_prescription {
+	char trace[512];
+	bool trace_complete;
+	int64_t base_peak, base_end;
+	double base_wall;
+	hl_prescription_row_t rows[32]; /* ranked: biggest saving first */
+	size_t n;
+} hl_prescription_t;
+
+/* prescribe.json read back: 0, or HL_EPARSE when it is not one. */
+int hl_prescription_parse(const char *buf, size_t len, hl_prescription_t *rx, hl_error_t *err);
+
 /* ---------------------------------------------------------------- sysinfo.c */
 
 /* glibc's version ("2.36"), from gnu_get_libc_version(). */
@@ -1146,6 +1167,7 @@ typedef struct hl_report {
 	char generated[32];  /* ISO 8601 UTC */
 	const hl_run_t *run; /* HL_REPORT_RUN */
 	const char *experiment; /* HL_REPORT_SWEEP */
+	const hl_prescription_t *rx; /* a sweep that heaplab prescribe made, or NULL */
 	const hl_sweep_config_t *configs;
 	size_t nconfigs;
 	const hl_diagfile_t *diag; /* HL_REPORT_DIAGNOSIS */

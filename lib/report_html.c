@@ -478,6 +478,45 @@ static int html_files(hl_buf_t *o, const hl_report_t *r)
 	return rc;
 }
 
+/* heaplab prescribe's ranking: what each fix saved, measured on replays */
+static int html_prescription(hl_buf_t *o, const hl_prescription_t *x)
+{
+	int rc = 0;
+	char a[32], b[32];
+	P("<section id=\"prescription\"><h2>Which fix gives memory back</h2>\n<p>The trace ");
+	H(x->trace);
+	P(" replayed as it is (baseline: RSS %s at its peak, %s at its end, %.2f s) and under "
+	  "each candidate, ranked by the RSS saved at the end.%s</p>\n",
+	  report_bytes(x->base_peak, a, sizeof a), report_bytes(x->base_end, b, sizeof b),
+	  x->base_wall, x->trace_complete ? "" : " The trace was cut short: its valid part was "
+						"replayed.");
+	P("<table><tr><th>candidate</th><th>setting</th><th class=\"num\">RSS at peak</th>"
+	  "<th class=\"num\">RSS at end</th><th class=\"num\">saves</th>"
+	  "<th class=\"num\">wall</th><th class=\"num\">cpu</th></tr>\n");
+	for (size_t i = 0; i < x->n; i++) {
+		const hl_prescription_row_t *w = &x->rows[i];
+		P("<tr><td>");
+		H(w->name);
+		P("</td><td>");
+		H(w->skipped[0] ? w->skipped : w->setting);
+		P("</td>");
+		if (w->skipped[0]) {
+			P("<td colspan=\"5\">skipped</td></tr>\n");
+			continue;
+		}
+		rc = rc ? rc : cell_bytes(o, w->peak);
+		rc = rc ? rc : cell_bytes(o, w->end);
+		if (w->saving > 0)
+			rc = rc ? rc : cell_bytes(o, w->saving);
+		else
+			P("<td class=\"num\">none</td>");
+		P("<td class=\"num\">%.2fx</td><td class=\"num\">%.2fx</td></tr>\n", w->wall_ratio,
+		  w->cpu_ratio);
+	}
+	P("</table>\n</section>\n");
+	return rc;
+}
+
 static int html_sweep(hl_buf_t *o, const hl_report_t *r)
 {
 	int rc = 0;
@@ -493,6 +532,8 @@ static int html_sweep(hl_buf_t *o, const hl_report_t *r)
 			report_fact(f, &n, "started", "%s", run->started);
 			break;
 		}
+	if (r->rx)
+		rc = rc ? rc : html_prescription(o, r->rx);
 	P("<section id=\"summary\"><h2>What ran</h2>\n");
 	rc = rc ? rc : html_facts(o, f, n);
 	P("<table class=\"configs\"><tr><th>#</th><th>configuration</th>"
@@ -641,7 +682,8 @@ int hl_report_html(const hl_report_t *r, hl_buf_t *o)
 	if (r->kind == HL_REPORT_RUN)
 		snprintf(title, sizeof title, "heaplab report: %s", r->run->experiment);
 	else if (r->kind == HL_REPORT_SWEEP)
-		snprintf(title, sizeof title, "heaplab report: sweep of %s", r->experiment);
+		snprintf(title, sizeof title, "heaplab report: %s%s", r->rx ? "prescription for " : "sweep of ",
+			 r->rx ? r->rx->trace : r->experiment);
 	else
 		snprintf(title, sizeof title, "heaplab report: diagnosis of pid %lld (%s)",
 			 (long long)r->diag->pid, r->diag->command);

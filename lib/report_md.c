@@ -150,9 +150,42 @@ static int md_run(hl_buf_t *o, const hl_report_t *r)
 	return rc;
 }
 
+static int md_prescription(hl_buf_t *o, const hl_prescription_t *x)
+{
+	int rc = 0;
+	char a[32], b[32], c[32];
+	P("\n## Which fix gives memory back\n\nThe trace `");
+	M(x->trace);
+	P("` replayed as it is (baseline: RSS %s at its peak, %s at its end, %.2f s) and under "
+	  "each candidate, ranked by the RSS saved at the end.%s\n\n",
+	  report_bytes(x->base_peak, a, sizeof a), report_bytes(x->base_end, b, sizeof b),
+	  x->base_wall, x->trace_complete ? "" : " The trace was cut short: its valid part was "
+						"replayed.");
+	P("| candidate | setting | RSS at peak | RSS at end | saves | wall | cpu |\n"
+	  "|---|---|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < x->n; i++) {
+		const hl_prescription_row_t *w = &x->rows[i];
+		P("| ");
+		M(w->name);
+		P(" | ");
+		M(w->skipped[0] ? w->skipped : w->setting);
+		if (w->skipped[0]) {
+			P(" | skipped | | | | |\n");
+			continue;
+		}
+		P(" | %s | %s | %s | %.2fx | %.2fx |\n", report_bytes(w->peak, a, sizeof a),
+		  report_bytes(w->end, b, sizeof b),
+		  w->saving > 0 ? report_bytes(w->saving, c, sizeof c) : "none", w->wall_ratio,
+		  w->cpu_ratio);
+	}
+	return rc;
+}
+
 static int md_sweep(hl_buf_t *o, const hl_report_t *r)
 {
 	int rc = 0;
+	if (r->rx)
+		rc = rc ? rc : md_prescription(o, r->rx);
 	P("\n## What ran\n\nA sweep of `");
 	M(r->experiment);
 	P("` over %zu configurations.\n\n| # | configuration | directory | status | verdict |\n"
@@ -215,8 +248,8 @@ int hl_report_markdown(const hl_report_t *r, hl_buf_t *o)
 		P("# heaplab report: ");
 		M(r->run->experiment);
 	} else if (r->kind == HL_REPORT_SWEEP) {
-		P("# heaplab report: sweep of ");
-		M(r->experiment);
+		P("# heaplab report: %s", r->rx ? "prescription for " : "sweep of ");
+		M(r->rx ? r->rx->trace : r->experiment);
 	} else {
 		P("# heaplab report: diagnosis of pid %lld (", (long long)r->diag->pid);
 		M(r->diag->command);

@@ -85,6 +85,15 @@ $HEAPLAB prescribe "$T/cut.trace" --only trim-idle --out "$T/cut" >"$T/out" 2>"$
 ok $? "a cut trace: exit 0"
 grep -q "reading\|cut short\|no end record" "$T/err" && grep -q "note: the trace was cut short" "$T/out"
 ok $? "a cut trace: says it replayed the valid part"
+# heaplab report renders the prescription: its ranking, then the runs
+$HEAPLAB report "$T/pr" >/dev/null 2>&1
+ok $? "heaplab report DIR on a prescribe directory"
+grep -q "^# heaplab report: prescription for " "$T/pr/report.md" &&
+	grep -q "^## Which fix gives memory back" "$T/pr/report.md" &&
+	grep -q -F "| trim-idle | malloc\\_trim(0) at the trace's idle points" "$T/pr/report.md" &&
+	grep -q '<section id="prescription">' "$T/pr/report.html"
+ok $? "the report has the ranking (the best, trim-idle, first), in HTML and Markdown"
+
 # an allocator not installed: skipped, its package named (HEAPLAB_ALLOCATOR_DIR
 # holds jemalloc only)
 mkdir "$T/libs"
