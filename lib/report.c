@@ -540,3 +540,14 @@ const char *report_no_maps(const hl_report_t *r)
 		      : "no phase was walked (heaplab run --walk records a heap map at every "
 			"phase).";
 }
+
+void report_rx_intro(const hl_prescription_t *x, char *out, size_t sz)
+{
+	char a[32], b[32];
+	snprintf(out, sz,
+		 "The trace %s replayed as it is (baseline: RSS %s at its peak, %s at its end, "
+		 "%.2f s) and under each candidate, ranked by the RSS saved at the end.%s",
+		 x->trace, report_bytes(x->base_peak, a, sizeof a),
+		 report_bytes(x->base_end, b, sizeof b), x->base_wall,
+		 x->trace_complete ? "" : " The trace was cut short: its valid part was replayed.");
+}

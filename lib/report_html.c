@@ -482,14 +482,11 @@ static int html_files(hl_buf_t *o, const hl_report_t *r)
 static int html_prescription(hl_buf_t *o, const hl_prescription_t *x)
 {
 	int rc = 0;
-	char a[32], b[32];
-	P("<section id=\"prescription\"><h2>Which fix gives memory back</h2>\n<p>The trace ");
-	H(x->trace);
-	P(" replayed as it is (baseline: RSS %s at its peak, %s at its end, %.2f s) and under "
-	  "each candidate, ranked by the RSS saved at the end.%s</p>\n",
-	  report_bytes(x->base_peak, a, sizeof a), report_bytes(x->base_end, b, sizeof b),
-	  x->base_wall, x->trace_complete ? "" : " The trace was cut short: its valid part was "
-						"replayed.");
+	char intro[1024];
+	report_rx_intro(x, intro, sizeof intro);
+	P("<section id=\"prescription\"><h2>Which fix gives memory back</h2>\n<p>");
+	H(intro);
+	P("</p>\n");
 	P("<table><tr><th>candidate</th><th>setting</th><th class=\"num\">RSS at peak</th>"
 	  "<th class=\"num\">RSS at end</th><th class=\"num\">saves</th>"
 	  "<th class=\"num\">wall</th><th class=\"num\">cpu</th></tr>\n");

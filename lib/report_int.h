@@ -49,6 +49,8 @@ size_t report_rec_rows(const hl_report_t *r, hl_advice_t *adv, rec_row_t *rows);
 const char *report_bytes(int64_t v, char *buf, size_t sz);
 /* mallinfo2's in use (uordblks + hblkhd), HL_UNKNOWN without it */
 int64_t report_in_use(const hl_phase_t *p);
+/* The prescription's first sentence: the trace, the baseline, the order. */
+void report_rx_intro(const hl_prescription_t *x, char *out, size_t sz);
 /* Why a report has no heap map ("" when it has one). */
 const char *report_no_maps(const hl_report_t *r);
 /* A file name as a relative URL ([A-Za-z0-9._~/-] kept, the rest %XX). */

@@ -153,14 +153,11 @@ static int md_run(hl_buf_t *o, const hl_report_t *r)
 static int md_prescription(hl_buf_t *o, const hl_prescription_t *x)
 {
 	int rc = 0;
-	char a[32], b[32], c[32];
-	P("\n## Which fix gives memory back\n\nThe trace `");
-	M(x->trace);
-	P("` replayed as it is (baseline: RSS %s at its peak, %s at its end, %.2f s) and under "
-	  "each candidate, ranked by the RSS saved at the end.%s\n\n",
-	  report_bytes(x->base_peak, a, sizeof a), report_bytes(x->base_end, b, sizeof b),
-	  x->base_wall, x->trace_complete ? "" : " The trace was cut short: its valid part was "
-						"replayed.");
+	char a[32], b[32], c[32], intro[1024];
+	report_rx_intro(x, intro, sizeof intro);
+	P("\n## Which fix gives memory back\n\n");
+	M(intro);
+	P("\n\n");
 	P("| candidate | setting | RSS at peak | RSS at end | saves | wall | cpu |\n"
 	  "|---|---|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < x->n; i++) {
