@@ -540,8 +540,9 @@ static int pin_origins(const hl_diagnosis_t *d, const char *path, cJSON *j, bool
 			if (text)
 				printf("pin at %#llx: %s\n", (unsigned long long)p->addr,
 				       p->cls == HL_CHUNK_IN_USE
-					   ? "the trace has no live block there (traced from later, or "
-					     "another process)"
+					   ? "the trace has no live block there (not written out yet: "
+					     "the recorder keeps up to 256 KiB a thread before it writes; "
+					     "or traced from later, or another process)"
 					   : "not a block the program holds (malloc's own, or freed into a "
 					     "tcache or fastbin): no call stack");
 			continue;

@@ -242,20 +242,11 @@ int cmd_prescribe(int argc, char **argv)
 		}
 		p += k + (p[k] == ',');
 	}
-	char exe[PATH_MAX], dir[PATH_MAX], replayer[PATH_MAX + 32];
-	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	exe[k > 0 ? k : 0] = '\0';
-	exe_dir(dir, sizeof dir);
-	snprintf(replayer, sizeof replayer, "%s/heaplab-replay", dir);
-	if (access(replayer, X_OK)) {
-		say_error("%s is missing (make builds it beside heaplab)", replayer);
-		return 1;
-	}
-	hl_trace_t t;
-	int rc = trace_open(trace, &t, "prescribing from");
+	replay_prep_t rp;
+	int rc = replay_prepare(trace, NULL, "prescribing from", &rp);
 	if (rc)
 		return rc;
-	char out_dflt[PATH_MAX];
+	char out_dflt[PATH_MAX], ops_env[128];
 	if (!out) {
 		outdir_default("prescribe", out_dflt, sizeof out_dflt);
 		out = out_dflt;
@@ -264,28 +255,14 @@ int cmd_prescribe(int argc, char **argv)
 	int fd = outdir_claim(out, "prescribe.json", &err);
 	if (fd < 0) {
 		say_error("%s", err.msg);
-		hl_trace_free(&t);
+		replay_cleanup(&rp);
 		return EXIT_USAGE;
 	}
 	close(fd);
-	/* the operations, once, outside DIR (they can be large) */
-	char tmp[] = "/tmp/heaplab-prescribe-XXXXXX", ops[64], ops_env[128];
-	if (!mkdtemp(tmp)) {
-		say_error("cannot make a temporary directory: %s", strerror(errno));
-		hl_trace_free(&t);
-		return 1;
-	}
-	snprintf(ops, sizeof ops, "%s/ops", tmp);
-	snprintf(ops_env, sizeof ops_env, "HEAPLAB_REPLAY=%s", ops);
-	hlr_header_t info;
-	rc = hl_trace_write_replay(&t, ops, &info, &err);
-	bool truncated = t.problem[0] != '\0';
-	hl_trace_free(&t);
-	if (rc) {
-		say_error("%s", err.msg);
-		rmdir(tmp);
-		return 1;
-	}
+	const char *exe = rp.exe, *replayer = rp.replayer;
+	const hlr_header_t info = rp.info;
+	const bool truncated = rp.truncated;
+	snprintf(ops_env, sizeof ops_env, "HEAPLAB_REPLAY=%s", rp.ops);
 	result_t res[NCANDS];
 	hl_sweep_config_t cfg[NCANDS];
 	size_t ncfg = 0, todo = 0, done = 0;
@@ -339,8 +316,7 @@ int cmd_prescribe(int argc, char **argv)
 		r->wall = obs(en, "replay_wall_s");
 		r->cpu = obs(en, "replay_cpu_s");
 	}
-	unlink(ops);
-	rmdir(tmp);
+	replay_cleanup(&rp);
 
 	const result_t *base = &res[0];
 	if (!base->ran) {

@@ -91,6 +91,57 @@ static void live_table(const char *dir)
 	free(e);
 }
 
+int replay_prepare(const char *trace, const char *glibc, const char *doing, replay_prep_t *p)
+{
+	memset(p, 0, sizeof *p);
+	char dir[PATH_MAX];
+	ssize_t k = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
+	p->exe[k > 0 ? k : 0] = '\0';
+	exe_dir(dir, sizeof dir);
+	snprintf(p->replayer, sizeof p->replayer, "%s/heaplab-replay", dir);
+	if (access(p->replayer, X_OK)) {
+		say_error("%s is missing (make builds it beside heaplab)", p->replayer);
+		return 1;
+	}
+	hl_glibc_env_t genv;
+	hl_error_t err = {0};
+	if (hl_glibc_env_find(glibc ? glibc : "host", &genv, &err) ||
+	    hl_glibc_env_file(&genv, p->replayer, p->replayer, sizeof p->replayer, &err)) {
+		say_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	hl_trace_t t;
+	int rc = trace_open(trace, &t, doing);
+	if (rc)
+		return rc;
+	/* the operations outside any run directory: they can be large */
+	snprintf(p->tmp, sizeof p->tmp, "/tmp/heaplab-replay-XXXXXX");
+	if (!mkdtemp(p->tmp)) {
+		say_error("cannot make a temporary directory: %s", strerror(errno));
+		hl_trace_free(&t);
+		return 1;
+	}
+	snprintf(p->ops, sizeof p->ops, "%s/ops", p->tmp);
+	rc = hl_trace_write_replay(&t, p->ops, &p->info, &err);
+	p->truncated = t.problem[0] != '\0';
+	hl_trace_free(&t);
+	if (rc) {
+		say_error("%s", err.msg);
+		replay_cleanup(p);
+		return 1;
+	}
+	return 0;
+}
+
+void replay_cleanup(replay_prep_t *p)
+{
+	if (p->ops[0])
+		unlink(p->ops);
+	if (p->tmp[0])
+		rmdir(p->tmp);
+	p->ops[0] = p->tmp[0] = '\0';
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	const char *trace = NULL, *out = NULL, *compare = NULL, *allocator = NULL,
@@ -136,43 +187,13 @@ int cmd_replay(int argc, char **argv)
 		say_error("--compare names the allocators; --allocator is for one run");
 		return EXIT_USAGE;
 	}
-	char exe[PATH_MAX], dir[PATH_MAX], replayer[PATH_MAX + 32];
-	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	exe[k > 0 ? k : 0] = '\0';
-	exe_dir(dir, sizeof dir);
-	snprintf(replayer, sizeof replayer, "%s/heaplab-replay", dir);
-	if (access(replayer, X_OK)) {
-		say_error("%s is missing (make builds it beside heaplab)", replayer);
-		return 1;
-	}
-	hl_glibc_env_t genv;
-	hl_error_t gerr = {0};
-	if (hl_glibc_env_find(glibc ? glibc : "host", &genv, &gerr) ||
-	    hl_glibc_env_file(&genv, replayer, replayer, sizeof replayer, &gerr)) {
-		say_error("%s", gerr.msg);
-		return EXIT_USAGE;
-	}
-
-	hl_trace_t t;
-	hl_error_t err = {0};
-	int rc = trace_open(trace, &t, "replaying");
+	replay_prep_t rp;
+	int rc = replay_prepare(trace, glibc, "replaying", &rp);
 	if (rc)
 		return rc;
-	char tmp[] = "/tmp/heaplab-replay-XXXXXX", ops[64], env[128];
-	if (!mkdtemp(tmp)) {
-		say_error("cannot make a temporary directory: %s", strerror(errno));
-		hl_trace_free(&t);
-		return 1;
-	}
-	snprintf(ops, sizeof ops, "%s/ops", tmp);
-	hlr_header_t info;
-	rc = hl_trace_write_replay(&t, ops, &info, &err);
-	hl_trace_free(&t);
-	if (rc) {
-		say_error("%s", err.msg);
-		rmdir(tmp);
-		return 1;
-	}
+	char *exe = rp.exe, *replayer = rp.replayer, *ops = rp.ops;
+	hlr_header_t info = rp.info;
+	char env[128];
 	if (!quiet) {
 		char a[32];
 		fprintf(stderr,
@@ -228,8 +249,7 @@ int cmd_replay(int argc, char **argv)
 	int st = 0;
 	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	unlink(ops);
-	rmdir(tmp);
+	replay_cleanup(&rp);
 	if (compare && pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		live_table(out);
 	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1;

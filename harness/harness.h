@@ -6,10 +6,12 @@
 #ifndef HARNESS_H
 #define HARNESS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "heaplab.h"
+#include "../tracer/replay_format.h"
 
 /* Exit codes: 0 done, 1 the program under test failed, 2 bad usage/input. */
 #define EXIT_USAGE 2
@@ -128,6 +130,19 @@ void print_frames(struct hl_symbolizer *sym, const struct hl_trace *t, uint32_t 
 /* ------------------------------------------------------------- cmd_replay.c */
 
 int cmd_replay(int argc, char **argv);
+
+/* What a replay needs, shared by replay and prescribe: heaplab itself, the
+ * replayer (its build for glibc when given), and the trace's operations
+ * file in a temporary directory (replay_cleanup removes it). */
+typedef struct replay_prep {
+	char exe[PATH_MAX], replayer[PATH_MAX + 32];
+	char tmp[32], ops[64];
+	hlr_header_t info;
+	bool truncated; /* the trace was cut short: its valid part is in ops */
+} replay_prep_t;
+/* 0, or the exit status to return (the error said). */
+int replay_prepare(const char *trace, const char *glibc, const char *doing, replay_prep_t *p);
+void replay_cleanup(replay_prep_t *p);
 
 /* ---------------------------------------------------------- cmd_prescribe.c */
 

@@ -352,6 +352,19 @@ static void tree_of(const char *path, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)len, path);
 }
 
+/* 0 when the debug file at path carries build ID id; else HL_EPARSE, and
+ * err names both IDs. */
+static int same_build(const char *path, const char *id, hl_error_t *err)
+{
+	char got[128] = "";
+	if (hl_glibc_build_id(path, got, sizeof got, NULL) == 0 && !strcmp(got, id))
+		return 0;
+	return hl_error_set(err, HL_EPARSE,
+			    "debug file %s has build ID %s, the target's libc %s: refused (it "
+			    "describes another build)",
+			    path, got[0] ? got : "(none)", id);
+}
+
 /* The debug file for build ID id, looked for in: $HEAPLAB_DEBUG_DIR (a
  * folder with .build-id/, or one debug file), the target's root
  * (root/usr/lib/debug), the tree its libc was loaded from (the usr/lib/debug
@@ -368,13 +381,7 @@ static int debug_file(const char *root, const char *path, const char *id, char *
 	struct stat st;
 	if (env && *env && stat(env, &st) == 0 && S_ISREG(st.st_mode)) {
 		snprintf(out, outsz, "%s", env);
-		char got[128];
-		if (hl_glibc_build_id(out, got, sizeof got, NULL) != 0 || strcmp(got, id))
-			return hl_error_set(err, HL_EPARSE,
-					    "debug file %s has build ID %s, the target's libc %s: "
-					    "refused (it describes another build)",
-					    out, got[0] ? got : "(none)", id);
-		return 0;
+		return same_build(out, id, err);
 	}
 	if (env && *env)
 		snprintf(dirs[n++], sizeof dirs[0], "%s", env);
@@ -398,13 +405,7 @@ static int debug_file(const char *root, const char *path, const char *id, char *
 		snprintf(out, outsz, "%s/.build-id/%.2s/%s.debug", dirs[i], id, id + 2);
 		if (access(out, R_OK) != 0)
 			continue;
-		char got[128] = "";
-		if (hl_glibc_build_id(out, got, sizeof got, NULL) != 0 || strcmp(got, id))
-			return hl_error_set(err, HL_EPARSE,
-					    "debug file %s has build ID %s, the target's libc %s: "
-					    "refused (it describes another build)",
-					    out, got[0] ? got : "(none)", id);
-		return 0;
+		return same_build(out, id, err);
 	}
 	return -ENOENT;
 }

@@ -31,6 +31,17 @@ expect_run() {
 	[ $r -eq 0 ] || sed 's/^/#   stderr: /' "$T_TMP/err"
 }
 
+# ok_lines FILE: each "PASS what" / "FAIL what" line of FILE (a checker's
+# verdicts, as the python ones print them) as one test
+ok_lines() {
+	while read -r verdict what; do
+		case $verdict in
+		PASS) ok 0 "$what" ;;
+		FAIL) ok 1 "$what" ;;
+		esac
+	done <"$1"
+}
+
 done_testing() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]

@@ -37,12 +37,7 @@ mm = [c for c in cands if c["name"] == "mmap_threshold=131072"][0]
 ok(mm["saving_bytes"] < b["rss_end_bytes"] / 20, "a fixed mmap threshold on 4 KiB blocks saves under 5%% (%d)" % mm["saving_bytes"])
 PY
 ok $? "the comparison ran"
-while read -r verdict what; do
-	case $verdict in
-	PASS) ok 0 "$what" ;;
-	FAIL) ok 1 "$what" ;;
-	esac
-done <"$T/py.out"
+ok_lines "$T/py.out"
 
 # Where MALLOC_ARENA_MAX helps (threads taking turns, each in its own arena
 # by default): diagnose gives no figure, only a bound; prescribe measures
@@ -72,12 +67,7 @@ ok(own > 8 << 20 and abs(c["saving_bytes"] - own) <= own / 10,
    "prescribe measures arena_max=2 saving %d, the program itself %d: within 10%%" % (c["saving_bytes"], own))
 PY
 ok $? "the arena_max comparison ran"
-while read -r verdict what; do
-	case $verdict in
-	PASS) ok 0 "$what" ;;
-	FAIL) ok 1 "$what" ;;
-	esac
-done <"$T/py.out"
+ok_lines "$T/py.out"
 
 # a trace cut short: what is valid is replayed, and said
 head -c 90000 "$T/bp.trace" >"$T/cut.trace"
