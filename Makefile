@@ -128,8 +128,9 @@ $(HEAPVIEW): $(BUILD)/obj/heapview/main.o $(HV_LIB) $(LIB)
 $(TRIM_AGENT): heapview/agent/trim_agent.c | deps
 	$(CC) $(BASEFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -pthread
 
-$(TRACER): tracer/trace.c tracer/trace_format.h | deps
-	$(CC) $(BASEFLAGS) -O2 -fPIC -shared -fvisibility=hidden -fno-omit-frame-pointer -o $@ $< -pthread -ldl
+TRACER_SRC := tracer/trace.c tracer/process.c tracer/attach.c
+$(TRACER): $(TRACER_SRC) tracer/recorder.h tracer/trace_format.h | deps
+	$(CC) $(BASEFLAGS) -O2 -fPIC -shared -fvisibility=hidden -fno-omit-frame-pointer -o $@ $(TRACER_SRC) -pthread -ldl
 
 $(REPLAYER): tracer/replay.c tracer/replay_format.h build/experiments/lab.o experiments/lab.h | deps
 	$(CC) $(EXP_CFLAGS) -Iexperiments -o $@ $< build/experiments/lab.o -pthread
@@ -182,9 +183,9 @@ $(OLD)/tests/helpers/%: tests/helpers/%.c $(OLD)/lab.o experiments/lab.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(EXP_CFLAGS) $(OLD_CFLAGS) -o $@ $< $(OLD)/lab.o -pthread
 
-$(OLD)/libheaplab-trace.so: tracer/trace.c tracer/trace_format.h | deps
+$(OLD)/libheaplab-trace.so: $(TRACER_SRC) tracer/recorder.h tracer/trace_format.h | deps
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(OLD_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden -o $@ $< -pthread -ldl
+	$(CC) $(BASEFLAGS) $(OLD_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden -o $@ $(TRACER_SRC) -pthread -ldl
 
 $(OLD)/libheaplab-trim.so: heapview/agent/trim_agent.c | deps
 	@mkdir -p $(@D)

@@ -19,21 +19,7 @@
 #include <unistd.h>
 
 #include "trace.h"
-
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 64;
-	while (c < need)
-		c *= 2;
-	void *n = realloc(*v, c * elem);
-	if (!n)
-		return -ENOMEM;
-	*v = n;
-	*cap = c;
-	return 0;
-}
+#include "trace_int.h"
 
 /* One EVENTS payload. -1 when it does not decode. */
 static int events(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
@@ -41,7 +27,7 @@ static int events(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 	uint64_t thread, count;
 	if (hlt_get(&p, end, &thread) || hlt_get(&p, end, &count) || count > (uint64_t)(end - p))
 		return -1;
-	if (grow((void **)&t->ev, &t->capev, t->nev + count, sizeof *t->ev))
+	if (hl_grow((void **)&t->ev, &t->capev, t->nev + count, sizeof *t->ev))
 		return -1;
 	uint64_t tsc = 0, ptr = 0, stack = 0;
 	for (uint64_t i = 0; i < count; i++) {
@@ -111,7 +97,7 @@ static int stack_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 		return -1;
 	if (id >= t->nstacks) {
 		size_t cap = t->nstacks;
-		if (grow((void **)&t->stacks, &cap, id + 1, sizeof *t->stacks))
+		if (hl_grow((void **)&t->stacks, &cap, id + 1, sizeof *t->stacks))
 			return -1;
 		memset(t->stacks + t->nstacks, 0, (cap - t->nstacks) * sizeof *t->stacks);
 		t->nstacks = cap;
@@ -137,7 +123,7 @@ static int point(hl_trace_point_t **v, size_t *n, const uint8_t *p, const uint8_
 {
 	uint64_t a, b;
 	size_t cap = *n;
-	if (hlt_get(&p, end, &a) || hlt_get(&p, end, &b) || grow((void **)v, &cap, *n + 1, sizeof **v))
+	if (hlt_get(&p, end, &a) || hlt_get(&p, end, &b) || hl_grow((void **)v, &cap, *n + 1, sizeof **v))
 		return -1;
 	(*v)[(*n)++] = (hl_trace_point_t){a, (int64_t)b};
 	return 0;
@@ -153,6 +139,26 @@ static int cmp_event(const void *x, const void *y)
 	int ra = a->op == HLT_FREE, rb = b->op == HLT_FREE;
 	if (a->thread != b->thread && ra != rb)
 		return ra - rb;
+	return 0;
+}
+
+static int process_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
+{
+	uint64_t fam, ppid, how, ftsc;
+	if (hlt_get(&p, end, &fam) || hlt_get(&p, end, &ppid) || hlt_get(&p, end, &how) ||
+	    hlt_get(&p, end, &ftsc) || how > HLT_PROC_ATTACH)
+		return -1;
+	t->has_process = true;
+	t->family = fam;
+	t->ppid = (uint32_t)ppid;
+	t->how = (int)how;
+	t->fork_tsc = ftsc;
+	size_t n = 0;
+	for (; p < end && n < sizeof t->command - 1; p++)
+		t->command[n++] = *p ? (char)*p : ' ';
+	while (n && t->command[n - 1] == ' ')
+		n--;
+	t->command[n] = '\0';
 	return 0;
 }
 
@@ -177,6 +183,11 @@ static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
 		}
 		const uint8_t *q = p, *qe = p + n;
 		int bad = 0;
+		if (t->ended && t->end_kind == HLT_END_EXEC) { /* the exec failed: it goes on */
+			t->ended = false;
+			t->exec_path[0] = '\0';
+			t->exec_failed++;
+		}
 		switch (kind) {
 		case HLT_REC_EVENTS: bad = events(t, q, qe); break;
 		case HLT_REC_STACK: bad = stack_rec(t, q, qe); break;
@@ -184,7 +195,7 @@ static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
 			uint64_t a, b, off;
 			size_t cap = t->nmodules;
 			if (hlt_get(&q, qe, &a) || hlt_get(&q, qe, &b) || hlt_get(&q, qe, &off) ||
-			    grow((void **)&t->modules, &cap, t->nmodules + 1, sizeof *t->modules)) {
+			    hl_grow((void **)&t->modules, &cap, t->nmodules + 1, sizeof *t->modules)) {
 				bad = -1;
 				break;
 			}
@@ -199,6 +210,19 @@ static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
 		case HLT_REC_RSS: bad = point(&t->rss, &t->nrss, q, qe); break;
 		case HLT_REC_CLOCK: bad = point(&t->clock, &t->nclock, q, qe); break;
 		case HLT_REC_THREAD: break;
+		case HLT_REC_PROCESS: bad = process_rec(t, q, qe); break;
+		case HLT_REC_EXEC: {
+			uint64_t tsc;
+			if (hlt_get(&q, qe, &tsc)) {
+				bad = -1;
+				break;
+			}
+			size_t pl = (size_t)(qe - q) < sizeof t->exec_path - 1 ? (size_t)(qe - q)
+									: sizeof t->exec_path - 1;
+			memcpy(t->exec_path, q, pl);
+			t->exec_path[pl] = '\0';
+			break;
+		}
 		case HLT_REC_END: {
 			uint64_t ev, how;
 			if (hlt_get(&q, qe, &ev) || hlt_get(&q, qe, &how)) {
@@ -239,11 +263,11 @@ int hl_trace_load(const char *path, hl_trace_t *t, hl_error_t *err)
 				    path);
 	}
 	memcpy(&t->header, b.data, sizeof t->header);
-	if (t->header.version != HLT_VERSION) {
+	if (t->header.version < HLT_VERSION_MIN || t->header.version > HLT_VERSION) {
 		hl_buf_free(&b);
 		return hl_error_set(err, -EPROTO,
-				    "%s is a version %u trace; this heaplab reads version %d", path,
-				    t->header.version, HLT_VERSION);
+				    "%s is a version %u trace; this heaplab reads versions %d to %d",
+				    path, t->header.version, HLT_VERSION_MIN, HLT_VERSION);
 	}
 	t->valid_bytes = sizeof(hlt_header_t);
 	parse(t, (const uint8_t *)b.data, b.len);
@@ -310,204 +334,6 @@ double hl_trace_ns(const hl_trace_t *t, uint64_t tsc16)
 
 /* ------------------------------------------------------------- leaks */
 
-/* An open-addressing map from pointer to event index. */
-typedef struct pmap {
-	uint64_t *key;
-	size_t *val;
-	size_t cap, n;
-} pmap_t;
-
-static size_t slot(const pmap_t *m, uint64_t k)
-{
-	size_t i = (size_t)((k >> 4) * 0x9e3779b97f4a7c15ULL) & (m->cap - 1);
-	while (m->key[i] && m->key[i] != k)
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static int pm_put(pmap_t *m, uint64_t k, size_t v)
-{
-	if ((m->n + 1) * 2 > m->cap) {
-		pmap_t n = {0};
-		n.cap = m->cap ? m->cap * 2 : 1024;
-		n.key = calloc(n.cap, sizeof *n.key);
-		n.val = calloc(n.cap, sizeof *n.val);
-		if (!n.key || !n.val) {
-			free(n.key);
-			free(n.val);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->key[i]) {
-				size_t s = slot(&n, m->key[i]);
-				n.key[s] = m->key[i];
-				n.val[s] = m->val[i];
-				n.n++;
-			}
-		free(m->key);
-		free(m->val);
-		*m = n;
-	}
-	size_t s = slot(m, k);
-	m->n += !m->key[s];
-	m->key[s] = k;
-	m->val[s] = v;
-	return 0;
-}
-
-static bool pm_get(const pmap_t *m, uint64_t k, size_t *v)
-{
-	if (!m->cap)
-		return false;
-	size_t s = slot(m, k);
-	if (!m->key[s])
-		return false;
-	*v = m->val[s];
-	return true;
-}
-
-/* Removes k, re-placing the run after it (linear probing). */
-static void pm_del(pmap_t *m, uint64_t k)
-{
-	if (!m->cap)
-		return;
-	size_t s = slot(m, k);
-	if (!m->key[s])
-		return;
-	m->key[s] = 0;
-	m->n--;
-	for (size_t i = (s + 1) & (m->cap - 1); m->key[i]; i = (i + 1) & (m->cap - 1)) {
-		uint64_t kk = m->key[i];
-		size_t vv = m->val[i];
-		m->key[i] = 0;
-		m->n--;
-		size_t d = slot(m, kk);
-		m->key[d] = kk;
-		m->val[d] = vv;
-		m->n++;
-	}
-}
-
-static int cmp_group(const void *x, const void *y)
-{
-	const hl_leak_group_t *a = x, *b = y;
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return (a->stack > b->stack) - (a->stack < b->stack);
-}
-
-static int add_bad(hl_leaks_t *l, size_t *cap, size_t fe, size_t ae, bool twice)
-{
-	if (grow((void **)&l->bad, cap, l->nbad + 1, sizeof *l->bad))
-		return -ENOMEM;
-	l->bad[l->nbad++] = (hl_bad_free_t){fe, ae, twice};
-	return 0;
-}
-
-long hl_trace_live_block(const hl_trace_t *t, uint64_t ptr)
-{
-	long at = -1;
-	for (size_t i = 0; i < t->nev; i++) {
-		const hl_trace_event_t *e = &t->ev[i];
-		uint64_t gone = e->op == HLT_FREE ? e->ptr : e->op == HLT_REALLOC && !e->failed ? e->old : 0;
-		if (gone == ptr)
-			at = -1;
-		bool alloc = (e->op == HLT_MALLOC || e->op == HLT_CALLOC || e->op == HLT_MEMALIGN ||
-			      e->op == HLT_REALLOC) &&
-			     !e->failed && e->ptr == ptr;
-		if (alloc)
-			at = (long)i;
-	}
-	return at;
-}
-
-int hl_leaks_compute(const hl_trace_t *t, hl_leaks_t *l, hl_error_t *err)
-{
-	memset(l, 0, sizeof *l);
-	pmap_t live = {0}, freed = {0};
-	int64_t cur = 0;
-	size_t badcap = 0;
-	int rc = 0;
-	for (size_t i = 0; i < t->nev && !rc; i++) {
-		const hl_trace_event_t *e = &t->ev[i];
-		size_t a;
-		/* the freeing half (free, realloc's old pointer) */
-		uint64_t gone = e->op == HLT_FREE ? e->ptr : e->op == HLT_REALLOC && !e->failed ? e->old : 0;
-		if (e->op == HLT_FREE)
-			l->free_calls++;
-		if (gone) {
-			if (pm_get(&live, gone, &a)) {
-				cur -= (int64_t)t->ev[a].size;
-				pm_del(&live, gone);
-				rc = pm_put(&freed, gone, a);
-			} else if (pm_get(&freed, gone, &a)) {
-				rc = add_bad(l, &badcap, i, a, true);
-			} else {
-				rc = add_bad(l, &badcap, i, SIZE_MAX, false);
-			}
-		}
-		/* the allocating half */
-		bool alloc = (e->op == HLT_MALLOC || e->op == HLT_CALLOC || e->op == HLT_MEMALIGN ||
-			      e->op == HLT_REALLOC) &&
-			     !e->failed && e->ptr;
-		if (e->op == HLT_REALLOC)
-			l->realloc_calls++;
-		/* an allocation call is one that hands out a block: realloc(p, 0)
-		 * frees; realloc(NULL, 0) returns a (minimal) block */
-		if (e->op == HLT_MALLOC || e->op == HLT_CALLOC || e->op == HLT_MEMALIGN ||
-		    (e->op == HLT_REALLOC && (e->size || !e->old) && !e->failed))
-			l->alloc_calls++;
-		if (alloc && !rc) {
-			if (pm_get(&live, e->ptr, &a)) /* its free was not traced */
-				cur -= (int64_t)t->ev[a].size;
-			pm_del(&freed, e->ptr);
-			rc = pm_put(&live, e->ptr, i);
-			cur += (int64_t)e->size;
-			if (cur > l->peak_live_bytes)
-				l->peak_live_bytes = cur;
-		}
-	}
-	/* what is left, by stack */
-	size_t gcap = 0;
-	for (size_t s = 0; s < live.cap && !rc; s++) {
-		if (!live.key[s])
-			continue;
-		const hl_trace_event_t *e = &t->ev[live.val[s]];
-		l->leaked_bytes += (int64_t)e->size;
-		l->leaked_blocks++;
-		size_t g;
-		for (g = 0; g < l->ngroups && l->groups[g].stack != e->stack; g++)
-			;
-		if (g == l->ngroups) {
-			if (grow((void **)&l->groups, &gcap, l->ngroups + 1, sizeof *l->groups)) {
-				rc = -ENOMEM;
-				break;
-			}
-			l->groups[l->ngroups++] = (hl_leak_group_t){e->stack, 0, 0};
-		}
-		l->groups[g].bytes += (int64_t)e->size;
-		l->groups[g].blocks++;
-	}
-	if (l->ngroups)
-		qsort(l->groups, l->ngroups, sizeof *l->groups, cmp_group);
-	free(live.key);
-	free(live.val);
-	free(freed.key);
-	free(freed.val);
-	if (rc) {
-		hl_leaks_free(l);
-		return hl_error_set(err, rc, "out of memory while matching frees");
-	}
-	return 0;
-}
-
-void hl_leaks_free(hl_leaks_t *l)
-{
-	free(l->groups);
-	free(l->bad);
-	memset(l, 0, sizeof *l);
-}
-
 /* ------------------------------------------------------------- replay */
 
 int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *info,
@@ -545,13 +371,13 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 		size_t s;
 		bool have_old = false;
 		if ((e->op == HLT_FREE || e->op == HLT_REALLOC) && (e->op == HLT_FREE ? e->ptr : e->old))
-			have_old = pm_get(&live, e->op == HLT_FREE ? e->ptr : e->old, &s);
+			have_old = hl_pm_get(&live, e->op == HLT_FREE ? e->ptr : e->old, &s);
 		if (e->op == HLT_FREE) {
 			if (!have_old)
 				continue; /* a double or invalid free: never replayed */
-			pm_del(&live, e->ptr);
+			hl_pm_del(&live, e->ptr);
 			cur -= (int64_t)slot_size[s];
-			if (grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
+			if (hl_grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
 				rc = -ENOMEM;
 				break;
 			}
@@ -563,7 +389,7 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 			op.size = e->size;
 		} else {
 			size_t lost;
-			if (e->ptr && pm_get(&live, e->ptr, &lost) && (!have_old || lost != s)) {
+			if (e->ptr && hl_pm_get(&live, e->ptr, &lost) && (!have_old || lost != s)) {
 				/* handed out again: its free was not traced; the
 				 * replay frees it here */
 				hlr_op_t fr;
@@ -574,17 +400,17 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 				if (fwrite(&fr, sizeof fr, 1, f) != 1)
 					rc = -EIO;
 				info->ops++;
-				pm_del(&live, e->ptr);
+				hl_pm_del(&live, e->ptr);
 				cur -= (int64_t)slot_size[lost];
 				slot_size[lost] = 0;
-				if (grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
+				if (hl_grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
 					rc = -ENOMEM;
 					break;
 				}
 				freeslots[nfree++] = (uint32_t)lost;
 			}
 			if (e->op == HLT_REALLOC && have_old) {
-				pm_del(&live, e->old);
+				hl_pm_del(&live, e->old);
 				cur -= (int64_t)slot_size[s];
 			} else {
 				s = nfree ? freeslots[--nfree] : next++;
@@ -596,13 +422,13 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 			op.slot = (uint32_t)s;
 			op.size = e->size;
 			op.align = e->op == HLT_MEMALIGN ? (uint32_t)e->old : 0;
-			if (grow((void **)&slot_size, &capsize, s + 1, sizeof *slot_size)) {
+			if (hl_grow((void **)&slot_size, &capsize, s + 1, sizeof *slot_size)) {
 				rc = -ENOMEM;
 				break;
 			}
 			if (e->op == HLT_REALLOC && !e->size && have_old) { /* realloc(p, 0): freed */
 				slot_size[s] = 0;
-				if (grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
+				if (hl_grow((void **)&freeslots, &capfree, nfree + 1, sizeof *freeslots)) {
 					rc = -ENOMEM;
 					break;
 				}
@@ -610,7 +436,7 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 			} else {
 				slot_size[s] = e->size;
 				cur += (int64_t)e->size;
-				if (e->ptr && pm_put(&live, e->ptr, s))
+				if (e->ptr && hl_pm_put(&live, e->ptr, s))
 					rc = -ENOMEM;
 			}
 		}

@@ -1,10 +1,13 @@
 /*
  * trace.c — libheaplab-trace.so, the allocation recorder heaplab trace
- * preloads. It interposes malloc, free, calloc, realloc, reallocarray,
+ * preloads (or, with heaplab trace --pid, loads into a running process:
+ * attach.c). It interposes malloc, free, calloc, realloc, reallocarray,
  * memalign, posix_memalign, aligned_alloc, valloc, pvalloc and malloc_trim,
  * calls glibc's own (__libc_malloc and friends: no dlsym at start-up, so no
  * calloc recursion), and records each call in the format of
- * tracer/trace_format.h into HEAPLAB_TRACE_FILE.
+ * tracer/trace_format.h into HEAPLAB_TRACE_FILE. This file has the buffers,
+ * the stacks and the hooks; process.c starts the trace and ends it (exit,
+ * signals, fork, exec).
  *
  * Nothing here calls malloc or stdio while tracing. Each thread encodes its
  * events into its own buffer (mmap'd at its first event) and writes a full
@@ -18,32 +21,18 @@
  * thread's stack above the last; code built without frame pointers gives
  * short stacks, never a fault. With HEAPLAB_TRACE_UNWIND=libunwind,
  * libunwind's unw_backtrace (dlopen'ed, from the unwind tables) instead:
- * whole stacks through any code, at a higher cost per call. Stacks are deduplicated in a global table (a
- * 64-bit hash per stack) and written once, as a STACK record, by the thread
- * that first sees them.
+ * whole stacks through any code, at a higher cost per call. Stacks are
+ * deduplicated in a global table (a 64-bit hash per stack) and written once,
+ * as a STACK record, by the thread that first sees them.
  *
  * Time: the TSC (9 ns to read here against 21 ns for clock_gettime), in
  * units of 16 ticks, as deltas per thread; CLOCK records pair the TSC with
  * CLOCK_MONOTONIC so the reader can convert.
- *
- * Endings: each thread's buffer is written when it fills and when the thread
- * exits (a pthread key destructor); at exit a destructor writes every
- * buffer, the module map (/proc/self/maps, read with raw syscalls) and an END
- * record. SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT (glibc's abort on a
- * double free) write the buffers and an END record that says the trace was
- * cut by a signal, then the signal takes its course. A forked child writes
- * its own trace to FILE.PID (HEAPLAB_TRACE_FORK=child, the default) or none
- * (=none); an exec'd program, which inherits LD_PRELOAD, writes FILE.PID
- * too, and what the old image had not yet written is lost.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,83 +45,17 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-#include "trace_format.h"
+#include "recorder.h"
 
-extern void *__libc_malloc(size_t);
-extern void __libc_free(void *);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void *__libc_valloc(size_t);
-extern void *__libc_pvalloc(size_t);
-extern void *__libc_stack_end;
-
-#define EXPORT __attribute__((visibility("default")))
-#define TLS __attribute__((tls_model("initial-exec"))) __thread
-
-#define BUF_SIZE (256u << 10)
-#define BUF_ROOM 256 /* the largest event, and more */
-#define MAX_THREADS 4096
-#define MAX_DEPTH 32
-#define TABLE_BITS 20
-#define CACHE_SLOTS 256
-
-typedef struct tbuf {
-	uint8_t *data;
-	size_t len; /* event bytes */
-	uint64_t count;
-	uint32_t thread;
-	/* who has the buffer: BUF_FREE (nobody), BUF_OWNER (its thread, from
-	 * an event's start to its end, flush included), BUF_CLOSED (the exit
-	 * flusher: the thread records no more), BUF_PARKED (its thread exited;
-	 * a new thread may take it) */
-	_Atomic int busy;
-	uint64_t last_tsc;
-	uint64_t last_ptr;
-	uint32_t last_stack;
-	bool raw; /* this event's pointers are stored whole, not / 16 */
-	uintptr_t stack_lo, stack_hi; /* the thread's stack: frames outside are not followed */
-	uint64_t cache_hash[CACHE_SLOTS];
-	uint32_t cache_id[CACHE_SLOTS];
-} tbuf_t;
-
-enum { BUF_FREE, BUF_OWNER, BUF_CLOSED, BUF_PARKED };
-#define GONE ((tbuf_t *)1) /* tb of a thread whose buffer was parked */
-
-typedef struct slot {
-	_Atomic uint64_t hash;
-	uint32_t id;
-} slot_t;
-
-static struct {
-	_Atomic int state; /* 0 not yet, 1 tracing, 2 closed */
-	int fd;
-	int depth;
-	bool fork_child;
-	char path[4096];
-	tbuf_t *threads[MAX_THREADS]; /* every buffer made, live or parked */
-	_Atomic uint32_t nthreads;    /* buffers made */
-	_Atomic uint32_t next_thread; /* thread numbers given */
-	pid_t owner;                  /* the process the trace file is this one's */
-	dev_t dev;                    /* the trace file, to know the descriptor is still it */
-	ino_t ino;
-	slot_t *table;
-	atomic_flag table_lock;
-	_Atomic uint32_t next_stack;
-	_Atomic uint64_t events;
-	_Atomic int64_t last_rss_ns;
-	pthread_key_t key;
-	int (*unwind)(void **, int); /* libunwind's unw_backtrace, when asked */
-} g = {.fd = -1, .table_lock = ATOMIC_FLAG_INIT};
-
-static TLS tbuf_t *tb;
-static TLS int in_hook;
+recorder_t g = {.fd = -1, .table_lock = ATOMIC_FLAG_INIT};
+TLS tbuf_t *tb;
+TLS int in_hook;
 
 /* ------------------------------------------------------------ output */
 
 /* Whether g.fd is still the trace file: a program may close descriptors
  * it does not know and open its own in their place. */
-static bool fd_ours(void)
+bool fd_ours(void)
 {
 	struct stat st;
 	if (g.fd < 0 || fstat(g.fd, &st) || st.st_dev != g.dev || st.st_ino != g.ino) {
@@ -142,7 +65,7 @@ static bool fd_ours(void)
 	return true;
 }
 
-static void write_all(const void *p, size_t n)
+void write_all(const void *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(g.fd, p, n);
@@ -156,7 +79,7 @@ static void write_all(const void *p, size_t n)
 }
 
 /* One record: kind, varint length, payload; one write(2). */
-static void record(int kind, const uint8_t *payload, size_t len)
+void record(int kind, const uint8_t *payload, size_t len)
 {
 	uint8_t head[12], *h = head;
 	*h++ = (uint8_t)kind;
@@ -176,14 +99,14 @@ static void record(int kind, const uint8_t *payload, size_t len)
 	}
 }
 
-static int64_t mono_ns(void)
+int64_t mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void clock_record(void)
+void clock_record(void)
 {
 	uint8_t b[24], *p = b;
 	p = hlt_put(p, __rdtsc());
@@ -192,7 +115,7 @@ static void clock_record(void)
 }
 
 /* RSS from /proc/self/statm, read with syscalls only. */
-static void rss_record(void)
+void rss_record(void)
 {
 	char s[128];
 	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -216,7 +139,7 @@ static void rss_record(void)
 }
 
 /* Writes t's events as one EVENTS record and empties it. */
-static void flush(tbuf_t *t)
+void flush(tbuf_t *t)
 {
 	if (!t->count || !fd_ours())
 		return;
@@ -249,11 +172,33 @@ static void flush(tbuf_t *t)
 	}
 }
 
+void tbuf_reset(tbuf_t *t)
+{
+	t->len = t->count = 0;
+	t->last_tsc = t->last_ptr = t->last_stack = 0;
+	memset(t->cache_hash, 0, sizeof t->cache_hash);
+}
+
+/* Fresh zero pages (clearing the old table would make all 16 MiB of it
+ * resident), and the lock free: in a forked child another thread may have
+ * held it at the fork, and it is gone. */
+void table_reset(void)
+{
+	if (g.table)
+		munmap(g.table, sizeof(slot_t) << TABLE_BITS);
+	g.table = mmap(NULL, sizeof(slot_t) << TABLE_BITS, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (g.table == MAP_FAILED)
+		g.table = NULL;
+	atomic_store(&g.next_stack, 0);
+	atomic_flag_clear(&g.table_lock);
+}
+
 /* ------------------------------------------------------------ threads */
 
 /* A thread exits: its events are written, its buffer's pages given back
  * and the buffer parked for the next new thread. */
-static void thread_gone(void *arg)
+void thread_gone(void *arg)
 {
 	tbuf_t *t = arg;
 	int z = BUF_FREE;
@@ -270,9 +215,7 @@ static void thread_gone(void *arg)
 static void thread_number(tbuf_t *t)
 {
 	t->thread = atomic_fetch_add(&g.next_thread, 1);
-	t->len = t->count = 0;
-	t->last_tsc = t->last_ptr = t->last_stack = 0;
-	memset(t->cache_hash, 0, sizeof t->cache_hash);
+	tbuf_reset(t);
 	t->stack_lo = t->stack_hi = 0;
 	if (getpid() == (pid_t)syscall(SYS_gettid)) {
 		struct rlimit rl;
@@ -298,7 +241,8 @@ static void thread_number(tbuf_t *t)
 	p = hlt_put(p, t->thread);
 	p = hlt_put(p, (uint64_t)syscall(SYS_gettid));
 	record(HLT_REC_THREAD, b, (size_t)(p - b));
-	pthread_setspecific(g.key, t);
+	if (g.have_key)
+		pthread_setspecific(g.key, t);
 }
 
 /* A buffer for this thread: a parked one, or a new one. */
@@ -667,286 +611,14 @@ EXPORT int malloc_trim(size_t pad)
 	return r;
 }
 
-/* ------------------------------------------------------------ endings */
-
-/* Every thread's buffer that is not mid-event, and the calling thread's. */
-/* Every buffer is taken from its thread (waiting up to ~2 ms for one that
- * is mid-event), written, and closed: its thread records no more, so
- * nothing is written twice or after the END record. A buffer its own
- * thread holds mid-event (a fatal signal inside the recorder) is skipped. */
-static void flush_all(void)
-{
-	uint32_t n = atomic_load(&g.nthreads);
-	for (uint32_t i = 0; i < n && i < MAX_THREADS; i++) {
-		tbuf_t *t = g.threads[i];
-		if (!t)
-			continue;
-		for (int tries = 0; tries < 2000; tries++) {
-			int z = BUF_FREE;
-			if (atomic_compare_exchange_strong(&t->busy, &z, BUF_CLOSED)) {
-				flush(t);
-				break;
-			}
-			if (z != BUF_OWNER || t == tb)
-				break; /* parked or closed: nothing held; or ours, mid-event */
-			struct timespec ts = {0, 1000};
-			nanosleep(&ts, NULL);
-		}
-	}
-}
-
-/* /proc/self/maps, read with syscalls: one MODULE record per mapping of a
- * file that is executable (what the stacks' addresses fall in). */
-static void modules(void)
-{
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	static char buf[1 << 16];
-	static uint8_t rec[4200];
-	size_t have = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		buf[have] = '\0';
-		char *line = buf, *nl;
-		while ((nl = strchr(line, '\n'))) {
-			*nl = '\0';
-			unsigned long lo, hi, off;
-			char perms[8];
-			int pos = 0;
-			/* sscanf does not allocate for these conversions */
-			if (sscanf(line, "%lx-%lx %7s %lx %*s %*s%n", &lo, &hi, perms, &off, &pos) >= 4 &&
-			    perms[2] == 'x') {
-				const char *path = line + pos;
-				while (*path == ' ')
-					path++;
-				if (*path == '/') {
-					uint8_t *p = rec;
-					p = hlt_put(p, lo);
-					p = hlt_put(p, hi);
-					p = hlt_put(p, off);
-					size_t pl = strlen(path);
-					if (pl > 4096)
-						pl = 4096;
-					memcpy(p, path, pl);
-					record(HLT_REC_MODULE, rec, (size_t)(p - rec) + pl);
-				}
-			}
-			line = nl + 1;
-		}
-		have = (size_t)(buf + have - line);
-		memmove(buf, line, have);
-	}
-	close(fd);
-}
-
-static void finish(int how)
-{
-	if (getpid() != g.owner)
-		return;
-	int one = 1;
-	if (!atomic_compare_exchange_strong(&g.state, &one, 2))
-		return;
-	in_hook++;
-	flush_all();
-	modules();
-	rss_record();
-	clock_record();
-	uint8_t b[24], *p = b;
-	p = hlt_put(p, atomic_load(&g.events));
-	p = hlt_put(p, (uint64_t)how);
-	record(HLT_REC_END, b, (size_t)(p - b));
-	in_hook--;
-}
-
-/* _exit skips the destructors: a forked child that ends with it would lose
- * what it had not yet written. */
-EXPORT void _exit(int status)
-{
-	/* a vfork child shares our memory: ending the trace is its parent's
-	 * business */
-	if (getpid() == g.owner)
-		finish(HLT_END_EXIT);
-	syscall(SYS_exit_group, status);
-	__builtin_unreachable();
-}
-
-EXPORT void _Exit(int status)
-{
-	_exit(status);
-}
-
-static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
-
-static void on_fatal(int sig)
-{
-	finish(HLT_END_SIGNAL);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static int open_trace(const char *base, bool child)
-{
-	char path[4200];
-	int fd = -1;
-	if (!child)
-		fd = open(base, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-	/* a child, or an exec'd program: FILE.PID, or FILE.PID.K when a forked
-	 * child already made FILE.PID before it exec'd */
-	size_t n = strlen(base);
-	if (fd < 0 && n < 4000) {
-		memcpy(path, base, n);
-		char num[16];
-		int k = 0;
-		for (long pid = getpid(); pid; pid /= 10)
-			num[k++] = (char)('0' + pid % 10);
-		path[n++] = '.';
-		while (k)
-			path[n++] = num[--k];
-		path[n] = '\0';
-		for (int again = 0; fd < 0 && again < 100; again++) {
-			if (again) {
-				path[n] = '.';
-				path[n + 1] = (char)('0' + again / 10);
-				path[n + 2] = (char)('0' + again % 10);
-				path[n + 3] = '\0';
-			}
-			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-			if (fd < 0 && errno != EEXIST)
-				break;
-		}
-	}
-	if (fd < 0)
-		return -1;
-	/* high, out of the way of a program that closes or reuses the low
-	 * descriptors; fd_ours() checks it is still this file before a write */
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-	if (high >= 0) {
-		close(fd);
-		fd = high;
-	}
-	struct stat st;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -1;
-	}
-	g.dev = st.st_dev;
-	g.ino = st.st_ino;
-	g.owner = getpid();
-	g.fd = fd;
-	hlt_header_t h;
-	memset(&h, 0, sizeof h);
-	memcpy(h.magic, HLT_MAGIC, 8);
-	h.version = HLT_VERSION;
-	h.pid = (uint32_t)getpid();
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	h.start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	h.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
-	h.flags = child ? HLT_F_CHILD : 0;
-	write_all(&h, sizeof h);
-	clock_record();
-	return 0;
-}
-
-static void at_fork_child(void)
-{
-	/* only this thread lives on; its buffer holds the parent's events */
-	tbuf_t *me = tb;
-	if (g.fd >= 0)
-		close(g.fd);
-	g.fd = -1;
-	if (!g.fork_child || open_trace(g.path, true)) {
-		atomic_store(&g.state, 2);
-		return;
-	}
-	atomic_store(&g.events, 0);
-	for (uint32_t i = 0; i < MAX_THREADS; i++)
-		g.threads[i] = NULL;
-	atomic_store(&g.nthreads, 0);
-	/* stacks already written went to the parent's file: start afresh, with
-	 * fresh zero pages (clearing the old table would make all 16 MiB of it
-	 * resident in the child) */
-	if (g.table)
-		munmap(g.table, sizeof(slot_t) << TABLE_BITS);
-	g.table = mmap(NULL, sizeof(slot_t) << TABLE_BITS, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g.table == MAP_FAILED)
-		g.table = NULL;
-	atomic_store(&g.next_stack, 0);
-	/* another thread may have held the table's lock at the fork: it is
-	 * gone, and so is its hold */
-	atomic_flag_clear(&g.table_lock);
-	atomic_store(&g.next_thread, 0);
-	if (me && me != GONE) {
-		me->len = me->count = 0;
-		me->last_tsc = me->last_ptr = me->last_stack = 0;
-		memset(me->cache_hash, 0, sizeof me->cache_hash);
-		me->thread = atomic_fetch_add(&g.next_thread, 1);
-		atomic_store(&me->busy, BUF_FREE);
-		g.threads[atomic_fetch_add(&g.nthreads, 1)] = me;
-		uint8_t b[24], *p = b;
-		p = hlt_put(p, me->thread);
-		p = hlt_put(p, (uint64_t)syscall(SYS_gettid));
-		record(HLT_REC_THREAD, b, (size_t)(p - b));
-	}
-}
-
-__attribute__((constructor)) static void init(void)
-{
-	const char *path = getenv("HEAPLAB_TRACE_FILE");
-	if (!path || !*path || strlen(path) >= sizeof g.path)
-		return;
-	memcpy(g.path, path, strlen(path) + 1);
-	const char *d = getenv("HEAPLAB_TRACE_DEPTH");
-	g.depth = d ? atoi(d) : 8;
-	if (g.depth < 0)
-		g.depth = 0;
-	if (g.depth > MAX_DEPTH)
-		g.depth = MAX_DEPTH;
-	const char *u = getenv("HEAPLAB_TRACE_UNWIND");
-	if (u && !strcmp(u, "libunwind")) {
-		in_hook++; /* dlopen allocates */
-		void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-		if (h)
-			g.unwind = (int (*)(void **, int))dlsym(h, "unw_backtrace");
-		in_hook--;
-		if (!g.unwind) {
-			static const char msg[] = "heaplab trace: libunwind.so.8 not found "
-						  "(apt-get install libunwind8); no stacks\n";
-			if (write(2, msg, sizeof msg - 1) < 0)
-				g.depth = 0;
-			g.depth = 0;
-		}
-	}
-	const char *f = getenv("HEAPLAB_TRACE_FORK");
-	g.fork_child = !f || strcmp(f, "none") != 0;
-	g.table = mmap(NULL, sizeof(slot_t) << TABLE_BITS, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g.table == MAP_FAILED)
-		g.table = NULL;
-	in_hook++; /* pthread_key_create, pthread_atfork may allocate */
-	if (open_trace(g.path, false) == 0 && pthread_key_create(&g.key, thread_gone) == 0) {
-		pthread_atfork(NULL, NULL, at_fork_child);
-		for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
-			struct sigaction old, sa;
-			memset(&sa, 0, sizeof sa);
-			sa.sa_handler = on_fatal;
-			sa.sa_flags = SA_NODEFER | SA_RESETHAND;
-			/* never over the program's own handler */
-			if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
-				sigaction(fatal[i], &sa, NULL);
-		}
-		atomic_store(&g.last_rss_ns, mono_ns());
-		atomic_store(&g.state, 1);
-	}
-	in_hook--;
-}
-
-__attribute__((destructor)) static void fini(void)
-{
-	finish(HLT_END_EXIT);
-}
+HOOK_ALIAS(malloc);
+HOOK_ALIAS(free);
+HOOK_ALIAS(calloc);
+HOOK_ALIAS(realloc);
+HOOK_ALIAS(reallocarray);
+HOOK_ALIAS(memalign);
+HOOK_ALIAS(aligned_alloc);
+HOOK_ALIAS(posix_memalign);
+HOOK_ALIAS(valloc);
+HOOK_ALIAS(pvalloc);
+HOOK_ALIAS(malloc_trim);

@@ -1,5 +1,5 @@
 /*
- * trace_format.h — the heaplab trace format, version 1 (docs/trace-format.md),
+ * trace_format.h — the heaplab trace format, version 2 (docs/trace-format.md),
  * shared by the recorder (tracer/trace.c, which may not call malloc) and the
  * reader (lib/trace.c): constants and the varint coding, header-only.
  *
@@ -14,7 +14,10 @@
 #include <stdint.h>
 
 #define HLT_MAGIC "HLTRACE\n" /* 8 bytes */
-#define HLT_VERSION 1
+#define HLT_VERSION 2
+/* Version 1 is version 2 without the PROCESS and EXEC records and the END
+ * kinds EXEC and DETACH: read as well. */
+#define HLT_VERSION_MIN 1
 
 /* the file header: magic, then these little-endian fields */
 typedef struct hlt_header {
@@ -26,7 +29,9 @@ typedef struct hlt_header {
 	uint32_t flags;     /* HLT_F_* */
 } hlt_header_t;
 
-#define HLT_F_CHILD 1 /* written by a forked child */
+#define HLT_F_CHILD 1    /* written by a forked child */
+#define HLT_F_ATTACHED 2 /* recorded from an attach (heaplab trace --pid): calls made
+			  * before it are not in the trace */
 
 enum hlt_record {
 	HLT_REC_EVENTS = 1, /* varint thread, varint count, then events */
@@ -36,9 +41,29 @@ enum hlt_record {
 	HLT_REC_CLOCK = 5,  /* varint tsc, varint CLOCK_MONOTONIC ns: tsc -> time */
 	HLT_REC_END = 6,    /* varint events written, varint exit kind (HLT_END_*) */
 	HLT_REC_THREAD = 7, /* varint thread, varint kernel tid */
+	HLT_REC_PROCESS = 8, /* varint family, varint ppid, varint how (HLT_PROC_*), varint
+			      * fork tsc (>> HLT_TSC_SHIFT; 0 none), the command line
+			      * (its arguments, each ended by a NUL byte) */
+	HLT_REC_EXEC = 9,    /* varint tsc, the path being exec'd: an END (HLT_END_EXEC)
+			      * follows; records after it mean the exec failed */
 };
 
-enum hlt_end { HLT_END_EXIT = 0, HLT_END_SIGNAL = 1 };
+/* How the process a trace file records began. */
+enum hlt_proc {
+	HLT_PROC_ROOT = 0,   /* the command heaplab trace ran */
+	HLT_PROC_FORK = 1,   /* forked by ppid: its heap is ppid's at fork tsc */
+	HLT_PROC_IMAGE = 2,  /* a program exec'd: by the same pid (its earlier image's
+			      * trace ends with an EXEC record) or spawned by ppid */
+	HLT_PROC_ATTACH = 3, /* attached to while running */
+};
+
+enum hlt_end {
+	HLT_END_EXIT = 0,
+	HLT_END_SIGNAL = 1,
+	HLT_END_EXEC = 2,   /* the image exec'd another program: its trace goes on in
+			     * the file of the same pid whose PROCESS is HLT_PROC_IMAGE */
+	HLT_END_DETACH = 3, /* heaplab trace --pid detached; the process goes on */
+};
 
 /* An event starts with a tag byte: op in the low 4 bits, then flags. */
 enum hlt_op {

@@ -262,11 +262,11 @@ static void bad(void)
 	hl_buf_free(&out);
 	/* another version */
 	snprintf(cmd, sizeof cmd,
-		 "cp %s %s/v2.trace && printf '\\002' | dd of=%s/v2.trace bs=1 seek=8 conv=notrunc "
-		 "2>/dev/null && %s leaks %s/v2.trace 2>&1",
+		 "cp %s %s/v3.trace && printf '\\003' | dd of=%s/v3.trace bs=1 seek=8 conv=notrunc "
+		 "2>/dev/null && %s leaks %s/v3.trace 2>&1",
 		 path, dir, dir, heaplab, dir);
-	T_EQ_INT(live_sh(cmd, &out), 2, "a version 2 trace: exit 2");
-	T_OK(out.data && strstr(out.data, "version 2 trace"), "names the version");
+	T_EQ_INT(live_sh(cmd, &out), 2, "a version 3 trace: exit 2");
+	T_OK(out.data && strstr(out.data, "version 3 trace"), "names the version");
 	hl_buf_free(&out);
 }
 
