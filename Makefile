@@ -155,7 +155,7 @@ $(EXP_DIR)/%: experiments/%.c build/experiments/lab.o experiments/lab.h | deps
 
 build/tests/helpers/%: tests/helpers/%.c build/experiments/lab.o experiments/lab.h | deps
 	@mkdir -p $(@D)
-	$(CC) $(EXP_CFLAGS) -o $@ $< build/experiments/lab.o -pthread $(if $(findstring _static,$*),-static)
+	$(CC) $(EXP_CFLAGS) -o $@ $< build/experiments/lab.o -pthread $(if $(findstring _static,$*),-static) $(if $(findstring _nofp,$*),-fomit-frame-pointer)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(HV_LIB) $(LIB) | deps
 	@mkdir -p $(@D)

@@ -49,6 +49,60 @@ static void trace_usage(FILE *f)
 
 static int import_mtrace(const char *log, const char *out);
 
+static int cmp_events(const void *x, const void *y)
+{
+	const hl_trace_member_t *a = *(const hl_trace_member_t *const *)x,
+				*b = *(const hl_trace_member_t *const *)y;
+	return a->events != b->events ? (a->events > b->events ? -1 : 1) : 0;
+}
+
+void trace_summary(const char *out, FILE *to)
+{
+	hl_trace_family_t f;
+	hl_error_t err = {0};
+	if (hl_trace_family_open(out, &f, &err)) {
+		fprintf(to, "heaplab: %s\n", err.msg);
+		return;
+	}
+	uint64_t bytes = 0, events = 0;
+	for (size_t i = 0; i < f.n; i++) {
+		bytes += f.m[i].bytes;
+		events += f.m[i].events;
+	}
+	char b[32];
+	fprintf(to, "heaplab: trace written: %s: %zu process%s, %llu events, %s\n", out, f.n,
+		f.n == 1 ? "" : "es", (unsigned long long)events, hl_units_bytes((int64_t)bytes, b, sizeof b));
+	const hl_trace_member_t **order = calloc(f.n, sizeof *order);
+	for (size_t i = 0; order && i < f.n; i++)
+		order[i] = &f.m[i];
+	if (order)
+		qsort(order, f.n, sizeof *order, cmp_events);
+	size_t shown = f.n < 20 ? f.n : 20;
+	fprintf(to, "  %-8s %-8s %10s  %-24s %s\n", "pid", "parent", "events", "file", "command (ending)");
+	for (size_t k = 0; order && k < shown; k++) {
+		const hl_trace_member_t *m = order[k];
+		char end[600];
+		fprintf(to, "  %-8u %-8u %10llu  %-24s %.60s (%s)\n", m->pid, m->ppid,
+			(unsigned long long)m->events, m->name, m->command[0] ? m->command : "?",
+			hl_trace_member_end(m, end, sizeof end));
+	}
+	if (shown < f.n)
+		fprintf(to, "  ... %zu more (heaplab leaks --json %s lists them all)\n", f.n - shown, out);
+	/* stacks that stop early: said, with what gives whole ones */
+	const hl_trace_member_t *big = order ? order[0] : &f.m[0];
+	hl_stack_summary_t ss;
+	hl_trace_stack_summary(&big->trace, &ss);
+	if (ss.notice)
+		fprintf(to,
+			"heaplab: %zu of %zu call stacks of pid %u stop early%s%s (code built without "
+			"frame pointers); for stacks that reach main, trace with --unwind libunwind\n",
+			ss.short_stacks, ss.stacks, big->pid, ss.stop_module[0] ? ", in " : "",
+			ss.stop_module);
+	fprintf(to, "heaplab: next: heaplab leaks %s\n", out);
+	free(order);
+	hl_trace_family_free(&f);
+}
+
 void exe_dir(char *out, size_t n)
 {
 	char exe[PATH_MAX];
@@ -154,12 +208,27 @@ int cmd_trace(int argc, char **argv)
 			  out);
 		return 1;
 	}
+	/* absolute: a program that changes its folder, then execs, still
+	 * writes beside the others */
+	char abs[PATH_MAX];
+	if (out[0] != '/' && getcwd(abs, sizeof abs) && strlen(abs) + strlen(out) + 2 < sizeof abs) {
+		strcat(abs, "/");
+		strcat(abs, out);
+		out = abs;
+	}
+	char family[32];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(family, sizeof family, "%llx",
+		 (unsigned long long)((uint64_t)now.tv_sec * 1000000007u ^ (uint64_t)now.tv_nsec ^
+				      ((uint64_t)getpid() << 40)));
 	pid_t pid = fork();
 	if (pid < 0) {
 		say_error("fork: %s", strerror(errno));
 		return 1;
 	}
 	if (pid == 0) {
+		setenv("HEAPLAB_TRACE_FAMILY", family, 1);
 		const char *old = getenv("LD_PRELOAD");
 		char pre[2 * PATH_MAX + 64];
 		snprintf(pre, sizeof pre, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
@@ -191,7 +260,7 @@ int cmd_trace(int argc, char **argv)
 	signal(SIGINT, SIG_DFL);
 	struct stat sb;
 	if (stat(out, &sb) == 0)
-		fprintf(stderr, "heaplab: trace written: %s (%lld bytes)\n", out, (long long)sb.st_size);
+		trace_summary(out, stderr);
 	else if (!(WIFEXITED(st) && WEXITSTATUS(st) == 127))
 		fprintf(stderr, "heaplab: no trace was written to %s (a static binary? LD_PRELOAD "
 				"does not reach it)\n",
@@ -431,206 +500,5 @@ static int import_mtrace(const char *log, const char *out)
 	if (bad)
 		fprintf(stderr, "; %ld lines not understood (the first: line %ld)", bad, first_bad);
 	fprintf(stderr, "\n");
-	return 0;
-}
-
-/* ------------------------------------------------------------- leaks */
-
-int trace_open(const char *path, hl_trace_t *t, const char *doing)
-{
-	hl_error_t err = {0};
-	if (hl_trace_load(path, t, &err)) {
-		say_error("%s", err.msg);
-		return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
-	}
-	if (t->problem[0])
-		fprintf(stderr, "heaplab: %s: %s; %s its %zu events\n", path, t->problem, doing, t->nev);
-	return 0;
-}
-
-static void leaks_usage(FILE *f)
-{
-	fprintf(f, "usage: heaplab leaks [--json] [--top N] TRACE\n\n"
-		   "Reads a trace from heaplab trace and reports the bytes and blocks never\n"
-		   "freed, grouped by call stack, biggest first, each frame as function and\n"
-		   "file:line (libdw; install debug info for libraries you want named), and\n"
-		   "every double free and free of a pointer never allocated, with the stack of\n"
-		   "the free and of the allocation. A trace cut short is read up to where it\n"
-		   "stops, and the report says where.\n\n"
-		   "  --json    the same as JSON\n"
-		   "  --top N   at most N groups (default 20; 0: all)\n");
-}
-
-cJSON *frames_json(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t stack)
-{
-	cJSON *a = cJSON_CreateArray();
-	if (stack >= t->nstacks)
-		return a;
-	const hl_trace_stack_t *s = &t->stacks[stack];
-	for (uint32_t k = 0; k < s->depth; k++) {
-		hl_frame_info_t fi;
-		hl_symbolize(sym, s->frames[k], &fi);
-		cJSON *f = cJSON_CreateObject();
-		char pc[32];
-		snprintf(pc, sizeof pc, "%#llx", (unsigned long long)fi.pc);
-		cJSON_AddStringToObject(f, "address", pc);
-		cJSON_AddStringToObject(f, "function", fi.function);
-		cJSON_AddStringToObject(f, "file", fi.file);
-		cJSON_AddNumberToObject(f, "line", fi.line);
-		cJSON_AddStringToObject(f, "module", fi.module);
-		cJSON_AddItemToArray(a, f);
-	}
-	return a;
-}
-
-void print_frames(hl_symbolizer_t *sym, const hl_trace_t *t, uint32_t stack, const char *indent)
-{
-	if (stack >= t->nstacks || !t->stacks[stack].depth) {
-		printf("%s(no stack)\n", indent);
-		return;
-	}
-	const hl_trace_stack_t *s = &t->stacks[stack];
-	for (uint32_t k = 0; k < s->depth; k++) {
-		hl_frame_info_t fi;
-		hl_symbolize(sym, s->frames[k], &fi);
-		printf("%s%s", indent, fi.function[0] ? fi.function : "??");
-		if (fi.file[0])
-			printf(" %s:%d", fi.file, fi.line);
-		else
-			printf(" (%s+%#llx)", fi.module[0] ? fi.module : "?",
-			       (unsigned long long)(fi.module[0] ? fi.offset : fi.pc));
-		printf("\n");
-	}
-}
-
-int cmd_leaks(int argc, char **argv)
-{
-	bool json = false;
-	long top = 20;
-	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			leaks_usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--top") && i + 1 < argc) {
-			char *e;
-			top = strtol(argv[++i], &e, 10);
-			if (*e || top < 0) {
-				say_error("--top takes a number, got '%s'", argv[i]);
-				return EXIT_USAGE;
-			}
-		} else if (argv[i][0] == '-') {
-			say_error("unknown option %s (heaplab leaks --help)", argv[i]);
-			return EXIT_USAGE;
-		} else if (!path) {
-			path = argv[i];
-		} else {
-			say_error("one trace at a time, got '%s' too", argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	if (!path) {
-		say_error("leaks needs a trace file (heaplab leaks --help)");
-		return EXIT_USAGE;
-	}
-	hl_trace_t t;
-	hl_error_t err = {0};
-	int rc = trace_open(path, &t, "reading");
-	if (rc)
-		return rc;
-	if (!t.nev && t.valid_bytes <= sizeof(hlt_header_t)) {
-		say_error("%s holds no events: nothing to report", path);
-		hl_trace_free(&t);
-		return 1;
-	}
-	hl_leaks_t l;
-	if (hl_leaks_compute(&t, &l, &err)) {
-		say_error("%s", err.msg);
-		hl_trace_free(&t);
-		return 1;
-	}
-	hl_symbolizer_t *sym = hl_symbolizer_new(&t);
-	size_t ng = top && (size_t)top < l.ngroups ? (size_t)top : l.ngroups;
-	int64_t doubles = 0, invalid = 0;
-	for (size_t i = 0; i < l.nbad; i++)
-		*(l.bad[i].twice ? &doubles : &invalid) += 1;
-	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "trace", path);
-		cJSON_AddNumberToObject(o, "events", (double)t.nev);
-		cJSON_AddBoolToObject(o, "complete", t.ended && t.end_kind == HLT_END_EXIT);
-		cJSON_AddStringToObject(o, "problem", t.problem);
-		cJSON_AddNumberToObject(o, "alloc_calls", (double)l.alloc_calls);
-		cJSON_AddNumberToObject(o, "free_calls", (double)l.free_calls);
-		cJSON_AddNumberToObject(o, "realloc_calls", (double)l.realloc_calls);
-		cJSON_AddNumberToObject(o, "peak_live_bytes", (double)l.peak_live_bytes);
-		cJSON_AddNumberToObject(o, "leaked_bytes", (double)l.leaked_bytes);
-		cJSON_AddNumberToObject(o, "leaked_blocks", (double)l.leaked_blocks);
-		cJSON *g = cJSON_AddArrayToObject(o, "groups");
-		for (size_t i = 0; i < ng; i++) {
-			cJSON *x = cJSON_CreateObject();
-			cJSON_AddNumberToObject(x, "bytes", (double)l.groups[i].bytes);
-			cJSON_AddNumberToObject(x, "blocks", (double)l.groups[i].blocks);
-			cJSON_AddItemToObject(x, "frames", frames_json(sym, &t, l.groups[i].stack));
-			cJSON_AddItemToArray(g, x);
-		}
-		cJSON *d = cJSON_AddArrayToObject(o, "double_frees");
-		cJSON *inv = cJSON_AddArrayToObject(o, "invalid_frees");
-		for (size_t i = 0; i < l.nbad; i++) {
-			const hl_bad_free_t *b = &l.bad[i];
-			const hl_trace_event_t *fe = &t.ev[b->free_ev];
-			cJSON *x = cJSON_CreateObject();
-			char p[32];
-			snprintf(p, sizeof p, "%#llx",
-				 (unsigned long long)(fe->op == HLT_REALLOC ? fe->old : fe->ptr));
-			cJSON_AddStringToObject(x, "pointer", p);
-			cJSON_AddNumberToObject(x, "thread", fe->thread);
-			cJSON_AddItemToObject(x, "free_frames", frames_json(sym, &t, fe->stack));
-			if (b->twice)
-				cJSON_AddItemToObject(x, "alloc_frames",
-						      frames_json(sym, &t, t.ev[b->alloc_ev].stack));
-			cJSON_AddItemToArray(b->twice ? d : inv, x);
-		}
-		char *s = cJSON_Print(o);
-		printf("%s\n", s ? s : "null");
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		char a[32], b[32];
-		printf("%s: %zu events, %lld allocation calls, %lld frees, peak live %s\n", path,
-		       t.nev, (long long)l.alloc_calls, (long long)l.free_calls,
-		       hl_units_bytes(l.peak_live_bytes, a, sizeof a));
-		printf("never freed: %s in %lld blocks, %zu call stacks\n",
-		       hl_units_bytes(l.leaked_bytes, b, sizeof b), (long long)l.leaked_blocks,
-		       l.ngroups);
-		for (size_t i = 0; i < ng; i++) {
-			printf("\n%s in %lld blocks from:\n", hl_units_bytes(l.groups[i].bytes, a, sizeof a),
-			       (long long)l.groups[i].blocks);
-			print_frames(sym, &t, l.groups[i].stack, "    ");
-		}
-		if (ng < l.ngroups)
-			printf("\n... %zu more stacks (--top 0 shows all)\n", l.ngroups - ng);
-		for (size_t i = 0; i < l.nbad; i++) {
-			const hl_bad_free_t *bf = &l.bad[i];
-			const hl_trace_event_t *fe = &t.ev[bf->free_ev];
-			printf("\n%s of %#llx (thread %u), freed at:\n",
-			       bf->twice ? "double free" : "free of a pointer never allocated",
-			       (unsigned long long)(fe->op == HLT_REALLOC ? fe->old : fe->ptr),
-			       fe->thread);
-			print_frames(sym, &t, fe->stack, "    ");
-			if (bf->twice) {
-				printf("  allocated at:\n");
-				print_frames(sym, &t, t.ev[bf->alloc_ev].stack, "    ");
-			}
-		}
-		if (l.nbad)
-			printf("\n%lld double frees, %lld frees of pointers never allocated\n",
-			       (long long)doubles, (long long)invalid);
-	}
-	hl_symbolizer_free(sym);
-	hl_leaks_free(&l);
-	hl_trace_free(&t);
 	return 0;
 }

@@ -112,6 +112,13 @@ int cmd_sweep(int argc, char **argv);
 /* -------------------------------------------------------------- cmd_trace.c */
 
 int cmd_trace(int argc, char **argv);
+/* What a trace run recorded, to `to`: each process (pid, parent, events,
+ * file, command and how it ended), biggest first, a notice when its stacks
+ * stop early, and the command to run next. */
+void trace_summary(const char *out, FILE *to);
+
+/* -------------------------------------------------------------- cmd_leaks.c */
+
 int cmd_leaks(int argc, char **argv);
 /* The directory heaplab's executable is in (the recorder and the replayer
  * are beside it). */

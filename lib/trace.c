@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace.h"
@@ -87,7 +88,7 @@ static int events(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 	return 0;
 }
 
-static int stack_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
+int hl_trace_stack_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 {
 	uint64_t id, depth;
 	/* ids count up from 1, one STACK record each: an id beyond the records
@@ -142,17 +143,33 @@ static int cmp_event(const void *x, const void *y)
 	return 0;
 }
 
+int hl_trace_module_rec(hl_trace_t *t, const uint8_t *q, const uint8_t *qe)
+{
+	uint64_t a, b, off;
+	size_t cap = t->nmodules;
+	if (hlt_get(&q, qe, &a) || hlt_get(&q, qe, &b) || hlt_get(&q, qe, &off) ||
+	    hl_grow((void **)&t->modules, &cap, t->nmodules + 1, sizeof *t->modules))
+		return -1;
+	char *path = strndup((const char *)q, (size_t)(qe - q));
+	if (!path)
+		return -1;
+	t->modules[t->nmodules++] = (hl_trace_module_t){a, b, off, path};
+	return 0;
+}
+
 static int process_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 {
-	uint64_t fam, ppid, how, ftsc;
+	uint64_t fam, ppid, how, ftsc, depth, unw;
 	if (hlt_get(&p, end, &fam) || hlt_get(&p, end, &ppid) || hlt_get(&p, end, &how) ||
-	    hlt_get(&p, end, &ftsc) || how > HLT_PROC_ATTACH)
+	    hlt_get(&p, end, &ftsc) || hlt_get(&p, end, &depth) || hlt_get(&p, end, &unw) || how > HLT_PROC_ATTACH)
 		return -1;
 	t->has_process = true;
 	t->family = fam;
 	t->ppid = (uint32_t)ppid;
 	t->how = (int)how;
 	t->fork_tsc = ftsc;
+	t->stack_depth = (int)depth;
+	t->unwind = (int)unw;
 	size_t n = 0;
 	for (; p < end && n < sizeof t->command - 1; p++)
 		t->command[n++] = *p ? (char)*p : ' ';
@@ -190,23 +207,8 @@ static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
 		}
 		switch (kind) {
 		case HLT_REC_EVENTS: bad = events(t, q, qe); break;
-		case HLT_REC_STACK: bad = stack_rec(t, q, qe); break;
-		case HLT_REC_MODULE: {
-			uint64_t a, b, off;
-			size_t cap = t->nmodules;
-			if (hlt_get(&q, qe, &a) || hlt_get(&q, qe, &b) || hlt_get(&q, qe, &off) ||
-			    hl_grow((void **)&t->modules, &cap, t->nmodules + 1, sizeof *t->modules)) {
-				bad = -1;
-				break;
-			}
-			char *path = strndup((const char *)q, (size_t)(qe - q));
-			if (!path) {
-				bad = -1;
-				break;
-			}
-			t->modules[t->nmodules++] = (hl_trace_module_t){a, b, off, path};
-			break;
-		}
+		case HLT_REC_STACK: bad = hl_trace_stack_rec(t, q, qe); break;
+		case HLT_REC_MODULE: bad = hl_trace_module_rec(t, q, qe); break;
 		case HLT_REC_RSS: bad = point(&t->rss, &t->nrss, q, qe); break;
 		case HLT_REC_CLOCK: bad = point(&t->clock, &t->nclock, q, qe); break;
 		case HLT_REC_THREAD: break;
@@ -470,6 +472,7 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 
 struct hl_symbolizer {
 	Dwfl *dwfl;
+	Dwfl_Callbacks cb;
 	char *debuginfo_path;
 };
 
@@ -478,13 +481,21 @@ hl_symbolizer_t *hl_symbolizer_new(const hl_trace_t *t)
 	hl_symbolizer_t *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
-	static const Dwfl_Callbacks cb = {
+	/* libdw's default search (the file's folder, .debug, /usr/lib/debug by
+	 * build ID and by path), after the folder the user named */
+	const char *dir = getenv("HEAPLAB_DEBUG_DIR");
+	struct stat st;
+	if (dir && *dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    asprintf(&s->debuginfo_path, "%s:.debug:/usr/lib/debug", dir) < 0)
+		s->debuginfo_path = NULL;
+	s->cb = (Dwfl_Callbacks){
 		.find_elf = dwfl_build_id_find_elf,
 		.find_debuginfo = dwfl_standard_find_debuginfo,
-		.debuginfo_path = NULL,
+		.debuginfo_path = s->debuginfo_path ? &s->debuginfo_path : NULL,
 	};
-	s->dwfl = dwfl_begin(&cb);
+	s->dwfl = dwfl_begin(&s->cb);
 	if (!s->dwfl) {
+		free(s->debuginfo_path);
 		free(s);
 		return NULL;
 	}
@@ -518,7 +529,15 @@ void hl_symbolize(hl_symbolizer_t *s, uint64_t pc, hl_frame_info_t *out)
 	if (mname) {
 		const char *slash = strrchr(mname, '/');
 		snprintf(out->module, sizeof out->module, "%s", slash ? slash + 1 : mname);
+		snprintf(out->module_path, sizeof out->module_path, "%s", mname);
 	}
+	Dwarf_Addr bias;
+	out->has_debug = dwfl_module_getdwarf(m, &bias) != NULL;
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	int idlen = dwfl_module_build_id(m, &id, &vaddr);
+	for (int k = 0; k < idlen && (size_t)(2 * k + 2) < sizeof out->build_id; k++)
+		snprintf(out->build_id + 2 * k, 3, "%02x", id[k]);
 	const char *fn = dwfl_module_addrname(m, pc - 1);
 	if (fn)
 		snprintf(out->function, sizeof out->function, "%s", fn);
@@ -537,5 +556,6 @@ void hl_symbolizer_free(hl_symbolizer_t *s)
 	if (!s)
 		return;
 	dwfl_end(s->dwfl);
+	free(s->debuginfo_path);
 	free(s);
 }

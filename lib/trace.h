@@ -55,6 +55,8 @@ typedef struct hl_trace {
 	uint32_t ppid;
 	int how;              /* HLT_PROC_* */
 	uint64_t fork_tsc;    /* HLT_PROC_FORK: the parent's TSC (>> HLT_TSC_SHIFT) at the fork */
+	int stack_depth;      /* the frames asked for a stack */
+	int unwind;           /* 0 frame pointers, 1 libunwind */
 	char command[512];    /* its command line, arguments joined by spaces */
 	/* an exec (end_kind HLT_END_EXEC): the program it exec'd */
 	char exec_path[512];
@@ -151,6 +153,7 @@ typedef struct hl_trace_member {
 	uint32_t pid, ppid;
 	int how;              /* HLT_PROC_* */
 	uint64_t fork_tsc;
+	int stack_depth, unwind;
 	char command[512];
 	bool ended;
 	int end_kind;
@@ -190,6 +193,20 @@ int hl_trace_family_open(const char *path, hl_trace_family_t *f, hl_error_t *err
  * what it needs: its forebears). */
 int hl_trace_family_leaks(hl_trace_family_t *f, int only, hl_error_t *err);
 void hl_trace_family_free(hl_trace_family_t *f);
+/* Whether the call stacks reach the program's start: a stack is whole when
+ * it has the frames asked for (the trace's stack_depth; in a version 1
+ * trace, the most any stack has) or its outermost frame is in libc
+ * (__libc_start_call_main, start_thread: the walk came through main); else
+ * it stopped early, in code built without frame pointers. The module most
+ * short stacks stop in is named. Only frame-pointer stacks get the notice. */
+typedef struct hl_stack_summary {
+	size_t stacks, short_stacks;
+	uint32_t max_depth;
+	char stop_module[256]; /* "" unknown (no module records) */
+	bool notice;           /* enough stacks, most of them short */
+} hl_stack_summary_t;
+void hl_trace_stack_summary(const hl_trace_t *t, hl_stack_summary_t *out);
+
 /* "exit", "killed by a signal", "exec'd PATH", "detached", "cut short". */
 const char *hl_trace_member_end(const hl_trace_member_t *m, char *out, size_t outsz);
 /* "root", "fork", "exec", "spawn", "attach" (or "" for a version 1 file). */
@@ -212,12 +229,17 @@ typedef struct hl_frame_info {
 	int line;           /* 0 unknown */
 	char module[256];
 	uint64_t offset;    /* pc less the module's load address */
+	bool has_debug;     /* the module's DWARF was found (file:line possible) */
+	char module_path[512];
+	char build_id[48];  /* hex, "" unknown */
 } hl_frame_info_t;
 
 typedef struct hl_symbolizer hl_symbolizer_t;
 
 /* Symbols for the trace's modules (libdw: the files and their debug info,
- * found by build ID in /usr/lib/debug as well). NULL when libdw fails. */
+ * found by build ID in $HEAPLAB_DEBUG_DIR (heaplab's --debug-dir) and
+ * /usr/lib/debug, where libc6-dbg and the -dbg / -dbgsym packages put
+ * theirs). NULL when libdw fails. */
 hl_symbolizer_t *hl_symbolizer_new(const hl_trace_t *t);
 /* Function, file and line of a return address (looked up at pc - 1, the
  * call). */

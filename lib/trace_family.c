@@ -56,15 +56,18 @@ static int rd_varint(reader_t *r, uint64_t *v)
 
 static void scan_process(hl_trace_member_t *m, const uint8_t *p, const uint8_t *end)
 {
-	uint64_t fam, ppid, how, ftsc;
+	uint64_t fam, ppid, how, ftsc, depth, unw;
 	if (hlt_get(&p, end, &fam) || hlt_get(&p, end, &ppid) || hlt_get(&p, end, &how) ||
-	    hlt_get(&p, end, &ftsc))
+	    hlt_get(&p, end, &ftsc) || hlt_get(&p, end, &depth) || hlt_get(&p, end, &unw))
 		return;
 	m->has_process = true;
 	m->family = fam;
 	m->ppid = (uint32_t)ppid;
 	m->how = (int)how;
 	m->fork_tsc = ftsc;
+	m->stack_depth = m->trace.stack_depth = (int)depth;
+	m->unwind = m->trace.unwind = (int)unw;
+	m->trace.has_process = true;
 	size_t n = 0;
 	for (; p < end && n < sizeof m->command - 1; p++)
 		m->command[n++] = *p ? (char)*p : ' ';
@@ -123,6 +126,15 @@ int hl_trace_scan(const char *path, hl_trace_member_t *m, hl_error_t *err)
 			if (rd_varint(&r, &thread) || rd_varint(&r, &count))
 				break;
 			m->events += count;
+		} else if ((kind == HLT_REC_STACK || kind == HLT_REC_MODULE) && len <= sizeof small) {
+			if (fread(small, 1, (size_t)len, r.f) != len)
+				break;
+			r.pos += len;
+			m->trace.file_bytes = m->bytes;
+			if (kind == HLT_REC_STACK)
+				hl_trace_stack_rec(&m->trace, small, small + len);
+			else
+				hl_trace_module_rec(&m->trace, small, small + len);
 		} else if ((kind == HLT_REC_PROCESS || kind == HLT_REC_EXEC || kind == HLT_REC_END) &&
 			   len <= sizeof small) {
 			if (fread(small, 1, (size_t)len, r.f) != len)
@@ -252,8 +264,10 @@ static int add_member(hl_trace_family_t *f, size_t *cap, const char *path, hl_er
 	if (hl_grow((void **)&f->m, cap, f->n + 1, sizeof *f->m))
 		return hl_error_set(err, -ENOMEM, "out of memory");
 	int rc = hl_trace_scan(path, &f->m[f->n], err);
-	if (rc)
+	if (rc) {
+		hl_trace_free(&f->m[f->n].trace);
 		return rc;
+	}
 	f->n++;
 	return 0;
 }
@@ -290,10 +304,14 @@ int hl_trace_family_open(const char *path, hl_trace_family_t *f, hl_error_t *err
 	if (named.has_process && named.how != HLT_PROC_ROOT && named.how != HLT_PROC_ATTACH &&
 	    root_of(path, root, sizeof root)) {
 		hl_trace_member_t r;
-		if (hl_trace_scan(root, &r, NULL) == 0 && r.has_process && r.family == named.family) {
+		int rr = hl_trace_scan(root, &r, NULL);
+		if (rr == 0 && r.has_process && r.family == named.family) {
+			hl_trace_free(&f->m[0].trace);
 			f->m[0] = r;
 			path = f->m[0].path;
 		} else {
+			if (rr == 0)
+				hl_trace_free(&r.trace);
 			return 0; /* alone */
 		}
 	}
@@ -321,8 +339,10 @@ int hl_trace_family_open(const char *path, hl_trace_family_t *f, hl_error_t *err
 		hl_trace_member_t *m = &f->m[f->n - 1];
 		/* a leftover of another run has another token; a version 1
 		 * family has none, and its members are taken by name */
-		if (m->family != f->m[0].family || m->has_process != f->m[0].has_process)
+		if (m->family != f->m[0].family || m->has_process != f->m[0].has_process) {
+			hl_trace_free(&m->trace);
 			f->n--;
+		}
 	}
 	closedir(d);
 	if (f->n > 2)
@@ -391,6 +411,7 @@ int hl_trace_family_leaks(hl_trace_family_t *f, int only, hl_error_t *err)
 		hl_trace_member_t *m = &f->m[i];
 		if (!needed(f, only, i) || m->loaded)
 			continue;
+		hl_trace_free(&m->trace); /* the scan's stacks and modules */
 		int rc = hl_trace_load(m->path, &m->trace, err);
 		if (rc)
 			return rc;
@@ -428,4 +449,58 @@ int hl_trace_family_leaks(hl_trace_family_t *f, int only, hl_error_t *err)
 			return hl_error_set(err, rc, "out of memory while placing inherited blocks");
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ stacks */
+
+static const hl_trace_module_t *module_at(const hl_trace_t *t, uint64_t pc)
+{
+	for (size_t i = 0; i < t->nmodules; i++)
+		if (pc - 1 >= t->modules[i].start && pc - 1 < t->modules[i].end)
+			return &t->modules[i];
+	return NULL;
+}
+
+static bool in_libc(const hl_trace_module_t *m)
+{
+	const char *slash = m ? strrchr(m->path, '/') : NULL;
+	const char *b = slash ? slash + 1 : m ? m->path : "";
+	return !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5);
+}
+
+void hl_trace_stack_summary(const hl_trace_t *t, hl_stack_summary_t *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 1; i < t->nstacks; i++)
+		if (t->stacks[i].depth > out->max_depth)
+			out->max_depth = t->stacks[i].depth;
+	uint32_t whole = t->has_process ? (uint32_t)t->stack_depth : out->max_depth;
+	/* the modules short stacks stop in, counted */
+	const hl_trace_module_t *mods[16] = {0};
+	size_t counts[16] = {0}, nm = 0;
+	for (size_t i = 1; i < t->nstacks; i++) {
+		const hl_trace_stack_t *s = &t->stacks[i];
+		if (!s->frames)
+			continue;
+		out->stacks++;
+		const hl_trace_module_t *m = s->depth ? module_at(t, s->frames[s->depth - 1]) : NULL;
+		if (s->depth >= whole || in_libc(m))
+			continue;
+		out->short_stacks++;
+		size_t k;
+		for (k = 0; k < nm && (!m || !mods[k] || strcmp(mods[k]->path, m->path)); k++)
+			;
+		if (k == nm && nm < 16)
+			mods[nm++] = m;
+		if (k < 16)
+			counts[k]++;
+	}
+	size_t best = 0;
+	for (size_t k = 1; k < nm; k++)
+		if (counts[k] > counts[best])
+			best = k;
+	if (nm && mods[best])
+		snprintf(out->stop_module, sizeof out->stop_module, "%s", mods[best]->path);
+	out->notice = out->stacks >= 8 && out->short_stacks * 2 > out->stacks && whole > 1 &&
+		      !t->unwind;
 }

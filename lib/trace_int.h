@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace.h"
+
 typedef struct pmap {
 	uint64_t *key;
 	size_t *val;
@@ -23,5 +25,10 @@ void hl_pm_free(pmap_t *m);
 /* Makes room for need elements of elem bytes in *v (capacity *cap,
  * doubling): 0, or -ENOMEM (the array is as it was). */
 int hl_grow(void **v, size_t *cap, size_t need, size_t elem);
+
+/* One STACK or MODULE record's payload into t (trace.c): 0, or -1 when it
+ * does not decode. */
+int hl_trace_stack_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end);
+int hl_trace_module_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end);
 
 #endif

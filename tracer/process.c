@@ -337,6 +337,8 @@ static void process_record(int how)
 	p = hlt_put(p, (uint64_t)getppid());
 	p = hlt_put(p, (uint64_t)how);
 	p = hlt_put(p, how == HLT_PROC_FORK ? g.fork_tsc : 0);
+	p = hlt_put(p, (uint64_t)g.depth);
+	p = hlt_put(p, g.unwind ? 1 : 0);
 	size_t room = sizeof b - (size_t)(p - b), have = 0;
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {

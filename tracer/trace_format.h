@@ -42,8 +42,9 @@ enum hlt_record {
 	HLT_REC_END = 6,    /* varint events written, varint exit kind (HLT_END_*) */
 	HLT_REC_THREAD = 7, /* varint thread, varint kernel tid */
 	HLT_REC_PROCESS = 8, /* varint family, varint ppid, varint how (HLT_PROC_*), varint
-			      * fork tsc (>> HLT_TSC_SHIFT; 0 none), the command line
-			      * (its arguments, each ended by a NUL byte) */
+			      * fork tsc (>> HLT_TSC_SHIFT; 0 none), varint stack depth
+			      * asked for, varint unwinder (0 frame pointers, 1 libunwind),
+			      * the command line (its arguments, each ended by a NUL byte) */
 	HLT_REC_EXEC = 9,    /* varint tsc, the path being exec'd: an END (HLT_END_EXEC)
 			      * follows; records after it mean the exec failed */
 };

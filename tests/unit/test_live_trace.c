@@ -7,33 +7,13 @@
  * and an abort at the end lose nothing; bad traces and commands get clear
  * messages.
  */
-#include <cjson/cJSON.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "live.h"
 #include "trace.h"
+#include "trace_t.h"
 
-static char heaplab[512], dir[64];
-
-/* The line of the marker comment in a helper's source. */
-static int marked_in(const char *src, const char *marker)
-{
-	hl_buf_t b = {0};
-	int line = 0;
-	if (hl_file_read(src, &b, NULL) == 0) {
-		int n = 1;
-		for (const char *p = b.data; *p; p++) {
-			if (!strncmp(p, marker, strlen(marker))) {
-				line = n;
-				break;
-			}
-			n += *p == '\n';
-		}
-	}
-	hl_buf_free(&b);
-	return line;
-}
+static char dir[64];
 
 static int marked(const char *marker)
 {
@@ -51,19 +31,7 @@ static int trace(const char *mode, const char *name, char *path, size_t n)
 
 static cJSON *leaks(const char *path)
 {
-	char cmd[1024];
-	hl_buf_t out = {0};
-	snprintf(cmd, sizeof cmd, "%s leaks --json %s 2>/dev/null", heaplab, path);
-	int rc = live_sh(cmd, &out);
-	cJSON *j = rc == 0 ? cJSON_Parse(out.data ? out.data : "") : NULL;
-	hl_buf_free(&out);
-	return j;
-}
-
-static int64_t num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, k);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+	return leaks_with(path);
 }
 
 static int frame_line(const cJSON *frames)
@@ -240,9 +208,10 @@ static void bad(void)
 	T_OK(out.data && strstr(out.data, "not a heaplab trace"), "says so");
 	hl_buf_free(&out);
 	/* a cut trace: what is whole is read, and where it stops is said */
-	snprintf(cmd, sizeof cmd, "head -c 400 %s > %s/cut.trace && %s leaks %s/cut.trace 2>&1", path,
-		 dir, heaplab, dir);
-	T_EQ_INT(live_sh(cmd, &out), 0, "a trace cut at byte 400: exit 0");
+	snprintf(cmd, sizeof cmd,
+		 "head -c $(($(stat -c %%s %s) - 60)) %s > %s/cut.trace && %s leaks %s/cut.trace 2>&1",
+		 path, path, dir, heaplab, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a trace cut 60 bytes before its end: exit 0");
 	T_OK(out.data && strstr(out.data, "cut short") && strstr(out.data, "events"),
 	     "reads the whole records and says where it stops");
 	hl_buf_free(&out);
@@ -592,8 +561,7 @@ static void unwinding(void)
 
 int main(void)
 {
-	const char *build = getenv("HEAPLAB_BUILD");
-	snprintf(heaplab, sizeof heaplab, "%s/heaplab", build ? build : "build");
+	trace_t_init();
 	snprintf(dir, sizeof dir, "/tmp/heaplab-trace-XXXXXX");
 	if (!mkdtemp(dir))
 		return 2;

@@ -1,0 +1,190 @@
+/*
+ * test_live_trace_family.c — heaplab trace on real programs' shapes: a
+ * wrapper chain (sh runs a command, then execs bash, which execs the
+ * program) read by the outer name; a prefork server (tests/helpers/
+ * prefork.c) whose parent and three workers each get their exact figures;
+ * stacks through code built without frame pointers (the notice, and
+ * libunwind's stacks reaching main).
+ */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trace.h"
+#include "trace_t.h"
+
+static char dir[64];
+
+/* The process of j's "processes" whose command starts with prefix (or has
+ * this pid when prefix is NULL). */
+static const cJSON *process(const cJSON *j, const char *prefix, int64_t pid)
+{
+	const cJSON *p;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(j, "processes"))
+	{
+		const char *c = cJSON_GetStringValue(cJSON_GetObjectItem(p, "command"));
+		if (prefix ? c && !strncmp(c, prefix, strlen(prefix)) : num(p, "pid") == pid)
+			return p;
+	}
+	return NULL;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
+	return s ? s : "";
+}
+
+static void wrapper(void)
+{
+	char cmd[1400], path[300];
+	hl_buf_t out = {0};
+	snprintf(path, sizeof path, "%s/py.trace", dir);
+	snprintf(cmd, sizeof cmd,
+		 "%s trace --out %s -- sh -c 'ls / >/dev/null; exec bash -c \"exec "
+		 "build/tests/helpers/trace_calls calls\"' 2>&1 >/dev/null",
+		 heaplab, path);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a wrapper chain traced by the outer name: exit 0");
+	const char *o = out.data ? out.data : "";
+	T_OK(strstr(o, "4 processes"), "trace lists what it recorded: 4 processes (sh, ls, bash, "
+				       "the program)");
+	T_OK(strstr(o, "trace_calls calls (exit)") && strstr(o, "(exec'd /usr/bin/bash)") &&
+		     strstr(o, "ls / (exit)"),
+	     "each with its command and how it ended");
+	T_OK(strstr(o, "next: heaplab leaks "), "and the line to run next");
+	hl_buf_free(&out);
+	cJSON *j = leaks_with(path);
+	T_OK(j && cJSON_GetArraySize(cJSON_GetObjectItem(j, "processes")) == 4,
+	     "leaks on the name: the family's 4 processes");
+	const cJSON *prog = process(j, "build/tests/helpers/trace_calls calls", -1);
+	T_OK(prog && num(prog, "leaked_bytes") == 400 && num(prog, "leaked_blocks") == 2 &&
+		     num(prog, "alloc_calls") == 8,
+	     "the program's own figures exact: 400 B in 2 blocks, 8 allocation calls");
+	const cJSON *sh = process(j, "sh -c", -1);
+	T_OK(sh && !strncmp(str(sh, "ended"), "exec'd /usr/bin/bash", 20) &&
+		     cJSON_IsTrue(cJSON_GetObjectItem(sh, "complete")) && !str(sh, "problem")[0],
+	     "the shell exec'd: it says where its trace goes on, not that it was cut short (%s)",
+	     sh ? str(sh, "ended") : "?");
+	T_OK(sh && strstr(str(sh, "continued_in"), "py.trace."), "continued in %s",
+	     sh ? str(sh, "continued_in") : "?");
+	cJSON_Delete(j);
+	/* one picked: its figures at the top, as a single trace's */
+	snprintf(cmd, sizeof cmd, "--command trace_calls %s", path);
+	j = leaks_with(cmd);
+	T_OK(j && num(j, "leaked_bytes") == 400 &&
+		     cJSON_GetArraySize(cJSON_GetObjectItem(j, "processes")) == 1,
+	     "--command trace_calls picks the program");
+	int64_t pid = j ? num(j, "pid") : -1;
+	cJSON_Delete(j);
+	snprintf(cmd, sizeof cmd, "--pid %lld %s", (long long)pid, path);
+	j = leaks_with(cmd);
+	T_EQ_INT(j ? cJSON_GetArraySize(cJSON_GetObjectItem(j, "processes")) : -1, 3,
+		 "--pid picks the pid's images: sh, bash, the program");
+	cJSON_Delete(j);
+	snprintf(cmd, sizeof cmd, "%s leaks --pid 1 %s 2>&1", heaplab, path);
+	T_EQ_INT(live_sh(cmd, &out), 2, "--pid of a process not in the trace: exit 2");
+	T_OK(out.data && strstr(out.data, "no process with pid 1") && strstr(out.data, "trace_calls"),
+	     "and the processes it has are listed");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s leaks %s", heaplab, path);
+	live_sh(cmd, &out);
+	T_OK(out.data && strstr(out.data, "its trace goes on in py.trace.") &&
+		     strstr(out.data, "main tests/helpers/trace_calls.c:56"),
+	     "the text names each process, the exec and the program's leak");
+	hl_buf_free(&out);
+}
+
+/* The parent's leaks: 5 x 100 B config + 3 x 16 B; worker k: 2k x 32 B of
+ * its own and the 48 B block its parent freed but it did not. */
+static void prefork(void)
+{
+	char cmd[1400], path[300];
+	snprintf(path, sizeof path, "%s/pre.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/prefork 2>/dev/null",
+		 heaplab, path);
+	T_EQ_INT(live_sh(cmd, NULL), 0, "a prefork server traced");
+	cJSON *j = leaks_with(path);
+	T_EQ_INT(j ? cJSON_GetArraySize(cJSON_GetObjectItem(j, "processes")) : -1, 4,
+		 "4 processes: the parent and 3 workers");
+	const cJSON *parent = process(j, "build/tests/helpers/prefork", -1), *p;
+	T_OK(parent && !strcmp(str(parent, "how"), "root") && num(parent, "leaked_blocks") == 8 &&
+		     num(parent, "leaked_bytes") == 548,
+	     "the parent: 8 blocks, 548 B (its config and its own 3)");
+	int workers = 0, exact = 0, inherit_ok = 0;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(j, "processes"))
+	{
+		if (strcmp(str(p, "how"), "fork"))
+			continue;
+		workers++;
+		/* worker k made 100 pairs + 2k leaks: its allocation calls say k */
+		int64_t k = (num(p, "alloc_calls") - 100) / 2;
+		const cJSON *h = cJSON_GetObjectItem(p, "inherited");
+		exact += k >= 1 && k <= 3 && num(p, "leaked_blocks") == 2 * k + 1 &&
+			 num(p, "leaked_bytes") == 64 * k + 48 && !cJSON_GetArraySize(cJSON_GetObjectItem(p, "invalid_frees"));
+		inherit_ok += num(h, "blocks") == 7 && num(h, "bytes") == 612 &&
+			      num(h, "freed_blocks") == 1 && num(h, "leaked_blocks") == 1 &&
+			      num(h, "leaked_bytes") == 48 && num(h, "parents_blocks") == 5 &&
+			      num(p, "ppid") == num(parent, "pid");
+	}
+	T_EQ_INT(workers, 3, "three workers, each forked by the parent");
+	T_EQ_INT(exact, 3, "each worker's figures exact: 2k + 1 blocks, 64k + 48 B, no invalid free");
+	T_EQ_INT(inherit_ok, 3,
+		 "each inherited 7 blocks (612 B), freed 1, and 1 is its leak (the parent freed "
+		 "its copy), 5 stay the parent's");
+	cJSON_Delete(j);
+}
+
+static void stacks(void)
+{
+	char cmd[1400], path[300];
+	hl_buf_t out = {0};
+	snprintf(path, sizeof path, "%s/nofp.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/sites_nofp 2>&1", heaplab,
+		 path);
+	T_EQ_INT(live_sh(cmd, &out), 0, "a program built without frame pointers traced");
+	T_OK(out.data && strstr(out.data, "12 of 12 call stacks") && strstr(out.data, "sites_nofp") &&
+		     strstr(out.data, "--unwind libunwind"),
+	     "the trace says its stacks stop early, where, and what to do");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s leaks %s 2>&1", heaplab, path);
+	live_sh(cmd, &out);
+	T_OK(out.data && strstr(out.data, "note: 12 of 12 call stacks stop early"), "so does leaks");
+	hl_buf_free(&out);
+	snprintf(path, sizeof path, "%s/unw.trace", dir);
+	snprintf(cmd, sizeof cmd,
+		 "%s trace --unwind libunwind --out %s -- build/tests/helpers/sites_nofp 2>&1", heaplab,
+		 path);
+	live_sh(cmd, &out);
+	T_OK(out.data && !strstr(out.data, "stop early"), "with libunwind: no notice");
+	hl_buf_free(&out);
+	cJSON *j = leaks_with(path);
+	int reach = 0, line = marked_in("tests/helpers/sites_nofp.c", "SITE(0)");
+	const cJSON *g, *f;
+	cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "groups"))
+	{
+		bool site = false, main_ = false;
+		cJSON_ArrayForEach(f, cJSON_GetObjectItem(g, "frames"))
+		{
+			site |= num(f, "line") == line;
+			main_ |= !strcmp(str(f, "function"), "main");
+		}
+		reach += site && main_;
+	}
+	T_EQ_INT(reach, 12, "with libunwind all 12 stacks go from the site (line %d) to main", line);
+	cJSON_Delete(j);
+}
+
+int main(void)
+{
+	trace_t_init();
+	snprintf(dir, sizeof dir, "/tmp/heaplab-family-XXXXXX");
+	if (!mkdtemp(dir))
+		return 2;
+	wrapper();
+	prefork();
+	stacks();
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return t_done();
+}
