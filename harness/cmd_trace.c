@@ -25,14 +25,25 @@ static void trace_usage(FILE *f)
 	fprintf(f,
 		"usage: heaplab trace [--out FILE] [--stack-depth N] [--unwind fp|libunwind]\n"
 		"                     [--fork child|none] [--glibc V] -- CMD [ARGS...]\n"
+		"       heaplab trace --pid PID [--duration S] [--out FILE] [--stack-depth N]\n"
+		"                     [--unwind fp|libunwind]\n"
 		"       heaplab trace --import-mtrace LOG --out FILE\n\n"
 		"Runs CMD with heaplab's allocation recorder preloaded (libheaplab-trace.so,\n"
 		"beside heaplab) and writes every malloc, free, calloc, realloc,\n"
 		"reallocarray, memalign, posix_memalign, aligned_alloc, valloc, pvalloc and\n"
 		"malloc_trim call, with its thread, time and call stack, to FILE (default\n"
 		"results/traces/NAME-DATE-PID.trace; never over an existing file). CMD's exit\n"
-		"status is heaplab's. Read it with heaplab leaks FILE.\n\n"
+		"status is heaplab's. FILE stands for the whole run: each process CMD forks,\n"
+		"execs or spawns writes FILE.PID beside it, and heaplab trace ends by listing\n"
+		"them. Read it with heaplab leaks FILE.\n\n"
+		"With --pid, records a process already running, from now (calls made before\n"
+		"are not in the trace; frees of those blocks are counted apart), until\n"
+		"--duration S, Ctrl-C or its exit, and leaves it running: heaplab stops its\n"
+		"main thread a moment (ptrace) to load the recorder and again to unload it.\n"
+		"It needs the right to ptrace PID (its user or root).\n\n"
 		"  --out FILE        where the trace goes\n"
+		"  --pid PID         attach to a running process instead of running CMD\n"
+		"  --duration S      with --pid: stop after S seconds (default: Ctrl-C or exit)\n"
 		"  --stack-depth N   return addresses per stack, 0 to 32 (default 8); frame\n"
 		"                    pointers: code built without them gives short stacks\n"
 		"  --unwind libunwind  stacks from the unwind tables (libunwind8): whole\n"
@@ -88,16 +99,53 @@ void trace_summary(const char *out, FILE *to)
 	}
 	if (shown < f.n)
 		fprintf(to, "  ... %zu more (heaplab leaks --json %s lists them all)\n", f.n - shown, out);
-	/* stacks that stop early: said, with what gives whole ones */
-	const hl_trace_member_t *big = order ? order[0] : &f.m[0];
-	hl_stack_summary_t ss;
-	hl_trace_stack_summary(&big->trace, &ss);
-	if (ss.notice)
-		fprintf(to,
-			"heaplab: %zu of %zu call stacks of pid %u stop early%s%s (code built without "
-			"frame pointers); for stacks that reach main, trace with --unwind libunwind\n",
-			ss.short_stacks, ss.stacks, big->pid, ss.stop_module[0] ? ", in " : "",
-			ss.stop_module);
+	/* stacks that stop early: said, where (the modules most of them stop
+	 * in, across the processes), with what gives whole ones */
+	struct {
+		char module[256];
+		size_t stacks;
+		uint32_t pid;
+		size_t pids;
+	} stop[8];
+	size_t nstop = 0, short_all = 0, all = 0;
+	for (size_t i = 0; i < f.n; i++) {
+		hl_stack_summary_t ss;
+		hl_trace_stack_summary(&f.m[i].trace, &ss);
+		if (!ss.notice)
+			continue;
+		short_all += ss.short_stacks;
+		all += ss.stacks;
+		size_t k;
+		for (k = 0; k < nstop && strcmp(stop[k].module, ss.stop_module); k++)
+			;
+		if (k == nstop && nstop < 8) {
+			snprintf(stop[nstop].module, sizeof stop[nstop].module, "%s", ss.stop_module);
+			stop[nstop].stacks = stop[nstop].pids = 0;
+			stop[nstop++].pid = f.m[i].pid;
+		}
+		if (k < 8) {
+			stop[k].stacks += ss.short_stacks;
+			stop[k].pids++;
+		}
+	}
+	if (nstop) {
+		fprintf(to, "heaplab: %zu of %zu call stacks stop early (code built without frame "
+			    "pointers), in:\n", short_all, all);
+		for (size_t k = 0; k < nstop && k < 3; k++) {
+			size_t best = k;
+			for (size_t q = k + 1; q < nstop; q++)
+				if (stop[q].stacks > stop[best].stacks)
+					best = q;
+			if (best != k) {
+				__typeof__(stop[0]) tmp = stop[k];
+				stop[k] = stop[best];
+				stop[best] = tmp;
+			}
+			fprintf(to, "  %s (%zu stacks, pid %u%s)\n", stop[k].module[0] ? stop[k].module : "?",
+				stop[k].stacks, stop[k].pid, stop[k].pids > 1 ? " and others" : "");
+		}
+		fprintf(to, "heaplab: for stacks that reach main, trace again with --unwind libunwind\n");
+	}
 	fprintf(to, "heaplab: next: heaplab leaks %s\n", out);
 	free(order);
 	hl_trace_family_free(&f);
@@ -114,10 +162,39 @@ void exe_dir(char *out, size_t n)
 	snprintf(out, n, "%s", k > 0 ? exe : ".");
 }
 
+/* results/traces/NAME-DATE-PID.trace (NAME-PID-DATE-PID for an attach). */
+static void default_out(char *path, size_t n, const char *name, long pid)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
+	const char *res = getenv("HEAPLAB_RESULTS");
+	snprintf(path, n, "%s/traces", res ? res : "results");
+	mkdir(res ? res : "results", 0755);
+	mkdir(path, 0755);
+	size_t l = strlen(path);
+	if (pid)
+		snprintf(path + l, n - l, "/%s%ld-%s-%d.trace", name, pid, stamp, (int)getpid());
+	else
+		snprintf(path + l, n - l, "/%s-%s-%d.trace", name, stamp, (int)getpid());
+}
+
+static const char *absolute(const char *out, char *buf, size_t n)
+{
+	if (out[0] == '/' || !getcwd(buf, n) || strlen(buf) + strlen(out) + 2 >= n)
+		return out;
+	strcat(buf, "/");
+	strcat(buf, out);
+	return buf;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	const char *out = NULL, *depth = "8", *fork_mode = "child", *import = NULL, *unwind = "fp",
 		   *glibc = NULL;
+	long attach = 0;
+	double duration = 0;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -138,6 +215,20 @@ int cmd_trace(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--glibc") && has) {
 			glibc = argv[++i];
+		} else if ((!strcmp(a, "--pid") || !strcmp(a, "-p")) && has) {
+			char *e;
+			attach = strtol(argv[++i], &e, 10);
+			if (*e || attach <= 0) {
+				say_error("--pid takes a process id, got '%s'", argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--duration") && has) {
+			char *e;
+			duration = strtod(argv[++i], &e);
+			if (*e || duration <= 0) {
+				say_error("--duration takes seconds (more than 0), got '%s'", argv[i]);
+				return EXIT_USAGE;
+			}
 		} else if (!strcmp(a, "--import-mtrace") && has) {
 			import = argv[++i];
 		} else if (!strcmp(a, "--stack-depth") && has) {
@@ -166,8 +257,30 @@ int cmd_trace(int argc, char **argv)
 		}
 		return import_mtrace(import, out);
 	}
+	if (attach) {
+		if (i < argc) {
+			say_error("--pid PID records a running process: give no command too");
+			return EXIT_USAGE;
+		}
+		if (glibc) {
+			say_error("--glibc chooses how a command starts; --pid attaches to one running");
+			return EXIT_USAGE;
+		}
+		char path_p[PATH_MAX];
+		if (!out) {
+			default_out(path_p, sizeof path_p, "pid", attach);
+			out = path_p;
+		}
+		char absp[PATH_MAX];
+		return trace_attach((pid_t)attach, absolute(out, absp, sizeof absp), depth, unwind,
+				    duration);
+	}
+	if (duration) {
+		say_error("--duration goes with --pid (a command is traced to its end)");
+		return EXIT_USAGE;
+	}
 	if (i >= argc) {
-		say_error("trace needs a command: heaplab trace [OPTIONS] -- CMD [ARGS...]");
+		say_error("trace needs a command: heaplab trace [OPTIONS] -- CMD [ARGS...], or --pid PID");
 		return EXIT_USAGE;
 	}
 	char lib[PATH_MAX + 32], dir[PATH_MAX], path[PATH_MAX];
@@ -191,16 +304,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!out) {
 		const char *base = strrchr(argv[i], '/');
-		char stamp[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
-		const char *res = getenv("HEAPLAB_RESULTS");
-		snprintf(path, sizeof path, "%s/traces", res ? res : "results");
-		mkdir(res ? res : "results", 0755);
-		mkdir(path, 0755);
-		snprintf(path + strlen(path), sizeof path - strlen(path), "/%s-%s-%d.trace",
-			 base ? base + 1 : argv[i], stamp, (int)getpid());
+		default_out(path, sizeof path, base ? base + 1 : argv[i], 0);
 		out = path;
 	}
 	if (access(out, F_OK) == 0) {
@@ -211,11 +315,7 @@ int cmd_trace(int argc, char **argv)
 	/* absolute: a program that changes its folder, then execs, still
 	 * writes beside the others */
 	char abs[PATH_MAX];
-	if (out[0] != '/' && getcwd(abs, sizeof abs) && strlen(abs) + strlen(out) + 2 < sizeof abs) {
-		strcat(abs, "/");
-		strcat(abs, out);
-		out = abs;
-	}
+	out = absolute(out, abs, sizeof abs);
 	char family[32];
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -117,6 +117,14 @@ int cmd_trace(int argc, char **argv);
  * stop early, and the command to run next. */
 void trace_summary(const char *out, FILE *to);
 
+/* ---------------------------------------------------------- trace_attach.c */
+
+/* heaplab trace --pid: records pid from now for duration_s seconds (0:
+ * until Ctrl-C or its exit) into out, and leaves it running. The exit
+ * code. */
+int trace_attach(pid_t pid, const char *out, const char *depth, const char *unwind,
+		 double duration_s);
+
 /* -------------------------------------------------------------- cmd_leaks.c */
 
 int cmd_leaks(int argc, char **argv);

@@ -297,8 +297,10 @@ int hl_trace_family_open(const char *path, hl_trace_family_t *f, hl_error_t *err
 	size_t cap = 0;
 	char root[4096];
 	int rc = add_member(f, &cap, path, err);
-	if (rc)
+	if (rc) {
+		hl_trace_family_free(f);
 		return rc;
+	}
 	hl_trace_member_t named = f->m[0];
 	/* a member named: its family is its root's, if that is one */
 	if (named.has_process && named.how != HLT_PROC_ROOT && named.how != HLT_PROC_ATTACH &&

@@ -6,7 +6,9 @@
  * stacks through code built without frame pointers (the notice, and
  * libunwind's stacks reaching main).
  */
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "trace.h"
@@ -141,8 +143,8 @@ static void stacks(void)
 	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/sites_nofp 2>&1", heaplab,
 		 path);
 	T_EQ_INT(live_sh(cmd, &out), 0, "a program built without frame pointers traced");
-	T_OK(out.data && strstr(out.data, "12 of 12 call stacks") && strstr(out.data, "sites_nofp") &&
-		     strstr(out.data, "--unwind libunwind"),
+	T_OK(out.data && strstr(out.data, "12 of 12 call stacks stop early") &&
+		     strstr(out.data, "sites_nofp (12 stacks") && strstr(out.data, "--unwind libunwind"),
 	     "the trace says its stacks stop early, where, and what to do");
 	hl_buf_free(&out);
 	snprintf(cmd, sizeof cmd, "%s leaks %s 2>&1", heaplab, path);
@@ -173,6 +175,130 @@ static void stacks(void)
 	cJSON_Delete(j);
 }
 
+static long counter(const char *file)
+{
+	hl_buf_t b = {0};
+	long v = hl_file_read(file, &b, NULL) == 0 && b.data ? atol(b.data) : -1;
+	hl_buf_free(&b);
+	return v;
+}
+
+static char proc_state(pid_t pid)
+{
+	char p[64];
+	hl_buf_t b = {0};
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	char st = '?';
+	if (hl_file_read(p, &b, NULL) == 0 && b.data) {
+		const char *rp = strrchr(b.data, ')');
+		if (rp && rp[1] == ' ')
+			st = rp[2];
+	}
+	hl_buf_free(&b);
+	return st;
+}
+
+/* trace --pid on a running loop: the leak's function and line, frees of
+ * blocks from before the attach apart, the process going on, a second
+ * attach. */
+static void attach(void)
+{
+	char cmd[1400], path[300], cnt[300];
+	hl_buf_t out = {0};
+	snprintf(cnt, sizeof cnt, "%s/count", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("build/tests/helpers/alloc_loop", "alloc_loop", cnt, "40", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && counter(cnt) < 100; i++)
+		usleep(10000); /* the ring of 50 full, before the attach */
+	int line = marked_in("tests/helpers/alloc_loop.c", "attach-leak");
+	for (int round = 1; round <= 2; round++) {
+		snprintf(path, sizeof path, "%s/attach%d.trace", dir, round);
+		snprintf(cmd, sizeof cmd, "%s trace --pid %d --duration 2 --out %s 2>&1", heaplab,
+			 (int)pid, path);
+		T_EQ_INT(live_sh(cmd, &out), 0, "attach %d: trace --pid for 2 s: exit 0", round);
+		T_OK(out.data && strstr(out.data, "attached to") && strstr(out.data, "detached from") &&
+			     strstr(out.data, "(detached)"),
+		     "says it attached, detached, and lists the trace");
+		hl_buf_free(&out);
+		cJSON *j = leaks_with(path);
+		const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+		const cJSON *f0 = cJSON_GetArrayItem(cJSON_GetObjectItem(g, "frames"), 0);
+		T_OK(f0 && !strcmp(str(f0, "function"), "leak_here") &&
+			     strstr(str(f0, "file"), "alloc_loop.c") && num(f0, "line") == line,
+		     "the biggest group: leak_here at alloc_loop.c:%d (%s:%lld)", line,
+		     f0 ? str(f0, "function") : "?", (long long)(f0 ? num(f0, "line") : -1));
+		/* each iteration: a malloc/free pair, a ring turn; every 10th a leak */
+		int64_t leaks_n = num(g, "blocks"), allocs = num(j, "alloc_calls");
+		int64_t iters = (allocs - leaks_n) / 2;
+		T_OK(iters > 500 && llabs(leaks_n * 10 - iters) <= 10,
+		     "a tenth of the iterations leave a block: %lld of %lld", (long long)leaks_n,
+		     (long long)iters);
+		T_EQ_INT(num(j, "frees_of_blocks_before_attach"), 50,
+			 "the ring's 50 blocks from before the attach: freed, counted apart");
+		T_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "invalid_frees")), 0,
+			 "and never as invalid frees");
+		T_OK(cJSON_IsTrue(cJSON_GetObjectItem(j, "complete")) &&
+			     !strcmp(str(j, "ended"), "detached") && !strcmp(str(j, "how"), "attach"),
+		     "the trace is complete, ended by the detach");
+		cJSON_Delete(j);
+		long c1 = counter(cnt);
+		usleep(300000);
+		long c2 = counter(cnt);
+		char st = proc_state(pid);
+		T_OK(c2 > c1 + 50 && (st == 'S' || st == 'R'),
+		     "after the detach it runs on (state %c, %ld -> %ld iterations)", st, c1, c2);
+	}
+	/* a static binary, a process that is not there */
+	snprintf(cmd, sizeof cmd, "%s trace --pid 999999999 --out %s/none.trace 2>&1", heaplab, dir);
+	T_EQ_INT(live_sh(cmd, &out), 2, "--pid of a missing process: exit 2");
+	T_OK(out.data && strstr(out.data, "no process 999999999"), "says so");
+	hl_buf_free(&out);
+	int fds[2];
+	T_OK(pipe(fds) == 0, "a pipe");
+	pid_t st = fork();
+	if (st == 0) {
+		dup2(fds[1], 1);
+		execl("build/tests/helpers/pause_static", "pause_static", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	char ready[16] = "";
+	T_OK(read(fds[0], ready, sizeof ready - 1) > 0, "a static binary runs");
+	close(fds[0]);
+	snprintf(cmd, sizeof cmd, "%s trace --pid %d --out %s/static.trace 2>&1; test ! -e %s/static.trace",
+		 heaplab, (int)st, dir, dir);
+	T_EQ_INT(live_sh(cmd, &out), 0, "--pid of a static binary: refused, no file left");
+	T_OK(out.data && strstr(out.data, "static binary") && strstr(out.data, "no dynamic loader"),
+	     "says it is static and why that matters");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "%s trace --pid %d --out %s/static2.trace >/dev/null 2>&1", heaplab,
+		 (int)st, dir);
+	T_EQ_INT(live_sh(cmd, NULL), 2, "with exit 2");
+	kill(st, SIGKILL);
+	waitpid(st, NULL, 0);
+	/* another user's process, as an unprivileged user */
+	if (geteuid() == 0) {
+		snprintf(cmd, sizeof cmd,
+			 "setpriv --reuid=65534 --regid=65534 --clear-groups %s trace --pid %d --out "
+			 "/tmp/heaplab-nobody-%d.trace 2>&1",
+			 heaplab, (int)pid, (int)getpid());
+		T_EQ_INT(live_sh(cmd, &out), 2, "as nobody, --pid of root's process: exit 2");
+		T_OK(out.data && strstr(out.data, "uid 0") && strstr(out.data, "root"),
+		     "names whose it is and what it takes: %s", out.data ? out.data : "");
+		hl_buf_free(&out);
+		char left[128];
+		snprintf(left, sizeof left, "/tmp/heaplab-nobody-%d.trace", (int)getpid());
+		T_OK(access(left, F_OK) != 0, "and leaves no file");
+	} else {
+		T_OK(false, "the other-user case needs root to act as nobody");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
 	trace_t_init();
@@ -182,6 +308,7 @@ int main(void)
 	wrapper();
 	prefork();
 	stacks();
+	attach();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
