@@ -52,6 +52,8 @@ const char *catalogue_dir(void);
 int catalogue_describe(const char *name, exp_desc_t *out, hl_error_t *err);
 /* All experiments, sorted by name; returns the count (or negative). */
 int catalogue_all(exp_desc_t **out, hl_error_t *err);
+/* The lesson at each phase of d, from its --describe (lib/lesson.c). */
+int catalogue_lesson(const exp_desc_t *d, hl_lesson_t *out, hl_error_t *err);
 /* Prints "  name   lesson" lines, for `list` and for an unknown name. */
 void catalogue_print_list(FILE *f);
 

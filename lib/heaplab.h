@@ -60,6 +60,10 @@ void hl_buf_free(hl_buf_t *b);
 
 /* "1.0 GiB", "512 KiB", "12 B", or "n/a" for HL_UNKNOWN. Returns out. */
 const char *hl_units_bytes(int64_t bytes, char *out, size_t outsz);
+/* A ratio (RSS / live) for people, at most 7 characters: "0 x", "<0.1 x",
+ * "16.0 x", "250 x", "20.1K x", "1.4M x", "> 10^9"; "n/a" when unknown
+ * (negative or NaN). Returns out. */
+const char *hl_units_ratio(double r, char *out, size_t outsz);
 /* Parses "4096", "4k", "4KiB", "1M", "1G" into bytes. */
 int hl_units_parse_bytes(const char *s, int64_t *out);
 
@@ -804,6 +808,71 @@ typedef struct hl_heap_pin {
  * are named), at most one per arena, into out; res, when given, holds each chunk's resident bytes
  * (else sizes stand for them). Returns how many. */
 size_t hl_heap_pins(const hl_walk_t *w, const int64_t *res, hl_heap_pin_t *out, size_t cap);
+
+/* ----------------------------------------------------------------- lesson.c */
+
+/* An experiment's lesson at each phase (lab_experiment_t.steps), as
+ * `EXP --describe` prints it: "step: PHASE [PARAM=V]: text", the text with
+ * {placeholders} for this run's figures. */
+#define HL_LESSON_MAX_LINES 64
+#define HL_LESSON_MAX_PARAMS 32
+#define HL_LESSON_TEXT 512 /* a filled line, at most */
+
+typedef struct hl_lesson_line {
+	char phase[64];      /* the phase it is for; an N stands for a number */
+	char cond[64];       /* "" or the parameter it is shown for... */
+	char cond_value[64]; /* ...when the run's value is this */
+	char text[400];      /* with {placeholders} */
+} hl_lesson_line_t;
+
+typedef struct hl_lesson {
+	char phases[256];    /* the declared phases, as --describe says them */
+	int nphases;         /* how many, 0 when they are a pattern ("roundN_...") */
+	hl_lesson_line_t line[HL_LESSON_MAX_LINES];
+	size_t nlines;
+	hl_param_t params[HL_LESSON_MAX_PARAMS]; /* the parameters, at their defaults
+						  * until hl_lesson_param_set */
+	size_t nparams;
+} hl_lesson_t;
+
+/* This run's figures at a phase, and the previous phase's; HL_UNKNOWN what
+ * is not known (hl_lesson_figs_init sets all so). */
+typedef struct hl_lesson_figs {
+	int64_t rss, vsz, live, held_back, released, releasable; /* bytes */
+	int64_t top, tcache, fastbins, arenas;
+	bool live_estimated;  /* live comes from a sampled walk: printed with ~ */
+	int64_t prev_rss, prev_live, prev_held_back, prev_released;
+	char prev_phase[64];  /* "" at the first phase */
+	bool have_pin;
+	uint64_t pin_addr;    /* its lowest chunk */
+	int64_t pin_bytes;
+	const hl_param_t *params; /* the run's parameter values */
+	size_t nparams;
+} hl_lesson_figs_t;
+
+void hl_lesson_figs_init(hl_lesson_figs_t *f);
+/* The "phases:", "param:" and "step:" lines of --describe output. */
+int hl_lesson_parse(const char *buf, size_t len, hl_lesson_t *out, hl_error_t *err);
+/* One step line "PHASE [PARAM=V]: text" (without "step: "). */
+int hl_lesson_step_parse(const char *s, size_t n, hl_lesson_line_t *out, hl_error_t *err);
+/* "--NAME=VALUE" sets a parameter's value; -ENOENT if it has none such. */
+int hl_lesson_param_set(hl_lesson_t *l, const char *arg);
+bool hl_lesson_phase_match(const char *step_phase, const char *phase);
+/* Whether line l is shown at phase under these parameter values. */
+bool hl_lesson_applies(const hl_lesson_line_t *l, const char *phase, const hl_param_t *params,
+		       size_t nparams);
+/* text with its placeholders filled from f, into out; returns how many
+ * {...} were not placeholders (kept as written). */
+int hl_lesson_fill(const char *text, const hl_lesson_figs_t *f, char *out, size_t outsz);
+/* The lines shown at phase, filled, into out[0..max); returns how many. */
+size_t hl_lesson_lines(const hl_lesson_t *l, const char *phase, const hl_lesson_figs_t *f,
+		       char (*out)[HL_LESSON_TEXT], size_t max);
+/* Every placeholder and condition of l names one that exists. */
+int hl_lesson_check(const hl_lesson_t *l, hl_error_t *err);
+/* The placeholder table: entry i's name and meaning; returns the count. */
+size_t hl_lesson_placeholders(size_t i, const char **name, const char **what);
+/* Runs `path --describe`, its output into out; the exit status or -errno. */
+int hl_lesson_describe(const char *path, hl_buf_t *out);
 
 /* --------------------------------------------------------------- diagnose.c */
 
