@@ -36,6 +36,8 @@ typedef struct run_opts {
 	int nenv;
 	bool quiet;
 	bool walk;           /* walk the heap at every phase */
+	int gate_fd;         /* --gate FD: wait for a byte on it at each phase, -1 none */
+	const char *slides;  /* --slides DIR: one picture per phase (slides.c) */
 	const char *glibc;   /* --glibc V: run under that glibc of the matrix */
 	hl_glibc_env_t genv; /* that glibc (the system's without --glibc) */
 	const char *target;  /* experiment name or program path */
@@ -75,6 +77,14 @@ static void run_usage(FILE *f)
 		"                     and heapmap-PHASE.tsv gets the class of every heap page)\n"
 		"  --debug-dir DIR    with --walk: look for the libc's debug info (by build ID)\n"
 		"                     here first (a folder with .build-id/, or one debug file)\n"
+		"  --slides DIR       one slide per phase into DIR (implies --walk): the heap map\n"
+		"                     with the pin and the changes since the previous phase\n"
+		"                     marked, the timeline up to the phase, the lesson lines\n"
+		"                     with this run's figures as a caption; PNG and SVG\n"
+		"                     (gnuplot), listed in the run's slides.tsv for heaplab report\n"
+		"  --gate FD          hold the program at each phase until a byte can be read\n"
+		"                     from descriptor FD (sampling goes on meanwhile); EOF lets\n"
+		"                     it go on for good (heapview --step drives it)\n"
 		"  --quiet            print only the verdict and the run directory\n\n"
 		"ARGS after -- go to the experiment, e.g.: heaplab run brk_pin -- --pin=0\n");
 }
@@ -90,6 +100,7 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 {
 	memset(o, 0, sizeof *o);
 	o->interval_ms = 10;
+	o->gate_fd = -1;
 	o->allocator = "glibc";
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -114,7 +125,7 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 		if (a[0] == '-' && a[1] == '-' &&
 		    (!strcmp(a, "--out") || !strcmp(a, "--interval") || !strcmp(a, "--allocator") ||
 		     !strcmp(a, "--tunable") || !strcmp(a, "--env") || !strcmp(a, "--glibc") ||
-		     !strcmp(a, "--debug-dir"))) {
+		     !strcmp(a, "--debug-dir") || !strcmp(a, "--gate") || !strcmp(a, "--slides"))) {
 			if (!val) {
 				say_error("%s needs a value (see heaplab run --help)", a);
 				return -1;
@@ -122,6 +133,19 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
 			i++;
 			if (!strcmp(a, "--out")) {
 				o->out = val;
+			} else if (!strcmp(a, "--slides")) {
+				o->slides = val;
+				o->walk = true;
+			} else if (!strcmp(a, "--gate")) {
+				char *end;
+				long fd = strtol(val, &end, 10);
+				if (*end || end == val || fd < 3 || fd > 1 << 20 ||
+				    fcntl((int)fd, F_GETFD) < 0) {
+					say_error("--gate takes an open descriptor (3 or more), got '%s'",
+						  val);
+					return -1;
+				}
+				o->gate_fd = (int)fd;
 			} else if (!strcmp(a, "--glibc")) {
 				o->glibc = val;
 			} else if (!strcmp(a, "--debug-dir")) {
@@ -205,6 +229,8 @@ typedef struct run_ctx {
 	char last_phase[64];
 	bool glibc_figures; /* mallinfo2/malloc_info describe the real allocator */
 	hl_glibc_layout_t layout; /* kept between the walks of this run */
+	int gate;                 /* --gate's descriptor, -1 once closed or none */
+	int64_t gate_next;        /* the next sample while held at the gate */
 } run_ctx_t;
 
 static int write_file(const char *dir, const char *name, const char *data, size_t len)
@@ -298,6 +324,36 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph, const char *base)
 	hl_walk_free(&w);
 }
 
+/* --gate: the program waits at its phase until a byte comes on the gate
+ * (or it closes: then it never waits again); the timeline goes on being
+ * sampled meanwhile, so it shows the pause. */
+static void gate_wait(run_ctx_t *c)
+{
+	while (c->gate >= 0 && !interrupted) {
+		int64_t t = now_ms(&c->t0);
+		int timeout = -1;
+		if (c->o->interval_ms) {
+			if (t >= c->gate_next) {
+				take_sample(c);
+				fflush(c->samples);
+				c->gate_next = t + c->o->interval_ms;
+			}
+			timeout = (int)(c->gate_next - t);
+		}
+		struct pollfd p = {c->gate, POLLIN, 0};
+		if (poll(&p, 1, timeout) <= 0)
+			continue;
+		char b;
+		ssize_t n = read(c->gate, &b, 1);
+		if (n == 1)
+			return;
+		if (n < 0 && errno == EINTR)
+			continue;
+		close(c->gate);
+		c->gate = -1;
+	}
+}
+
 /* A whole phase message is in c->in: record it, then let the child go on. */
 static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 {
@@ -350,6 +406,7 @@ static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 		table_row(stdout, rec, &c->run.phases[0]);
 		fflush(stdout);
 	}
+	gate_wait(c);
 	char go = 'g';
 	if (write(c->to_child, &go, 1) != 1)
 		return -errno;
@@ -609,6 +666,9 @@ int cmd_run(int argc, char **argv)
 	run_ctx_t c;
 	memset(&c, 0, sizeof c);
 	c.o = &o;
+	c.gate = o.gate_fd;
+	if (c.gate >= 0)
+		fcntl(c.gate, F_SETFD, FD_CLOEXEC); /* not the program's */
 	if (o.out)
 		snprintf(c.dir, sizeof c.dir, "%s", o.out);
 	else

@@ -36,7 +36,7 @@ static const struct {
 	{"live", "live bytes (in-use chunks) from the heap walk; ~ when sampled"},
 	{"freed", "how far live bytes fell since the previous phase (net of what was "
 		  "allocated; 0 B when they grew)"},
-	{"d_rss", "the change of RSS since the previous phase, signed"},
+	{"d_rss", "the change of RSS since the previous phase, signed (\"no change\")"},
 	{"d_live", "the change of live bytes since the previous phase, signed"},
 	{"d_held_back", "the change of held-back bytes since the previous phase"},
 	{"d_released", "the change of released bytes since the previous phase"},
@@ -225,8 +225,11 @@ static void delta_fig(int64_t now, int64_t before, bool est, char *out, size_t n
 		return;
 	}
 	int64_t d = now - before;
-	snprintf(out, n, "%s%s%s", est ? "~" : "", d > 0 ? "+" : d < 0 ? "-" : "",
-		 hl_units_bytes(d < 0 ? -d : d, b, sizeof b));
+	if (d == 0 && !est)
+		snprintf(out, n, "no change");
+	else
+		snprintf(out, n, "%s%s%s", est ? "~" : "", d > 0 ? "+" : d < 0 ? "-" : "",
+			 hl_units_bytes(d < 0 ? -d : d, b, sizeof b));
 }
 
 /* The value of placeholder name[0..len) into out; false when unknown to us. */
