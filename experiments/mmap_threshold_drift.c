@@ -54,6 +54,8 @@ static const char *const steps[] = {
 	"start: requests above it get a mapping of their own, given back whole by free.",
 	"first: one block of {p:size} B, above the threshold: mmapped on its own, outside the"
 	" heap (live {live}, RSS {rss}).",
+	"first: the heap map does not change: an mmapped chunk is a mapping of its own (M on "
+	"the maps strip), not part of a heap.",
 	"first_freed: freeing that mmapped block raised the mmap threshold to its size (and "
 	"the trim threshold to twice that): RSS {rss} ({d_rss}).",
 	"first_freed: the threshold is dynamic: the next blocks of this size will not be "
