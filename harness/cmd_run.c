@@ -229,6 +229,7 @@ typedef struct run_ctx {
 	char last_phase[64];
 	bool glibc_figures; /* mallinfo2/malloc_info describe the real allocator */
 	hl_glibc_layout_t layout; /* kept between the walks of this run */
+	slides_t *slides;         /* --slides, NULL none */
 	int gate;                 /* --gate's descriptor, -1 once closed or none */
 	int64_t gate_next;        /* the next sample while held at the gate */
 } run_ctx_t;
@@ -305,7 +306,8 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph, const char *base)
 	int64_t t0 = now_ms(&c->t0);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int rc = hl_walk_process_opts(c->pid, &c->layout, HL_WALK_PAGES | HL_WALK_EXACT, &w, &err);
+	int flags = HL_WALK_PAGES | HL_WALK_EXACT | (c->slides ? HL_WALK_CHUNKS : 0);
+	int rc = hl_walk_process_opts(c->pid, &c->layout, flags, &w, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	(void)t0;
 	s->rss_after_bytes = statm_rss(c->pid);
@@ -321,6 +323,8 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph, const char *base)
 	snprintf(path, sizeof path, "%s/heapmap-%s.tsv", c->dir, base);
 	if (hl_heapmap_save(&w, path, &info, &err))
 		say_error("phase '%s': %s", ph->name, err.msg);
+	if (c->slides)
+		slides_phase(c->slides, c->run.nphases, ph->name, &w); /* it takes w */
 	hl_walk_free(&w);
 }
 
@@ -662,10 +666,18 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	const char *name = d ? d->name : strrchr(o.target, '/') + 1;
+	slides_t slides;
+	memset(&slides, 0, sizeof slides);
+	if (o.slides && slides_open(&slides, o.slides, d, &err)) {
+		say_error("%s", err.msg);
+		slides_free(&slides);
+		return EXIT_USAGE;
+	}
 
 	run_ctx_t c;
 	memset(&c, 0, sizeof c);
 	c.o = &o;
+	c.slides = o.slides ? &slides : NULL;
 	c.gate = o.gate_fd;
 	if (c.gate >= 0)
 		fcntl(c.gate, F_SETFD, FD_CLOEXEC); /* not the program's */
@@ -676,6 +688,12 @@ int cmd_run(int argc, char **argv)
 	int sfd = outdir_claim(c.dir, "samples.tsv", &err);
 	if (sfd < 0) {
 		say_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (c.slides && slides_start(c.slides, &err)) {
+		say_error("%s", err.msg);
+		close(sfd);
+		slides_free(c.slides);
 		return EXIT_USAGE;
 	}
 	c.samples = fdopen(sfd, "w");
@@ -829,6 +847,14 @@ int cmd_run(int argc, char **argv)
 		printf("note: glibc %s has no mallinfo2: in use and free come from mallinfo, whose "
 		       "fields are int (they wrap past 4 GiB)\n",
 		       c.run.glibc);
+	if (c.slides) {
+		int n = slides_finish(c.slides, c.dir, &c.run, &err);
+		if (n < 0)
+			say_error("slides: %s", err.msg);
+		else
+			printf("slides: %d in %s (listed in %s/slides.tsv)\n", n, o.slides, c.dir);
+		slides_free(c.slides);
+	}
 	printf("verdict: %s\nrun: %s\n", v.text, c.dir);
 
 	hl_sampler_free(&c.sampler);

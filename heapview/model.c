@@ -199,25 +199,6 @@ const hv_snapshot_t *hv_model_prev(const hv_model_t *m, const char **phase)
 	return &m->frames[f - 1].snap;
 }
 
-/* The class at [lo, lo + cell bytes) in snapshot p: its heap's cell there,
- * -2 in no heap (a class of its own: the heap grew or shrank). */
-static int class_at(const hv_snapshot_t *p, uint64_t lo, int zoom)
-{
-	int64_t ps = hl_procfs_page_size();
-	uint64_t cell_bytes = ((uint64_t)1 << zoom) * (uint64_t)ps;
-	for (size_t i = 0; i < p->walk.nheaps; i++) {
-		const hl_walk_heap_t *h = &p->walk.heaps[i];
-		if (lo < h->start || lo >= h->end)
-			continue;
-		if ((lo - h->start) % cell_bytes == 0)
-			return hl_heapmap_cell(h, zoom, (int64_t)((lo - h->start) / cell_bytes), ps);
-		/* a heap that starts elsewhere in the cell: its page at lo */
-		uint64_t page = (lo - h->start) / (uint64_t)ps;
-		return h->pages ? h->pages[page] : -1;
-	}
-	return -2;
-}
-
 bool hv_model_changed(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell)
 {
 	const hv_snapshot_t *prev = hv_model_prev(m, NULL);
@@ -227,7 +208,7 @@ bool hv_model_changed(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell
 	if (now < 0)
 		return false;
 	uint64_t lo = h->start + ((uint64_t)cell << m->zoom) * (uint64_t)hl_procfs_page_size();
-	return class_at(prev, lo, m->zoom) != now;
+	return hl_heapmap_class_at(&prev->walk, lo, m->zoom, hl_procfs_page_size()) != now;
 }
 
 static void snap_figs(const hv_snapshot_t *s, hl_lesson_figs_t *f, bool prev)

@@ -851,6 +851,9 @@ typedef struct hl_lesson_figs {
 } hl_lesson_figs_t;
 
 void hl_lesson_figs_init(hl_lesson_figs_t *f);
+/* The figures of a run's phase (RSS, VSZ, its walk's) and the previous
+ * phase's (NULL at the first); the pin and the parameters are the caller's. */
+void hl_lesson_figs_phase(hl_lesson_figs_t *f, const hl_phase_t *ph, const hl_phase_t *prev);
 /* The "phases:", "param:" and "step:" lines of --describe output. */
 int hl_lesson_parse(const char *buf, size_t len, hl_lesson_t *out, hl_error_t *err);
 /* One step line "PHASE [PARAM=V]: text" (without "step: "). */
@@ -1090,10 +1093,66 @@ void hl_heapmap_free(hl_heapmap_t *m);
  * directory gnuplot runs in); title names what was mapped. */
 int hl_heapmap_script(const hl_heapmap_t *m, const char *title, const char *tsv,
 		      const char *png, hl_buf_t *out);
+/* The palette of the classes and a "plot 'tsv' matrix with image" (no
+ * newline after it, so a caller can add to the plot): what the script
+ * above draws, for a caller's own picture (a slide). */
+int hl_heapmap_plot(const char *tsv, hl_buf_t *out);
+/* The class at addr in w's heaps at 1 << zoom pages per cell (of the cell
+ * starting there, or of its page when the heap's cells start elsewhere);
+ * -2 when addr is in no heap. */
+int hl_heapmap_class_at(const hl_walk_t *w, uint64_t addr, int zoom, long page_size);
+/* Where addr is in the map of w that info describes: its row and column. */
+bool hl_heapmap_locate(const hl_walk_t *w, const hl_heapmap_t *info, uint64_t addr, int64_t *row,
+		       int64_t *col);
+/* A matrix like the map of w (info's geometry): 1 where a cell's class is
+ * not what the same addresses had in prev (no heap there counts as a class
+ * of its own), 0 where it is, -1 outside a heap; *changed counts the 1s. */
+int hl_heapmap_changes_tsv(const hl_walk_t *w, const hl_walk_t *prev, const hl_heapmap_t *info,
+			   hl_buf_t *out, int64_t *changed);
 /* The map as an inline SVG (one path per class; the legend is the caller's). */
 int hl_heapmap_svg(const hl_heapmap_t *m, hl_buf_t *out);
 const char *hl_heapmap_colour(int cls); /* "#4c72b0"; white for -1 */
 const char *hl_heapmap_label(int cls);  /* "free, held back", "outside a heap" */
+
+/* ------------------------------------------------------------------ slide.c */
+
+/* One slide: a phase of a run for a lecture. Names are relative to the
+ * directory gnuplot runs the script in. */
+#define HL_SLIDE_CAPTION 5 /* caption rows at most */
+
+typedef struct hl_slide {
+	const char *experiment, *phase;
+	int index, count;           /* phase index of count, from 1 */
+	const hl_heapmap_t *map;    /* the map's geometry */
+	const char *map_tsv;        /* "" when the phase has no map */
+	const char *changes_tsv;    /* hl_heapmap_changes_tsv's matrix, "" none */
+	const int64_t *pin_col, *pin_row; /* the pins' cells */
+	size_t npins;
+	char pin_text[160];         /* "pin: 32 B at 0x...", "" none */
+	const int64_t *t_ms, *rss, *vsz; /* the samples up to the phase */
+	size_t npoints;
+	int64_t t_phase_ms, t_end_ms; /* the phase's time; the run's end (the axis) */
+	char (*caption)[HL_LESSON_TEXT]; /* the lesson lines, filled */
+	size_t ncaption;
+	const char *png, *svg;      /* what the script draws */
+} hl_slide_t;
+
+int hl_slide_script(const hl_slide_t *s, hl_buf_t *out);
+
+/* slides.tsv, in the run directory: a header row, then one row per slide:
+ * phase, png, svg (relative to the run directory, or absolute), caption
+ * (its lines joined by " / "). */
+typedef struct hl_slide_entry {
+	char phase[64];
+	char png[512], svg[512];
+	char caption[2048];
+} hl_slide_entry_t;
+
+extern const char hl_slides_header[];
+int hl_slides_row(hl_buf_t *out, const hl_slide_entry_t *e);
+/* *out is the caller's to free. */
+int hl_slides_parse(const char *buf, size_t len, hl_slide_entry_t **out, size_t *n,
+		    hl_error_t *err);
 
 /* -------------------------------------------------------------- breakdown.c */
 
@@ -1250,6 +1309,8 @@ typedef struct hl_report {
 	size_t nnotes;
 	char (*files)[256]; /* the directory's files, for the list of links */
 	size_t nfiles;
+	const hl_slide_entry_t *slides; /* a run's slides.tsv (heaplab run --slides) */
+	size_t nslides;
 } hl_report_t;
 
 typedef struct hl_advice {

@@ -74,6 +74,35 @@ void hl_lesson_figs_init(hl_lesson_figs_t *f)
 	f->pin_bytes = HL_UNKNOWN;
 }
 
+void hl_lesson_figs_phase(hl_lesson_figs_t *f, const hl_phase_t *ph, const hl_phase_t *prev)
+{
+	hl_lesson_figs_init(f);
+	f->rss = ph->rss_bytes;
+	f->vsz = ph->vsz_bytes;
+	if (ph->walk_valid) {
+		const struct hl_walk_summary *w = &ph->walk;
+		f->live = w->live_bytes;
+		f->live_estimated = w->chunks_estimated;
+		f->held_back = w->held_back_bytes;
+		f->released = w->released_bytes;
+		f->releasable = w->releasable_bytes;
+		f->top = w->top_bytes;
+		f->tcache = w->tcache_bytes;
+		f->fastbins = w->fastbin_bytes;
+		f->arenas = w->arenas;
+	}
+	if (!prev)
+		return;
+	snprintf(f->prev_phase, sizeof f->prev_phase, "%s", prev->name);
+	f->prev_rss = prev->rss_bytes;
+	if (prev->walk_valid) {
+		f->prev_live = prev->walk.live_bytes;
+		f->prev_held_back = prev->walk.held_back_bytes;
+		f->prev_released = prev->walk.released_bytes;
+		f->live_estimated = f->live_estimated || prev->walk.chunks_estimated;
+	}
+}
+
 /* "PHASE [PARAM=V]: text" */
 int hl_lesson_step_parse(const char *s, size_t n, hl_lesson_line_t *out, hl_error_t *err)
 {
