@@ -167,6 +167,35 @@ int diag_openmetrics(const hl_diagnosis_t *d, hl_buf_t *b);
 
 int cmd_report(int argc, char **argv);
 
+/* -------------------------------------------------------------- run_opts.c */
+
+#define MAX_TUNABLES 32
+#define MAX_ENV 32
+
+typedef struct run_opts {
+	const char *out;
+	int64_t interval_ms;
+	const char *allocator;
+	const char *tunables[MAX_TUNABLES];
+	int ntunables;
+	const char *env[MAX_ENV];
+	int nenv;
+	bool quiet;
+	bool walk;           /* walk the heap at every phase */
+	int gate_fd;         /* --gate FD: wait for a byte on it at each phase, -1 none */
+	const char *slides;  /* --slides DIR: one picture per phase (slides.c) */
+	const char *glibc;   /* --glibc V: run under that glibc of the matrix */
+	hl_glibc_env_t genv; /* that glibc (the system's without --glibc) */
+	const char *target;  /* experiment name or program path */
+	char **target_argv;  /* arguments after "--" */
+	int target_argc;
+} run_opts_t;
+
+/* heaplab run's --help. */
+void run_opts_usage(FILE *f);
+/* argv into o; -1 after saying what is wrong (exit 2), exits 0 on --help. */
+int run_opts_parse(int argc, char **argv, run_opts_t *o);
+
 /* ---------------------------------------------------------------- slides.c */
 
 /* heaplab run --slides DIR: a slide per phase (lib/slide.c draws it). */

@@ -229,6 +229,16 @@ void hv_render_end(void);
  * directory it made is left in dir. */
 int hv_save(const hv_model_t *m, const char *base, char *dir, size_t dirsz, hl_error_t *err);
 
+/* ----------------------------------------------------------------- step.c */
+
+/* Teaching mode: the lesson of the experiment at exe (its --describe) with
+ * the values of exp_args, and the gate's pipe: *gate_r for heaplab run
+ * --gate (open across exec), *gate_w for n. -1 after saying why. */
+int hv_step_open(const char *exe, char **exp_args, hl_lesson_t **lesson, int *gate_r, int *gate_w);
+/* n: lets the experiment go on from the phase it waits at, once the walk
+ * that shows it (pending: a phase no walk has shown yet, "" none) is in. */
+void hv_step_next(hv_model_t *m, int gate, const char *pending, double walk_in_s);
+
 /* ----------------------------------------------------------------- live.c */
 
 typedef struct hv_live_opts {

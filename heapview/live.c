@@ -482,33 +482,6 @@ static void trim(live_t *L)
 	}
 }
 
-/* n in step mode: the experiment goes on from the phase it waits at. */
-static void next_phase(live_t *L)
-{
-	if (L->m.exited) {
-		hv_model_message(&L->m, "n: the experiment has ended; p shows its phases, q quits");
-		return;
-	}
-	if (!L->m.waiting) {
-		hv_model_message(&L->m, L->m.nphases ? "n: on its way to the next phase"
-						     : "n: the experiment has not reached its first phase yet");
-		return;
-	}
-	if (L->phase[0]) {
-		/* its frame first: the walk that shows the phase */
-		hv_model_message(&L->m, "n: phase '%s' is shown first (next walk in %.1f s)",
-				 L->phase, walk_in(L, now_s()));
-		return;
-	}
-	if (L->gate < 0 || write(L->gate, "n", 1) != 1) {
-		hv_model_message(&L->m, "n: heaplab run no longer listens (%s)",
-				 L->gate < 0 ? "gate closed" : strerror(errno));
-		return;
-	}
-	L->m.waiting = false;
-	hv_model_message(&L->m, "going on from phase '%s'", L->m.phase);
-}
-
 static void save(live_t *L)
 {
 	char dir[512];
@@ -565,41 +538,6 @@ static void cleanup_tmp(live_t *L)
 }
 
 /* ------------------------------------------------------ setup */
-
-/* Step mode: the experiment's lesson lines (its --describe) with this
- * run's parameters, and the gate's pipe: its read end (left open across
- * exec, for heaplab run --gate) in *gate_r, its write end kept for n. */
-static int step_setup(live_t *L, const char *exe, int *gate_r)
-{
-	const hv_live_opts_t *o = L->o;
-	hl_buf_t b = {0};
-	hl_error_t err = {0};
-	L->lesson = calloc(1, sizeof *L->lesson);
-	int rc = L->lesson ? hl_lesson_describe(exe, &b) : -ENOMEM;
-	if (rc || hl_lesson_parse(b.data ? b.data : "", b.len, L->lesson, &err)) {
-		fprintf(stderr, "heapview: %s --describe failed: %s\n", exe,
-			rc ? (rc < 0 ? strerror(-rc) : "it exited with an error") : err.msg);
-		hl_buf_free(&b);
-		return -1;
-	}
-	hl_buf_free(&b);
-	for (char **a = o->exp_args; a && *a; a++)
-		hl_lesson_param_set(L->lesson, *a); /* heaplab run checks them all */
-	int p[2];
-	if (pipe2(p, O_CLOEXEC)) {
-		fprintf(stderr, "heapview: cannot make a pipe: %s\n", strerror(errno));
-		return -1;
-	}
-	*gate_r = fcntl(p[0], F_DUPFD, 3); /* without close-on-exec */
-	close(p[0]);
-	if (*gate_r < 0) {
-		close(p[1]);
-		fprintf(stderr, "heapview: cannot make a pipe: %s\n", strerror(errno));
-		return -1;
-	}
-	L->gate = p[1];
-	return 0;
-}
 
 static int setup(live_t *L)
 {
@@ -673,7 +611,7 @@ static int setup(live_t *L)
 		/* step mode: the gate holds each phase, not a time */
 		snprintf(hold, sizeof hold, "--hold_ms=%d", o->step ? 0 : EXP_HOLD_MS);
 		int gate_r = -1;
-		if (o->step && step_setup(L, exe, &gate_r))
+		if (o->step && hv_step_open(exe, o->exp_args, &L->lesson, &gate_r, &L->gate))
 			return -1;
 		snprintf(gate, sizeof gate, "%d", gate_r);
 		char *args[64];
@@ -835,7 +773,7 @@ int hv_live(const hv_live_opts_t *o)
 				trim(&L);
 				break;
 			case HV_NEXT:
-				next_phase(&L);
+				hv_step_next(&L.m, L.gate, L.phase, walk_in(&L, now_s()));
 				break;
 			default:
 				break;
