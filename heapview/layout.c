@@ -187,8 +187,6 @@ static int changes(hv_model_t *m, hv_screen_t *s, int r)
 	const hl_walk_t *a = &cur->walk, *b = &prev->walk;
 	char x[32];
 	field_t f[5];
-	snprintf(f[0].text, sizeof f[0].text, "since %s:", pp);
-	f[0].st = HV_ST_TITLE;
 	snprintf(f[1].text, sizeof f[1].text, "RSS %s",
 		 dsz(cur->status.vm_rss_bytes, prev->status.vm_rss_bytes, x, sizeof x));
 	snprintf(f[2].text, sizeof f[2].text, "live %s%s",
@@ -200,6 +198,18 @@ static int changes(hv_model_t *m, hv_screen_t *s, int r)
 		 dsz(a->released_bytes, b->released_bytes, x, sizeof x));
 	for (int i = 1; i < 5; i++)
 		f[i].st = HV_ST_NORMAL;
+	/* the figures whole: a long phase name is cut ("since producer_e..:") */
+	int rest = 4;
+	for (int i = 1; i < 5; i++)
+		rest += (int)strlen(f[i].text);
+	int room = s->cols - rest - 8, len = (int)strlen(pp);
+	if (room < 3)
+		room = 3;
+	if (len > room)
+		snprintf(f[0].text, sizeof f[0].text, "since %.*s..:", room - 2, pp);
+	else
+		snprintf(f[0].text, sizeof f[0].text, "since %s:", pp);
+	f[0].st = HV_ST_TITLE;
 	f[3].st = HV_ST_FREE_HELD;
 	f[4].st = HV_ST_FREE_RELEASED;
 	fields(s, r, f, 5);

@@ -347,6 +347,34 @@ int main(void)
 	T_OK(strstr(row(&scr, 0), "phase producer_exited_and_then_some_more_words (2/3)  waiting: n for next"),
 	     "a long phase name: the title keeps the phase and the state: %s", row(&scr, 0));
 
+	/* the changes row at its widest: every figure whole, the name cut */
+	{
+		hv_model_t w;
+		hv_model_init(&w, 1, "x");
+		w.step = true;
+		hv_snapshot_t a, b;
+		snapshot(&a, false);
+		snapshot(&b, true);
+		a.status.vm_rss_bytes = b.walk.live_bytes = b.walk.held_back_bytes = 0;
+		b.walk.released_bytes = 0;
+		b.status.vm_rss_bytes = a.walk.live_bytes = a.walk.held_back_bytes =
+			a.walk.released_bytes = (int64_t)(999.9 * 1048576);
+		b.walk.chunks_estimated = true;
+		hv_model_update(&w, &a, 1);
+		snprintf(w.phase, sizeof w.phase, "producer_exited_long");
+		w.nphases = 1;
+		hv_model_frame(&w);
+		hv_model_update(&w, &b, 2);
+		snprintf(w.phase, sizeof w.phase, "consumed");
+		w.nphases = 2;
+		hv_model_frame(&w);
+		hv_layout(&w, &scr);
+		T_EQ_STR(row(&scr, 5),
+			 "since producer_..: RSS +999.9M live ~-999.9M held back -999.9M released -999.9M ",
+			 "the widest changes row at 80 columns: the figures whole, the name cut");
+		hv_model_free(&w);
+	}
+
 	/* outside step mode, n p l say what they are for */
 	hv_model_t plain;
 	hv_model_init(&plain, 1, "x");
