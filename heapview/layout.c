@@ -304,9 +304,15 @@ static void lesson_panel(hv_model_t *m, hv_screen_t *s, int r, int rows)
 		putf(s, r, 0, HV_ST_TITLE, "lesson: the experiment has not reached a phase yet");
 		return;
 	}
-	if (hv_model_prev(m, &pp))
-		putf(s, r, 0, HV_ST_TITLE, "lesson at %s: %lld cells changed since %s (reversed)",
-		     phase, (long long)changed_cells(m), pp);
+	if (hv_model_prev(m, &pp)) {
+		char head[256];
+		int n0 = snprintf(head, sizeof head, "lesson at %s: %lld cells changed since %s", phase,
+				  (long long)changed_cells(m), pp);
+		/* the count whole; how they are drawn where it fits */
+		if (n0 + 11 < s->cols)
+			snprintf(head + n0, sizeof head - (size_t)n0, " (reversed)");
+		put(s, r, 0, head, HV_ST_TITLE);
+	}
 	else
 		putf(s, r, 0, HV_ST_TITLE, "lesson at %s%s", phase,
 		     n ? "" : ": no lines for this phase (heaplab explain)");
