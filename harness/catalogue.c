@@ -235,10 +235,10 @@ int cmd_explain(int argc, char **argv)
 {
 	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		FILE *f = argc == 2 ? stdout : stderr;
-		fprintf(f, "usage: heaplab explain EXPERIMENT\n\nPrints the lesson, phases, knobs "
-			   "and expected numbers of one experiment, and its lesson at each\nphase "
-			   "(what heapview --step and heaplab run --slides show) with the\n"
-			   "placeholders its lines use.\n");
+		fprintf(f, "usage: heaplab explain EXPERIMENT\n\n"
+			   "Prints the lesson, phases, knobs and expected numbers of one experiment,\n"
+			   "and its lesson at each phase (what heapview --step and heaplab run\n"
+			   "--slides show, with this run's figures) with the placeholders it uses.\n");
 		return argc == 2 ? 0 : EXIT_USAGE;
 	}
 	exp_desc_t d;
