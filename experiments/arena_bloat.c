@@ -44,6 +44,24 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated: {p:threads} threads each allocated {p:bytes} B: {arenas} arenas, VSZ "
+	"{vsz}, RSS {rss}.",
+	"allocated: a thread that mallocs while others hold arenas gets its own, up to 8 per "
+	"core; each non-main arena reserves a 64 MiB heap (press a to see the next arena).",
+	"freed [pin=1]: every thread freed its blocks under its own small pin: {freed} freed,"
+	" RSS {rss} ({d_rss}), held back {held_back}.",
+	"freed [pin=1]: memory freed in one arena is reused only by the threads attached to "
+	"it: it stays resident in {arenas} places.",
+	"freed [pin=0]: every thread freed its blocks, with no pin above them: {freed} freed,"
+	" RSS {rss} ({d_rss}), held back {held_back}.",
+	"joined: the threads have exited and been joined; the arenas stay ({arenas}): glibc "
+	"never destroys an arena.",
+	"joined: RSS {rss} ({d_rss}), VSZ {vsz}; --tunable glibc.malloc.arena_max=2 caps the "
+	"count.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "arena_bloat",
 	.lesson = "each thread gets its own arena (up to 8 per core), each reserving a 64 MiB "
@@ -54,6 +72,7 @@ static const lab_experiment_t experiment = {
 		  "~200 MB",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 static pthread_barrier_t allocated, measured, freed, measured2;

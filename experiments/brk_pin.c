@@ -45,6 +45,25 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated: {p:blocks} blocks of {p:size} B fill the brk heap: live {live}, RSS "
+	"{rss}, almost every cell used (#).",
+	"allocated [pin=1]: then a 2-byte block was allocated last, right below top: it is "
+	"the pin to watch at the next phase.",
+	"allocated [pin=0]: no pin was allocated: the blocks end right below top.",
+	"freed [pin=1]: {freed} freed; RSS still {rss} ({d_rss}): the {pin_size} chunk at "
+	"{pin_addr} (P) sits between the free chunk and top, so the heap cannot shrink.",
+	"freed [pin=1]: the freed blocks merged into one free chunk, held back ({held_back}, "
+	"o): free() gives memory back only from the top of the heap.",
+	"freed [pin=0]: {freed} freed and RSS is {rss} ({d_rss}): with no pin the freed "
+	"blocks merged into top and free() trimmed the heap by itself.",
+	"trimmed: malloc_trim(0) released the pages inside the free chunk with madvise: RSS "
+	"{rss} ({d_rss}), released {released} (.).",
+	"trimmed: the address space stays (VSZ {vsz}): the pages are given back, the heap is "
+	"not shrunk.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "brk_pin",
 	.lesson = "a small allocation made last pins a whole freed brk heap below it; "
@@ -56,6 +75,7 @@ static const lab_experiment_t experiment = {
 		  "~3,700 kB at trimmed with VSZ ~1,057,000 kB; --pin=0: a few MB at freed",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 int main(int argc, char **argv)

@@ -42,6 +42,20 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"produced: a producer thread allocated {p:bytes} B in blocks of {p:size} B, in its "
+	"own arena (arena 2 here; press a): live {live}, RSS {rss}.",
+	"produced: {arenas} arenas; the main thread will free what the producer allocated.",
+	"consumed: the main thread freed {freed}: free() returns each chunk to the arena it "
+	"came from, the producer's, not the main one.",
+	"consumed: held back {held_back}, RSS {rss} ({d_rss}): only threads attached to that "
+	"arena can reuse it.",
+	"producer_exited: the producer has exited; its arena stays, and with it the freed "
+	"memory: RSS {rss} ({d_rss}).",
+	"producer_exited: arenas are never destroyed: {arenas} arenas, held back {held_back}.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "cross_thread_free",
 	.lesson = "memory freed by another thread returns to the allocating thread's arena and "
@@ -51,6 +65,7 @@ static const lab_experiment_t experiment = {
 	.expect = "consumed: arena 1 holds the 64 MiB free, arena 0 under 1 MiB; RSS unchanged",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 static long long count;

@@ -48,6 +48,23 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated: {p:blocks} blocks of {p:size} B (fastbin-sized chunks): live {live}, RSS "
+	"{rss}.",
+	"allocated: fastbins never coalesce: watch the fastbins figure at the next phase.",
+	"freed: {freed} freed; fastbins now hold {fastbins} (7 per size went to tcache, "
+	"{tcache}); RSS {rss} ({d_rss}).",
+	"freed: fastbin chunks stay unmerged and count as free, so the heap cannot shrink: "
+	"held back {held_back}.",
+	"consolidated: one request of {p:large} B ran malloc_consolidate: fastbins "
+	"{fastbins}, the chunks merged with each other and with top ({top}).",
+	"consolidated: malloc itself never trims, so RSS stays: {rss} ({d_rss}).",
+	"large_freed: the large block was freed: top passed M_TRIM_THRESHOLD and free() "
+	"shrank the heap: RSS {rss} ({d_rss}).",
+	"large_freed: released {released}, held back {held_back}.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "fastbin_consolidate",
 	.lesson = "small frees stay in fastbins, unmerged and untrimmed, until a large request "
@@ -58,6 +75,7 @@ static const lab_experiment_t experiment = {
 		  "smblks 0, RSS unchanged; large_freed: RSS a few MB",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 int main(int argc, char **argv)

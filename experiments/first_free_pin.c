@@ -48,6 +48,20 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated: {p:blocks} blocks of {p:size} B (tcache-sized) allocated before any free:"
+	" live {live}, RSS {rss}.",
+	"allocated: up to glibc 2.41 the thread's tcache was made by its first malloc, at the"
+	" bottom of the heap; from 2.43 at its first free, from top.",
+	"freed: {freed} freed; RSS {rss} ({d_rss}), held back {held_back}.",
+	"freed: on 2.43 malloc's own tcache struct, made at the first free above the data, "
+	"pins the heap (pin: {pin}); on 2.36 the last free merged into top and trimmed.",
+	"trimmed: malloc_trim(0) released the free chunk's pages: RSS {rss} ({d_rss}), "
+	"released {released}.",
+	"trimmed: VSZ {vsz}: the address space stays.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "first_free_pin",
 	.lesson = "from glibc 2.43 the tcache is made by a thread's first free, above what it "
@@ -58,6 +72,7 @@ static const lab_experiment_t experiment = {
 		  "at trimmed)",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 int main(int argc, char **argv)

@@ -89,6 +89,8 @@ static void describe(void)
 			       p->help);
 	for (const char *const *g = e->glibc; g && *g; g++)
 		printf("glibc: %s\n", *g);
+	for (const char *const *l = e->steps; l && *l; l++)
+		printf("step: %s\n", *l);
 }
 
 static lab_param_t *find_param(const lab_experiment_t *e, const char *name, size_t len)

@@ -20,7 +20,7 @@
  *     };
  *     static const lab_experiment_t exp = {
  *         .name = "brk_pin", .lesson = "...", .phases = "allocated freed trimmed",
- *         .expect = "...", .params = params,
+ *         .expect = "...", .params = params, .steps = steps,
  *     };
  *     int main(int argc, char **argv) {
  *         lab_init(&exp, argc, argv);
@@ -57,6 +57,16 @@ typedef struct lab_experiment {
 	 * (test_live_glibc_lessons runs it under each and asserts the word);
 	 * NULL-terminated. */
 	const char *const *glibc;
+	/* The lesson at each phase, for teaching (heapview --step, heaplab
+	 * explain, heaplab run --slides): two or three lines per phase, each
+	 * "PHASE: text" or "PHASE [PARAM=V]: text" (shown only when the run's
+	 * parameter PARAM is V); an N in PHASE stands for a number
+	 * ("roundN_freed"). The text says what just happened and what to look
+	 * at, with placeholders that the viewer fills with this run's figures
+	 * at that phase: {rss}, {live}, {freed}, {pin_size}, {p:blocks}, ...
+	 * (the list and their meaning: lib/lesson.c, `heaplab explain`).
+	 * NULL-terminated. */
+	const char *const *steps;
 } lab_experiment_t;
 
 /* Parses argv (exits 2 with a message naming the parameter on bad input),

@@ -42,6 +42,21 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"roundN_allocated [leak=1]: one more round of {p:round_bytes} B allocated and kept: "
+	"live {live} ({d_live}), RSS {rss} ({d_rss}).",
+	"roundN_allocated [leak=1]: live grows at every phase: that is a leak.",
+	"roundN_allocated [leak=0]: a round of {p:round_bytes} B allocated, with a 32-byte "
+	"pin after it: live {live} ({d_live}), RSS {rss} ({d_rss}).",
+	"roundN_allocated [leak=0]: this round reuses memory the last one freed, where it "
+	"can.",
+	"roundN_freed: the round's blocks were freed under its pin: {freed} freed, RSS {rss} "
+	"({d_rss}).",
+	"roundN_freed: live falls while RSS stays: retention, glibc holds the memory; not a "
+	"leak (held back {held_back}).",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "leak_vs_retention",
 	.lesson = "a leak grows in use; retention keeps RSS while in use falls: the verdict "
@@ -51,6 +66,7 @@ static const lab_experiment_t experiment = {
 	.expect = "--leak=1: verdict leak; --leak=0: verdict retention",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 int main(int argc, char **argv)

@@ -48,6 +48,28 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"start: nothing allocated yet: RSS {rss}; the mmap threshold starts at 128 KiB.",
+	"start: requests above it get a mapping of their own, given back whole by free.",
+	"first: one block of {p:size} B, above the threshold: mmapped on its own, outside the"
+	" heap (live {live}, RSS {rss}).",
+	"first: the heap map does not change: an mmapped chunk is a mapping of its own (M on "
+	"the maps strip), not part of a heap.",
+	"first_freed: freeing that mmapped block raised the mmap threshold to its size (and "
+	"the trim threshold to twice that): RSS {rss} ({d_rss}).",
+	"first_freed: the threshold is dynamic: the next blocks of this size will not be "
+	"mmapped.",
+	"drifted: {p:blocks} more blocks of {p:size} B, now from the brk heap: live {live} "
+	"({d_live}), RSS {rss}.",
+	"drifted: the map grew by the heap cells they take (highlighted); a small pin sits "
+	"above them.",
+	"freed: {freed} freed under the pin: RSS {rss} ({d_rss}), held back {held_back}: "
+	"freed in the heap, not unmapped.",
+	"freed: a fixed threshold (--tunable glibc.malloc.mmap_threshold=131072) keeps them "
+	"mmapped and gives them back on free.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "mmap_threshold_drift",
 	.lesson = "freeing one mmapped block raises the mmap threshold; later big blocks come "
@@ -58,6 +80,7 @@ static const lab_experiment_t experiment = {
 		  "start; glibc.malloc.mmap_threshold=131072: no drift, RSS back",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 /* In the brk heap: below the program break and not mmapped on its own. */

@@ -41,6 +41,24 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated [reorder=0]: {p:temp_bytes} B of short-lived buffers, then {p:long_lived} "
+	"long-lived 64-byte objects allocated after them, from the top of the heap: live "
+	"{live}, RSS {rss}.",
+	"allocated [reorder=1]: {p:long_lived} long-lived 64-byte objects were made first, at"
+	" the bottom, then {p:temp_bytes} B of short-lived buffers above them: live {live}, "
+	"RSS {rss}.",
+	"allocated: the short-lived buffers will be freed at the next phase; the long-lived "
+	"objects stay.",
+	"temps_freed [reorder=0]: {freed} freed; RSS {rss} ({d_rss}): the long-lived objects "
+	"at {pin_addr} (P, {pin_size}) sit above the freed buffers and pin them.",
+	"temps_freed [reorder=1]: {freed} freed; RSS {rss} ({d_rss}): the freed buffers "
+	"merged into top and free() trimmed the heap.",
+	"temps_freed: held back {held_back}: where an object is allocated decides what its "
+	"neighbours' free can give back.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "phased_lifetimes",
 	.lesson = "long-lived objects allocated after short-lived ones pin them; allocating the "
@@ -50,6 +68,7 @@ static const lab_experiment_t experiment = {
 	.expect = "default: RSS stays ~128 MiB; --reorder=1: a few MB",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 static void make_long_lived(void **obj, long long n)

@@ -49,6 +49,27 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"filled [pool=1]: {p:objects} objects of 16..256 B from a pool that bumps a pointer "
+	"through {p:block}-byte blocks: live {live}, RSS {rss}.",
+	"filled [pool=0]: {p:objects} objects of 16..256 B, each from malloc: live {live}, "
+	"RSS {rss}.",
+	"filled: at the next phase all but {p:keep_percent}% of the objects are released.",
+	"released [pool=1]: the pool freed nothing: live {live} ({d_live}), RSS {rss} "
+	"({d_rss}).",
+	"released [pool=1]: a pool holds every block until it is destroyed.",
+	"released [pool=0]: {freed} freed, but RSS {rss} ({d_rss}): the {p:keep_percent}% "
+	"left are spread over every page.",
+	"released [pool=0]: held back {held_back}, fastbins {fastbins}: fastbin chunks never "
+	"merge with their neighbours.",
+	"destroyed [pool=1]: destroying the pool freed its blocks whole: the heap shrank, RSS"
+	" {rss} ({d_rss}).",
+	"destroyed [pool=0]: the rest was freed: live {live}, but RSS {rss} ({d_rss}): no "
+	"free made a chunk big enough to consolidate the fastbins ({fastbins}) and trim.",
+	"destroyed: releasable {releasable}: what malloc_trim(0) would give back.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "pool_vs_malloc",
 	.lesson = "a pool holds everything until it is destroyed, then returns it whole; malloc "
@@ -59,6 +80,7 @@ static const lab_experiment_t experiment = {
 		  "RSS unchanged, and still unchanged at destroyed (fastbins)",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 /* The pool: a chain of malloc'd blocks, bump allocation inside the newest. */

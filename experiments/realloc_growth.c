@@ -44,6 +44,24 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"start: a buffer of {p:start} B, in the brk heap: live {live}, RSS {rss}.",
+	"start: it will double by realloc, below and then above the 128 KiB mmap threshold.",
+	"small: grown to 64 KiB, still below the threshold: realloc copied it into new chunks"
+	" in the heap and freed the old ones (held back {held_back}).",
+	"small: live {live}, RSS {rss} ({d_rss}).",
+	"crossed: at 256 KiB the buffer is above the threshold: it was copied once more, into"
+	" a mapping of its own (outside the heap map).",
+	"crossed: RSS {rss} ({d_rss}); the small chunks it left behind stay in the heap.",
+	"grown: grown to {p:max} B by mremap, which moves a mapping without copying it: RSS "
+	"{rss} ({d_rss}).",
+	"grown: the heap itself hardly changed: held back {held_back}, top {top}.",
+	"freed: free() unmapped the buffer whole: RSS {rss} ({d_rss}).",
+	"freed: nothing of it stays; what remains in the heap is the small chunks it left "
+	"(held back {held_back}).",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "realloc_growth",
 	.lesson = "a doubling buffer lives in the brk heap until it passes the mmap threshold, "
@@ -53,6 +71,7 @@ static const lab_experiment_t experiment = {
 	.expect = "small: brk heap; crossed and grown: mmapped; freed: RSS back near start",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 static char *buf;

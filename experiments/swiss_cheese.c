@@ -40,6 +40,19 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated: {p:blocks} blocks of {p:size} B fill the heap: live {live}, RSS {rss}.",
+	"allocated: at the next phase every block but one in {p:keep_every} is freed.",
+	"holes: {freed} freed, but the kept blocks sit between the holes: RSS {rss} "
+	"({d_rss}), held back {held_back} (o between #).",
+	"holes: no hole reaches top, so free() cannot trim anything.",
+	"trimmed: malloc_trim(0) releases only whole pages inside free chunks, past each "
+	"chunk's header: released {released} ({d_released} since '{prev}').",
+	"trimmed: RSS {rss} ({d_rss}); still held back {held_back}: holes smaller than a page"
+	" plus a header give nothing back.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "swiss_cheese",
 	.lesson = "malloc_trim releases only whole pages inside free chunks: holes smaller than "
@@ -50,6 +63,7 @@ static const lab_experiment_t experiment = {
 		  "bytes",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 int main(int argc, char **argv)

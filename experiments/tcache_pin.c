@@ -43,6 +43,22 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated: {p:blocks} blocks of {p:size} B, then a {p:pin_size}-byte pin allocated "
+	"last, right below top: live {live}, RSS {rss}.",
+	"allocated: the blocks are too big for tcache (over 1032 B); the pin is small enough "
+	"for it.",
+	"pin_freed: the pin was freed into tcache: to the arena it is still in use, so live "
+	"{live} and RSS {rss} ({d_rss}) hardly move.",
+	"pin_freed: malloc_trim(0) never releases tcache, and a chunk in tcache never merges "
+	"with top.",
+	"freed: {freed} freed below the pin; RSS still {rss} ({d_rss}): the tcache chunk "
+	"{pin_size} at {pin_addr} (P) keeps top from shrinking.",
+	"freed: held back {held_back} (o); with --tunable glibc.malloc.tcache_count=0 the pin"
+	" would go to a fastbin, merge into top, and the heap would shrink.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "tcache_pin",
 	.lesson = "a pin freed into tcache is still in use to the arena: the heap below it is "
@@ -52,6 +68,7 @@ static const lab_experiment_t experiment = {
 	.expect = "default: RSS at freed ~= allocated (~260 MiB); tcache_count=0: a few MB",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 int main(int argc, char **argv)

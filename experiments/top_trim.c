@@ -40,6 +40,16 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"allocated: {p:blocks} blocks of {p:size} B are in use: live {live}, RSS {rss}.",
+	"allocated: nothing sits above the last block but top: no pin.",
+	"freed: {freed} freed, RSS {rss} ({d_rss}): each free merged into top, and once top "
+	"passed M_TRIM_THRESHOLD free() shrank the heap by itself.",
+	"freed: held back {held_back}: with trim_threshold raised above what was freed "
+	"(--tunable glibc.malloc.trim_threshold=1073741824) it would all stay.",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "top_trim",
 	.lesson = "free shrinks the brk heap by itself once top exceeds M_TRIM_THRESHOLD; a "
@@ -49,6 +59,7 @@ static const lab_experiment_t experiment = {
 	.expect = "default: a few MB at freed; trim_threshold=1 GiB: ~256 MiB stays",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 int main(int argc, char **argv)

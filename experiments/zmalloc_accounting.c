@@ -43,6 +43,18 @@ static const char *const on_glibc[] = {
 	NULL,
 };
 
+/* The lesson at each phase (lab.h: steps; the placeholders: lib/lesson.c). */
+static const char *const steps[] = {
+	"filled: {p:keys} keys of 16..512 B inserted: live {live}, RSS {rss}, RSS/live "
+	"{ratio}.",
+	"filled: Redis counts used_memory itself and reports RSS / used_memory; here live "
+	"plays that part.",
+	"deleted: {p:delete_percent}% of the keys deleted at random: {freed} freed, but RSS "
+	"{rss} ({d_rss}).",
+	"deleted: RSS/live is now {ratio}: the allocator holds what the program gave back "
+	"(held back {held_back}).",
+	NULL,
+};
 static const lab_experiment_t experiment = {
 	.name = "zmalloc_accounting",
 	.lesson = "a Redis-style used_memory counter falls when keys are deleted, RSS does not: "
@@ -52,6 +64,7 @@ static const lab_experiment_t experiment = {
 	.expect = "deleted: used_memory ~20% of filled, RSS >= 90%, ratio >= 4",
 	.params = params,
 	.glibc = on_glibc,
+	.steps = steps,
 };
 
 /* The two ways zmalloc counts: what the allocator says it gave

@@ -48,37 +48,6 @@ static bool valid_exp_name(const char *s)
 	return true;
 }
 
-/* Runs path --describe, stdout into out; returns the exit status or -errno. */
-static int run_describe(const char *path, hl_buf_t *out)
-{
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(fds[0]);
-		close(fds[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		execl(path, path, "--describe", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	char chunk[4096];
-	ssize_t n;
-	while ((n = read(fds[0], chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && hl_buf_append(out, chunk, (size_t)n))
-			break;
-	close(fds[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void copy_field(char *dst, size_t dstsz, const char *src, size_t n)
 {
 	if (n >= dstsz)
@@ -139,7 +108,7 @@ int catalogue_describe(const char *name, exp_desc_t *out, hl_error_t *err)
 	if (stat(out->path, &st) < 0 || !S_ISREG(st.st_mode) || access(out->path, X_OK) < 0)
 		return hl_error_set(err, -ENOENT, "unknown experiment '%s'", name);
 	hl_buf_t b = {0};
-	int rc = run_describe(out->path, &b);
+	int rc = hl_lesson_describe(out->path, &b);
 	if (rc != 0) {
 		hl_buf_free(&b);
 		return hl_error_set(err, -EIO, "%s --describe failed (status %d)", out->path, rc);
@@ -215,12 +184,61 @@ int cmd_list(int argc, char **argv)
 	return 0;
 }
 
+int catalogue_lesson(const exp_desc_t *d, hl_lesson_t *out, hl_error_t *err)
+{
+	hl_buf_t b = {0};
+	int rc = hl_lesson_describe(d->path, &b);
+	if (rc)
+		rc = hl_error_set(err, -EIO, "%s --describe failed (status %d)", d->path, rc);
+	else
+		rc = hl_lesson_parse(b.data ? b.data : "", b.len, out, err);
+	hl_buf_free(&b);
+	return rc;
+}
+
+/* The lesson at each phase, as heapview --step and the slides show it,
+ * with what the placeholders stand for. */
+static void explain_steps(const exp_desc_t *d)
+{
+	hl_lesson_t *l = malloc(sizeof *l);
+	hl_error_t err = {0};
+	if (!l || catalogue_lesson(d, l, &err)) {
+		if (l)
+			say_error("%s", err.msg);
+		free(l);
+		return;
+	}
+	if (l->nlines) {
+		printf("\nat each phase (heapview --experiment %s --step shows these, and heaplab run "
+		       "--slides writes them under each slide, with this run's figures in the "
+		       "{placeholders}):\n",
+		       d->name);
+		for (size_t i = 0; i < l->nlines; i++) {
+			const hl_lesson_line_t *x = &l->line[i];
+			if (x->cond[0])
+				printf("  %s (--%s=%s): %s\n", x->phase, x->cond, x->cond_value, x->text);
+			else
+				printf("  %s: %s\n", x->phase, x->text);
+		}
+		printf("placeholders (unknown figures print \"unknown\", estimates \"~\"):\n");
+		const char *name, *what;
+		size_t n = hl_lesson_placeholders(0, &name, &what);
+		for (size_t i = 0; i < n; i++) {
+			hl_lesson_placeholders(i, &name, &what);
+			printf("  {%s}%*s %s\n", name, (int)(12 - strlen(name)), "", what);
+		}
+	}
+	free(l);
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		FILE *f = argc == 2 ? stdout : stderr;
-		fprintf(f, "usage: heaplab explain EXPERIMENT\n\nPrints the lesson, phases, knobs "
-			   "and expected numbers of one experiment.\n");
+		fprintf(f, "usage: heaplab explain EXPERIMENT\n\n"
+			   "Prints the lesson, phases, knobs and expected numbers of one experiment,\n"
+			   "and its lesson at each phase (what heapview --step and heaplab run\n"
+			   "--slides show, with this run's figures) with the placeholders it uses.\n");
 		return argc == 2 ? 0 : EXIT_USAGE;
 	}
 	exp_desc_t d;
@@ -245,6 +263,7 @@ int cmd_explain(int argc, char **argv)
 		for (int i = 0; i < d.nglibc; i++)
 			printf("  %s\n", d.glibc[i]);
 	}
+	explain_steps(&d);
 	printf("\nrun it:  heaplab run %s [-- --NAME=VALUE...]\n", d.name);
 	return 0;
 }

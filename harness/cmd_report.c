@@ -38,6 +38,7 @@ typedef struct report_ctx {
 	bool gnuplot;      /* gnuplot is installed */
 	int png_failed;    /* PNGs gnuplot did not draw */
 	int write_failed;  /* files that could not be written */
+	hl_slide_entry_t *slide_v; /* slides.tsv read back, owned here */
 } report_ctx_t;
 
 static void report_usage(FILE *f)
@@ -341,6 +342,35 @@ static void phase_files(report_ctx_t *c, const hl_run_t *run)
 	}
 }
 
+/* heaplab run --slides listed its slides in slides.tsv: the report links
+ * them, and says which are missing. */
+static void slides(report_ctx_t *c)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/slides.tsv", c->dir);
+	hl_buf_t b = {0};
+	hl_error_t err = {0};
+	if (hl_file_read(path, &b, NULL) == 0) {
+		hl_slide_entry_t *v = NULL;
+		size_t n = 0;
+		if (hl_slides_parse(b.data, b.len, &v, &n, &err))
+			hl_report_note(&c->r, "slides.tsv: %s", err.msg);
+		for (size_t i = 0; i < n; i++) {
+			const char *png = v[i].png;
+			char full[PATH_MAX];
+			snprintf(full, sizeof full, "%s%s%s", png[0] == '/' ? "" : c->dir,
+				 png[0] == '/' ? "" : "/", png);
+			if (access(full, R_OK))
+				hl_report_note(&c->r, "the slide of phase '%s' (%s) is missing",
+					       v[i].phase, png);
+		}
+		c->slide_v = v;
+		c->r.slides = v;
+		c->r.nslides = n;
+	}
+	hl_buf_free(&b);
+}
+
 static int load_run(report_ctx_t *c)
 {
 	hl_error_t err = {0};
@@ -603,6 +633,7 @@ int cmd_report(int argc, char **argv)
 		timeline(&c, &c.run);
 		phase_files(&c, &c.run);
 		heap_maps(&c, &c.run, "", "");
+		slides(&c);
 	} else if (c.r.kind == HL_REPORT_SWEEP) {
 		figure(&c, "sweep-rss", "RSS per phase, per configuration", "sweep-rss.svg",
 		       "sweep-rss.png");
@@ -661,6 +692,7 @@ out:
 		hl_heapmap_free(&c.r.maps[i].map);
 	free(c.r.maps);
 	free(c.r.files);
+	free(c.slide_v);
 	hl_run_free(&c.run);
 	hl_sweep_free(c.configs, c.nconfigs);
 	hl_diagfile_free(&c.diag);

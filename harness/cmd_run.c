@@ -8,6 +8,8 @@
  * What is recorded is never lost: run.json is rewritten (atomically) after
  * every phase, marked incomplete until the program has exited cleanly, so a
  * program that dies mid-run leaves a record that says how far it got.
+ *
+ * Its options are parsed in run_opts.c; --slides draws in slides.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,26 +25,6 @@
 
 #include "harness.h"
 
-#define MAX_TUNABLES 32
-#define MAX_ENV 32
-
-typedef struct run_opts {
-	const char *out;
-	int64_t interval_ms;
-	const char *allocator;
-	const char *tunables[MAX_TUNABLES];
-	int ntunables;
-	const char *env[MAX_ENV];
-	int nenv;
-	bool quiet;
-	bool walk;           /* walk the heap at every phase */
-	const char *glibc;   /* --glibc V: run under that glibc of the matrix */
-	hl_glibc_env_t genv; /* that glibc (the system's without --glibc) */
-	const char *target;  /* experiment name or program path */
-	char **target_argv;  /* arguments after "--" */
-	int target_argc;
-} run_opts_t;
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -50,144 +32,11 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
-static void run_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: heaplab run EXPERIMENT|PROGRAM [OPTIONS] [-- ARGS...]\n\n"
-		"Runs an experiment (see `heaplab list`) or a program (a path with a '/'),\n"
-		"samples it from /proc, records each phase it marks, and writes a run\n"
-		"directory with run.json, samples.tsv, malloc_info/malloc_stats per phase and\n"
-		"timeline plots. Prints the phase table and a verdict.\n\n"
-		"options:\n"
-		"  --out DIR          write the run here (a new or empty directory);\n"
-		"                     default results/EXPERIMENT/DATE-TIME-PID\n"
-		"  --interval MS      sample every MS milliseconds (default 10; 0 = at phases only)\n"
-		"  --allocator A      glibc (default), jemalloc, tcmalloc or mimalloc (LD_PRELOAD)\n"
-		"  --tunable K=V      a glibc tunable, e.g. glibc.malloc.arena_max=2 (repeatable)\n"
-		"  --env NAME=VALUE   an environment variable for the program (repeatable)\n"
-		"  --glibc V          run under another glibc of the matrix: a version (2.31,\n"
-		"                     2.41, 2.43) or a Debian suite (bullseye, trixie, sid),\n"
-		"                     through its own loader; run.json's glibc says which\n"
-		"                     (fetch them with `make matrix`)\n"
-		"  --walk             also walk the heap from outside at every phase (read-only;\n"
-		"                     run.json gets each phase's \"walk\": chunk classes, held-back\n"
-		"                     and releasable bytes, mallinfo2 as the walker counts it;\n"
-		"                     and heapmap-PHASE.tsv gets the class of every heap page)\n"
-		"  --debug-dir DIR    with --walk: look for the libc's debug info (by build ID)\n"
-		"                     here first (a folder with .build-id/, or one debug file)\n"
-		"  --quiet            print only the verdict and the run directory\n\n"
-		"ARGS after -- go to the experiment, e.g.: heaplab run brk_pin -- --pin=0\n");
-}
-
 static int64_t now_ms(const struct timespec *t0)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static int parse_opts(int argc, char **argv, run_opts_t *o)
-{
-	memset(o, 0, sizeof *o);
-	o->interval_ms = 10;
-	o->allocator = "glibc";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--")) {
-			o->target_argv = argv + i + 1;
-			o->target_argc = argc - i - 1;
-			break;
-		}
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			run_usage(stdout);
-			exit(0);
-		}
-		if (!strcmp(a, "--quiet")) {
-			o->quiet = true;
-			continue;
-		}
-		if (!strcmp(a, "--walk")) {
-			o->walk = true;
-			continue;
-		}
-		if (a[0] == '-' && a[1] == '-' &&
-		    (!strcmp(a, "--out") || !strcmp(a, "--interval") || !strcmp(a, "--allocator") ||
-		     !strcmp(a, "--tunable") || !strcmp(a, "--env") || !strcmp(a, "--glibc") ||
-		     !strcmp(a, "--debug-dir"))) {
-			if (!val) {
-				say_error("%s needs a value (see heaplab run --help)", a);
-				return -1;
-			}
-			i++;
-			if (!strcmp(a, "--out")) {
-				o->out = val;
-			} else if (!strcmp(a, "--glibc")) {
-				o->glibc = val;
-			} else if (!strcmp(a, "--debug-dir")) {
-				hl_error_t derr = {0};
-				if (hl_glibc_debug_dir(val, &derr)) {
-					say_error("%s", derr.msg);
-					return -1;
-				}
-			} else if (!strcmp(a, "--interval")) {
-				char *end;
-				errno = 0;
-				long long v = strtoll(val, &end, 10);
-				if (errno || end == val || *end || v < 0 || v > 3600000) {
-					say_error("--interval takes milliseconds from 0 to 3600000, got "
-						  "'%s'",
-						  val);
-					return -1;
-				}
-				o->interval_ms = v;
-			} else if (!strcmp(a, "--allocator")) {
-				o->allocator = val;
-			} else if (!strcmp(a, "--tunable")) {
-				if (!allocator_valid_tunable(val)) {
-					say_error("--tunable takes glibc.malloc.NAME=VALUE (e.g. "
-						  "glibc.malloc.arena_max=2), got '%s'",
-						  val);
-					return -1;
-				}
-				if (o->ntunables == MAX_TUNABLES) {
-					say_error("at most %d --tunable options", MAX_TUNABLES);
-					return -1;
-				}
-				o->tunables[o->ntunables++] = val;
-			} else {
-				const char *eq = strchr(val, '=');
-				if (!eq || eq == val || o->nenv == MAX_ENV) {
-					say_error("--env takes NAME=VALUE, got '%s'", val);
-					return -1;
-				}
-				o->env[o->nenv++] = val;
-			}
-			continue;
-		}
-		if (a[0] == '-') {
-			say_error("unknown option '%s' (arguments for the experiment go after --)", a);
-			return -1;
-		}
-		if (o->target) {
-			say_error("unexpected argument '%s': arguments for %s go after --, e.g. "
-				  "heaplab run %s -- %s",
-				  a, o->target, o->target, a);
-			return -1;
-		}
-		o->target = a;
-	}
-	if (!o->target) {
-		say_error("run needs an experiment or a program");
-		run_usage(stderr);
-		return -1;
-	}
-	hl_error_t err = {0};
-	if (hl_glibc_env_find(o->glibc ? o->glibc : "host", &o->genv, &err)) {
-		say_error("%s", err.msg);
-		return -1;
-	}
-	return 0;
 }
 
 /* Everything one run needs while it is going. */
@@ -205,6 +54,9 @@ typedef struct run_ctx {
 	char last_phase[64];
 	bool glibc_figures; /* mallinfo2/malloc_info describe the real allocator */
 	hl_glibc_layout_t layout; /* kept between the walks of this run */
+	slides_t *slides;         /* --slides, NULL none */
+	int gate;                 /* --gate's descriptor, -1 once closed or none */
+	int64_t gate_next;        /* the next sample while held at the gate */
 } run_ctx_t;
 
 static int write_file(const char *dir, const char *name, const char *data, size_t len)
@@ -279,7 +131,8 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph, const char *base)
 	int64_t t0 = now_ms(&c->t0);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int rc = hl_walk_process_opts(c->pid, &c->layout, HL_WALK_PAGES | HL_WALK_EXACT, &w, &err);
+	int flags = HL_WALK_PAGES | HL_WALK_EXACT | (c->slides ? HL_WALK_CHUNKS : 0);
+	int rc = hl_walk_process_opts(c->pid, &c->layout, flags, &w, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	(void)t0;
 	s->rss_after_bytes = statm_rss(c->pid);
@@ -295,7 +148,39 @@ static void walk_phase(run_ctx_t *c, hl_phase_t *ph, const char *base)
 	snprintf(path, sizeof path, "%s/heapmap-%s.tsv", c->dir, base);
 	if (hl_heapmap_save(&w, path, &info, &err))
 		say_error("phase '%s': %s", ph->name, err.msg);
+	if (c->slides)
+		slides_phase(c->slides, c->run.nphases, ph->name, &w); /* it takes w */
 	hl_walk_free(&w);
+}
+
+/* --gate: the program waits at its phase until a byte comes on the gate
+ * (or it closes: then it never waits again); the timeline goes on being
+ * sampled meanwhile, so it shows the pause. */
+static void gate_wait(run_ctx_t *c)
+{
+	while (c->gate >= 0 && !interrupted) {
+		int64_t t = now_ms(&c->t0);
+		int timeout = -1;
+		if (c->o->interval_ms) {
+			if (t >= c->gate_next) {
+				take_sample(c);
+				fflush(c->samples);
+				c->gate_next = t + c->o->interval_ms;
+			}
+			timeout = (int)(c->gate_next - t);
+		}
+		struct pollfd p = {c->gate, POLLIN, 0};
+		if (poll(&p, 1, timeout) <= 0)
+			continue;
+		char b;
+		ssize_t n = read(c->gate, &b, 1);
+		if (n == 1)
+			return;
+		if (n < 0 && errno == EINTR)
+			continue;
+		close(c->gate);
+		c->gate = -1;
+	}
 }
 
 /* A whole phase message is in c->in: record it, then let the child go on. */
@@ -350,6 +235,7 @@ static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 		table_row(stdout, rec, &c->run.phases[0]);
 		fflush(stdout);
 	}
+	gate_wait(c);
 	char go = 'g';
 	if (write(c->to_child, &go, 1) != 1)
 		return -errno;
@@ -555,7 +441,7 @@ int cmd_run(int argc, char **argv)
 {
 	run_opts_t o;
 	hl_error_t err = {0};
-	if (parse_opts(argc, argv, &o))
+	if (run_opts_parse(argc, argv, &o))
 		return EXIT_USAGE;
 
 	char lib[PATH_MAX];
@@ -605,10 +491,21 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	const char *name = d ? d->name : strrchr(o.target, '/') + 1;
+	slides_t slides;
+	memset(&slides, 0, sizeof slides);
+	if (o.slides && slides_open(&slides, o.slides, d, &err)) {
+		say_error("%s", err.msg);
+		slides_free(&slides);
+		return EXIT_USAGE;
+	}
 
 	run_ctx_t c;
 	memset(&c, 0, sizeof c);
 	c.o = &o;
+	c.slides = o.slides ? &slides : NULL;
+	c.gate = o.gate_fd;
+	if (c.gate >= 0)
+		fcntl(c.gate, F_SETFD, FD_CLOEXEC); /* not the program's */
 	if (o.out)
 		snprintf(c.dir, sizeof c.dir, "%s", o.out);
 	else
@@ -616,6 +513,12 @@ int cmd_run(int argc, char **argv)
 	int sfd = outdir_claim(c.dir, "samples.tsv", &err);
 	if (sfd < 0) {
 		say_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (c.slides && slides_start(c.slides, &err)) {
+		say_error("%s", err.msg);
+		close(sfd);
+		slides_free(c.slides);
 		return EXIT_USAGE;
 	}
 	c.samples = fdopen(sfd, "w");
@@ -769,6 +672,14 @@ int cmd_run(int argc, char **argv)
 		printf("note: glibc %s has no mallinfo2: in use and free come from mallinfo, whose "
 		       "fields are int (they wrap past 4 GiB)\n",
 		       c.run.glibc);
+	if (c.slides) {
+		int n = slides_finish(c.slides, c.dir, &c.run, &err);
+		if (n < 0)
+			say_error("slides: %s", err.msg);
+		else
+			printf("slides: %d in %s (listed in %s/slides.tsv)\n", n, o.slides, c.dir);
+		slides_free(c.slides);
+	}
 	printf("verdict: %s\nrun: %s\n", v.text, c.dir);
 
 	hl_sampler_free(&c.sampler);

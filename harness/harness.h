@@ -52,6 +52,8 @@ const char *catalogue_dir(void);
 int catalogue_describe(const char *name, exp_desc_t *out, hl_error_t *err);
 /* All experiments, sorted by name; returns the count (or negative). */
 int catalogue_all(exp_desc_t **out, hl_error_t *err);
+/* The lesson at each phase of d, from its --describe (lib/lesson.c). */
+int catalogue_lesson(const exp_desc_t *d, hl_lesson_t *out, hl_error_t *err);
 /* Prints "  name   lesson" lines, for `list` and for an unknown name. */
 void catalogue_print_list(FILE *f);
 
@@ -66,6 +68,10 @@ int cmd_explain(int argc, char **argv);
  * anything. Returns the open claim file's descriptor, or a negative code
  * with err set. */
 int outdir_claim(const char *dir, const char *claim, hl_error_t *err);
+/* Accepts dir when it is missing or empty, and makes it (and its parents)
+ * when create; what names it in messages ("--slides"). 0, or a negative
+ * code with err set. */
+int outdir_fresh(const char *dir, const char *what, bool create, hl_error_t *err);
 /* results/<exp>/<YYYYmmdd-HHMMSS>-<pid> under $HEAPLAB_RESULTS or ./results */
 void outdir_default(const char *exp, char *out, size_t outsz);
 
@@ -175,5 +181,70 @@ int diag_openmetrics(const hl_diagnosis_t *d, hl_buf_t *b);
 /* ------------------------------------------------------------- cmd_report.c */
 
 int cmd_report(int argc, char **argv);
+
+/* -------------------------------------------------------------- run_opts.c */
+
+#define MAX_TUNABLES 32
+#define MAX_ENV 32
+
+typedef struct run_opts {
+	const char *out;
+	int64_t interval_ms;
+	const char *allocator;
+	const char *tunables[MAX_TUNABLES];
+	int ntunables;
+	const char *env[MAX_ENV];
+	int nenv;
+	bool quiet;
+	bool walk;           /* walk the heap at every phase */
+	int gate_fd;         /* --gate FD: wait for a byte on it at each phase, -1 none */
+	const char *slides;  /* --slides DIR: one picture per phase (slides.c) */
+	const char *glibc;   /* --glibc V: run under that glibc of the matrix */
+	hl_glibc_env_t genv; /* that glibc (the system's without --glibc) */
+	const char *target;  /* experiment name or program path */
+	char **target_argv;  /* arguments after "--" */
+	int target_argc;
+} run_opts_t;
+
+/* heaplab run's --help. */
+void run_opts_usage(FILE *f);
+/* argv into o; -1 after saying what is wrong (exit 2), exits 0 on --help. */
+int run_opts_parse(int argc, char **argv, run_opts_t *o);
+
+/* ---------------------------------------------------------------- slides.c */
+
+/* heaplab run --slides DIR: a slide per phase (lib/slide.c draws it). */
+typedef struct slide_phase {
+	char base[96];      /* its files: NN-PHASE.{gp,png,svg}, -map.tsv, -changes.tsv */
+	bool mapped;        /* the phase's walk gave a heap map */
+	bool changes;       /* and a previous phase's to compare with */
+	hl_heapmap_t info;  /* the map's geometry */
+	int64_t nchanged;   /* cells changed since the previous phase */
+	hl_heap_pin_t pins[4];
+	int64_t pin_col[4], pin_row[4];
+	size_t npins;
+} slide_phase_t;
+
+typedef struct slides {
+	char dir[PATH_MAX];
+	hl_lesson_t *lesson; /* the experiment's lines; NULL for a program */
+	hl_walk_t prev;      /* the previous phase's walk, to mark changes */
+	bool have_prev;
+	slide_phase_t *ph;
+	size_t nph;
+} slides_t;
+
+/* Checks that dir is new or empty (before anything runs) and reads d's
+ * lesson (d NULL: a program). */
+int slides_open(slides_t *s, const char *dir, const exp_desc_t *d, hl_error_t *err);
+/* Makes the directory, once the run's own is claimed (it may be inside). */
+int slides_start(slides_t *s, hl_error_t *err);
+/* At the run's phase number i (from 0), walked into w (HL_WALK_PAGES |
+ * HL_WALK_CHUNKS): writes its map and its changes; takes w. */
+void slides_phase(slides_t *s, size_t i, const char *phase, hl_walk_t *w);
+/* After the run: each slide's script, PNG and SVG, and run_dir/slides.tsv.
+ * Returns how many slides were drawn, or a negative code with err set. */
+int slides_finish(slides_t *s, const char *run_dir, const hl_run_t *run, hl_error_t *err);
+void slides_free(slides_t *s);
 
 #endif

@@ -97,6 +97,27 @@ int outdir_claim(const char *dir, const char *claim, hl_error_t *err)
 	return fd;
 }
 
+int outdir_fresh(const char *dir, const char *what, bool create, hl_error_t *err)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		int rc = create ? mkdir_p(dir) : 0;
+		return rc ? hl_error_set(err, rc, "cannot create %s %s: %s", what, dir, strerror(-rc))
+			  : 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return hl_error_set(err, -ENOTDIR, "%s %s exists and is not a directory; choose a "
+						   "new path", what, dir);
+	bool has_run = false;
+	int empty = dir_is_empty(dir, &has_run);
+	if (empty < 0)
+		return hl_error_set(err, empty, "cannot read %s %s: %s", what, dir, strerror(-empty));
+	if (!empty)
+		return hl_error_set(err, -EEXIST, "%s %s is not empty; choose a new or empty "
+						  "directory (nothing was changed)", what, dir);
+	return 0;
+}
+
 void outdir_default(const char *exp, char *out, size_t outsz)
 {
 	const char *root = getenv("HEAPLAB_RESULTS");

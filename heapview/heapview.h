@@ -57,6 +57,7 @@ typedef enum hv_action {
 	HV_SAVE,
 	HV_TRIM,
 	HV_REDRAW,
+	HV_NEXT, /* step mode: let the experiment go on to its next phase */
 } hv_action_t;
 
 /* keys the model understands besides plain characters */
@@ -82,6 +83,14 @@ enum { HV_KEY_UP = 0x101, HV_KEY_DOWN, HV_KEY_PGUP, HV_KEY_PGDN, HV_KEY_HOME, HV
  * next: max(interval_ms, walk_ms * 100 / HV_WALK_CPU_PERCENT). With an
  * interval of 0, the cost rule alone. */
 double hv_walk_every_ms(double interval_ms, double walk_ms);
+
+/* A phase as it was first shown (step mode keeps one per phase, so p can
+ * show it again: the experiment itself does not go back). */
+typedef struct hv_frame {
+	char phase[64];
+	int index;          /* 1 for the first phase */
+	hv_snapshot_t snap; /* owned by the frame */
+} hv_frame_t;
 
 typedef struct hv_model {
 	pid_t pid;
@@ -109,6 +118,16 @@ typedef struct hv_model {
 	int map_rows;       /* rows the last layout had for the map (for PgUp/PgDn) */
 	bool can_trim;      /* a trim agent is reachable */
 	char message[256];  /* the bottom line's news, "" none */
+	/* teaching (--step): the experiment waits at each phase until n */
+	bool step;
+	bool waiting;       /* it waits at its phase now */
+	bool lesson_on;     /* the lesson panel is shown (l toggles it) */
+	int phases_declared; /* the N of "k/N", 0 unknown */
+	const hl_lesson_t *lesson; /* the experiment's lines and parameters, NULL none */
+	hv_frame_t *frames; /* one per phase, in order */
+	size_t nframes;
+	long view;          /* the frame shown, -1: the live snapshot */
+	bool snap_shared;   /* snap's memory is frames[nframes - 1]'s */
 } hv_model_t;
 
 void hv_model_init(hv_model_t *m, pid_t pid, const char *command);
@@ -125,6 +144,23 @@ void hv_model_walked(hv_model_t *m, double walk_ms, bool layout_read);
 void hv_model_point(hv_model_t *m, double t, int64_t rss, int64_t vsz);
 hv_action_t hv_model_key(hv_model_t *m, int key);
 void hv_model_message(hv_model_t *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Step mode: the snapshot just given to hv_model_update is the first of the
+ * phase m->phase: kept as its frame (shared with snap, not copied). */
+void hv_model_frame(hv_model_t *m);
+/* What the screen shows: a kept frame (p) or the live snapshot. */
+const hv_snapshot_t *hv_model_shown(const hv_model_t *m);
+/* The frame of the phase before the shown one, NULL at the first (or
+ * outside step mode); its phase name into *phase when given. */
+const hv_snapshot_t *hv_model_prev(const hv_model_t *m, const char **phase);
+/* The phase the shown snapshot is of, and its number (0 none). */
+const char *hv_model_shown_phase(const hv_model_t *m, int *index);
+/* Whether cell `cell` of heap h (of the shown snapshot) has another class
+ * than the same addresses had in the previous phase's frame (an address
+ * in no heap then counts as a class of its own). */
+bool hv_model_changed(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell);
+/* The figures of the shown snapshot and of the previous phase's, for the
+ * lesson lines. */
+void hv_model_lesson_figs(const hv_model_t *m, hl_lesson_figs_t *f);
 /* The heaps of the shown arena, and the class of the cell at index cell
  * (of 1 << zoom pages) of heap h; -1 past its end. */
 int hv_model_cell(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell);
@@ -154,6 +190,7 @@ typedef enum hv_style {
 typedef struct hv_cell {
 	char ch;   /* ASCII */
 	uint8_t st; /* hv_style_t */
+	uint8_t mark; /* 1: changed since the previous phase (drawn reversed) */
 } hv_cell_t;
 
 typedef struct hv_screen {
@@ -192,6 +229,16 @@ void hv_render_end(void);
  * directory it made is left in dir. */
 int hv_save(const hv_model_t *m, const char *base, char *dir, size_t dirsz, hl_error_t *err);
 
+/* ----------------------------------------------------------------- step.c */
+
+/* Teaching mode: the lesson of the experiment at exe (its --describe) with
+ * the values of exp_args, and the gate's pipe: *gate_r for heaplab run
+ * --gate (open across exec), *gate_w for n. -1 after saying why. */
+int hv_step_open(const char *exe, char **exp_args, hl_lesson_t **lesson, int *gate_r, int *gate_w);
+/* n: lets the experiment go on from the phase it waits at, once the walk
+ * that shows it (pending: a phase no walk has shown yet, "" none) is in. */
+void hv_step_next(hv_model_t *m, int gate, const char *pending, double walk_in_s);
+
 /* ----------------------------------------------------------------- live.c */
 
 typedef struct hv_live_opts {
@@ -205,6 +252,7 @@ typedef struct hv_live_opts {
 	const char *save_base;   /* default "results/heapview" */
 	bool no_colour;
 	const char *glibc;       /* run the command or experiment under this glibc */
+	bool step;               /* hold the experiment at each phase until n */
 } hv_live_opts_t;
 
 int hv_live(const hv_live_opts_t *o);

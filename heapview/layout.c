@@ -2,7 +2,8 @@
  * layout.c — the live view as a grid of glyphs and styles, from the model
  * alone (render.c draws the grid and knows nothing else). From the top:
  *
- *   title      heapview, pid, command, phase, running/paused/exited
+ *   title      heapview, pid, command, phase (k/N in step mode),
+ *              running/paused/exited, or waiting for n
  *   figures    RSS, VSZ, live, fragmentation, arenas
  *              held back, released, releasable, tcache, fastbins
  *              top, thresholds
@@ -11,13 +12,19 @@
  *              interval
  *   maps       the address space, one glyph per run of regions by class
  *   history    RSS and live since the start, on one scale
+ *   changes    (step mode) RSS, live, held back and released since the
+ *              previous phase
  *   map        the shown arena's heaps, one cell per 2^zoom pages, each row
- *              led by the address of its first page
+ *              led by the address of its first page; in step mode the cells
+ *              whose class changed since the previous phase are marked
+ *   lesson     (step mode, l) the experiment's lines for the phase shown,
+ *              filled with its figures
  *   legend     the glyphs
  *   status     the news, or the keys
  *
  * Glyphs alone tell every class apart (no colour needed); styles add colour
- * where there is some. Every figure has a bounded width (a size at most 6
+ * where there is some. The screen shows the model's shown snapshot: the
+ * live one, or the frame of an earlier phase (p). Every figure has a bounded width (a size at most 6
  * characters, a ratio at most 7, a duration at most 7) so that the figure
  * rows fit 80 columns whatever the numbers.
  */
@@ -68,7 +75,7 @@ static void put(hv_screen_t *s, int r, int c, const char *text, int st)
 		if (c >= 0) {
 			unsigned char ch = (unsigned char)*text;
 			s->cell[r * s->cols + c] = (hv_cell_t){ch >= 32 && ch < 127 ? (char)ch : '?',
-							       (uint8_t)st};
+							       (uint8_t)st, 0};
 		}
 }
 
@@ -88,7 +95,7 @@ static void putf(hv_screen_t *s, int r, int c, int st, const char *fmt, ...)
 static void clear(hv_screen_t *s)
 {
 	for (int i = 0; i < s->rows * s->cols; i++)
-		s->cell[i] = (hv_cell_t){' ', HV_ST_NORMAL};
+		s->cell[i] = (hv_cell_t){' ', HV_ST_NORMAL, 0};
 }
 
 char hv_page_glyph(hl_page_class_t c)
@@ -118,20 +125,6 @@ static const char *sz(int64_t b, char *out, size_t n)
 		snprintf(out, n, "%lldB", (long long)b);
 	else
 		snprintf(out, n, "%.1f%c", v, unit[u]);
-	return out;
-}
-
-/* RSS/live, at most 7 characters */
-static const char *ratio(double r, char *out, size_t n)
-{
-	if (r < 0)
-		snprintf(out, n, "?");
-	else if (r < 9999.95)
-		snprintf(out, n, "%.1f", r);
-	else if (r < 999999.5)
-		snprintf(out, n, "%.0f", r);
-	else
-		snprintf(out, n, ">999999");
 	return out;
 }
 
@@ -166,6 +159,188 @@ static void fields(hv_screen_t *s, int r, const field_t *f, int n)
 		put(s, r, c, f[i].text, f[i].st);
 }
 
+/* A signed change of bytes, at most 7 characters: "+1.0G", "-78.1M", "+0B";
+ * "?" when either side is unknown. */
+static const char *dsz(int64_t now, int64_t before, char *out, size_t n)
+{
+	char b[32];
+	if (now < 0 || before < 0) {
+		snprintf(out, n, "?");
+		return out;
+	}
+	int64_t d = now - before;
+	snprintf(out, n, "%s%s", d < 0 ? "-" : "+", sz(d < 0 ? -d : d, b, sizeof b));
+	return out;
+}
+
+/* Step mode: what changed since the previous phase. */
+static int changes(hv_model_t *m, hv_screen_t *s, int r)
+{
+	const char *pp = NULL;
+	const hv_snapshot_t *prev = hv_model_prev(m, &pp), *cur = hv_model_shown(m);
+	if (!prev || !cur->walk_valid || !prev->walk_valid) {
+		put(s, r, 0, m->nframes ? "changes: none to show (the first phase, or no walk)"
+					: "changes: shown from the second phase on",
+		    HV_ST_DIM);
+		return r + 1;
+	}
+	const hl_walk_t *a = &cur->walk, *b = &prev->walk;
+	char x[32];
+	field_t f[5];
+	snprintf(f[1].text, sizeof f[1].text, "RSS %s",
+		 dsz(cur->status.vm_rss_bytes, prev->status.vm_rss_bytes, x, sizeof x));
+	snprintf(f[2].text, sizeof f[2].text, "live %s%s",
+		 a->chunks_estimated || b->chunks_estimated ? "~" : "",
+		 dsz(a->live_bytes, b->live_bytes, x, sizeof x));
+	snprintf(f[3].text, sizeof f[3].text, "held back %s",
+		 dsz(a->held_back_bytes, b->held_back_bytes, x, sizeof x));
+	snprintf(f[4].text, sizeof f[4].text, "released %s",
+		 dsz(a->released_bytes, b->released_bytes, x, sizeof x));
+	for (int i = 1; i < 5; i++)
+		f[i].st = HV_ST_NORMAL;
+	/* the figures whole: a long phase name is cut ("since producer_e..:") */
+	int rest = 4;
+	for (int i = 1; i < 5; i++)
+		rest += (int)strlen(f[i].text);
+	int room = s->cols - rest - 8, len = (int)strlen(pp);
+	if (room < 3)
+		room = 3;
+	if (len > room)
+		snprintf(f[0].text, sizeof f[0].text, "since %.*s..:", room - 2, pp);
+	else
+		snprintf(f[0].text, sizeof f[0].text, "since %s:", pp);
+	f[0].st = HV_ST_TITLE;
+	f[3].st = HV_ST_FREE_HELD;
+	f[4].st = HV_ST_FREE_RELEASED;
+	fields(s, r, f, 5);
+	return r + 1;
+}
+
+/* Text in rows of at most width columns, broken between words, from row r
+ * (drawn only when s is given); returns the rows it takes, at most max
+ * (the last one ends in "..." when the text goes on). */
+static int wrap(hv_screen_t *s, int r, int x, int width, int max, const char *text, int st)
+{
+	int rows = 0;
+	const char *p = text;
+	while (*p && rows < max) {
+		int n = (int)strlen(p);
+		if (n > width) {
+			n = width;
+			/* not between a number and its unit ("1.9 MiB") */
+			while (n > 0 && (p[n] != ' ' || (p[n - 1] >= '0' && p[n - 1] <= '9' &&
+							 p[n + 1] >= 'A' && p[n + 1] <= 'Z')))
+				n--;
+			if (n == 0)
+				n = width;
+		}
+		char line[512];
+		snprintf(line, sizeof line, "%.*s", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+		if (*p && rows + 1 == max && n > 3 && n + 3 > width)
+			snprintf(line + n - 3, sizeof line - (size_t)n + 3, "...");
+		else if (*p && rows + 1 == max)
+			snprintf(line + n, sizeof line - (size_t)n, "...");
+		if (s)
+			put(s, r + rows, x, line, st);
+		rows++;
+	}
+	return rows;
+}
+
+#define LESSON_LINES 6
+
+/* The lesson's lines for the shown phase, filled with its figures. */
+static size_t lesson_lines(const hv_model_t *m, char (*out)[HL_LESSON_TEXT])
+{
+	const char *phase = hv_model_shown_phase(m, NULL);
+	if (!m->lesson || !phase[0] || !m->have)
+		return 0;
+	hl_lesson_figs_t f;
+	hv_model_lesson_figs(m, &f);
+	return hl_lesson_lines(m->lesson, phase, &f, out, LESSON_LINES);
+}
+
+/* The cells of the shown arena that changed since the previous phase. */
+static int64_t changed_cells(const hv_model_t *m)
+{
+	const hl_walk_t *wk = &hv_model_shown(m)->walk;
+	int64_t n = 0, ps = hl_procfs_page_size();
+	if (!hv_model_prev(m, NULL))
+		return 0;
+	for (size_t i = 0; i < wk->nheaps; i++) {
+		const hl_walk_heap_t *h = &wk->heaps[i];
+		if (h->arena != m->arena)
+			continue;
+		int64_t cells = ((int64_t)(h->end - h->start) / ps + ((int64_t)1 << m->zoom) - 1) >>
+				m->zoom;
+		for (int64_t c = 0; c < cells; c++)
+			n += hv_model_changed(m, h, c);
+	}
+	return n;
+}
+
+/* The rows the lesson panel wants: a head line and its wrapped lines. */
+static int lesson_rows(const hv_model_t *m, const hv_screen_t *s, int max)
+{
+	char lines[LESSON_LINES][HL_LESSON_TEXT];
+	size_t n = lesson_lines(m, lines);
+	int rows = 1;
+	for (size_t i = 0; i < n && rows < max; i++)
+		rows += wrap(NULL, 0, 2, s->cols - 2, max - rows, lines[i], 0);
+	return rows;
+}
+
+static void lesson_panel(hv_model_t *m, hv_screen_t *s, int r, int rows)
+{
+	char lines[LESSON_LINES][HL_LESSON_TEXT];
+	size_t n = lesson_lines(m, lines);
+	int k;
+	const char *phase = hv_model_shown_phase(m, &k);
+	const char *pp = NULL;
+	if (!phase[0]) {
+		putf(s, r, 0, HV_ST_TITLE, "lesson: the experiment has not reached a phase yet");
+		return;
+	}
+	if (hv_model_prev(m, &pp)) {
+		char head[256];
+		int n0 = snprintf(head, sizeof head, "lesson at %s: %lld cells changed since %s", phase,
+				  (long long)changed_cells(m), pp);
+		/* the count whole; how they are drawn where it fits */
+		if (n0 + 11 < s->cols)
+			snprintf(head + n0, sizeof head - (size_t)n0, " (reversed)");
+		put(s, r, 0, head, HV_ST_TITLE);
+	}
+	else
+		putf(s, r, 0, HV_ST_TITLE, "lesson at %s%s", phase,
+		     n ? "" : ": no lines for this phase (heaplab explain)");
+	int y = r + 1;
+	for (size_t i = 0; i < n && y < r + rows; i++)
+		y += wrap(s, y, 2, s->cols - 2, r + rows - y, lines[i], HV_ST_NORMAL);
+}
+
+/* The title's right side: the phase (k/N in step mode) and the state. */
+static void title_state(const hv_model_t *m, char *out, size_t n)
+{
+	int k;
+	const char *ph = hv_model_shown_phase(m, &k);
+	const char *state = m->paused ? "paused" : m->state;
+	if (!m->step || !ph[0]) {
+		snprintf(out, n, "%s%s  %s", m->phase[0] ? "phase " : "", m->phase, state);
+		return;
+	}
+	char of[16] = "?";
+	if (m->phases_declared)
+		snprintf(of, sizeof of, "%d", m->phases_declared);
+	if (m->view >= 0)
+		state = "earlier phase";
+	else if (!m->exited && !m->paused && m->waiting)
+		state = "waiting: n for next";
+	snprintf(out, n, "phase %s (%d/%s)  %s", ph, k, of, state);
+}
+
 /* The walk line: "walk 12 ms", or "walk 1188 ms, every 29.7 s" when the
  * cost rule stretches the walks' interval (or "walk 60 ms (incl. libc's
  * layout, once)" for the walk that read it), then "heap figures 30.0 s old"
@@ -187,7 +362,7 @@ static void walk_line(const hv_model_t *m, hv_screen_t *s, int r)
 
 static int figures(hv_model_t *m, hv_screen_t *s, int r)
 {
-	const hv_snapshot_t *p = &m->snap;
+	const hv_snapshot_t *p = hv_model_shown(m);
 	const hl_walk_t *w = &p->walk;
 	char a[32], b[32], c[32], d[32];
 	if (!p->walk_valid) {
@@ -205,8 +380,9 @@ static int figures(hv_model_t *m, hv_screen_t *s, int r)
 	snprintf(f[2].text, sizeof f[2].text, "live %s%s", w->chunks_estimated ? "~" : "",
 		 sz(w->live_bytes, a, sizeof a));
 	double fr = hl_figures_frag_ratio(p->status.vm_rss_bytes, w->live_bytes);
+	hl_units_ratio(fr, a, sizeof a);
 	snprintf(f[3].text, sizeof f[3].text, "RSS/live %s%s",
-		 w->chunks_estimated && fr >= 0 && fr < 999999.5 ? "~" : "", ratio(fr, a, sizeof a));
+		 w->chunks_estimated && fr >= 0 && a[0] != '>' ? "~" : "", a);
 	snprintf(f[4].text, sizeof f[4].text, "arenas %zu", w->narenas);
 	for (int i = 0; i < 5; i++)
 		f[i].st = HV_ST_NORMAL;
@@ -231,7 +407,7 @@ static int figures(hv_model_t *m, hv_screen_t *s, int r)
  * one cell plus its share of the mapped bytes in the cells left over. */
 static int strip(hv_model_t *m, hv_screen_t *s, int r)
 {
-	const hl_regions_t *g = &m->snap.regions;
+	const hl_regions_t *g = &hv_model_shown(m)->regions;
 	put(s, r, 0, "maps", HV_ST_TITLE);
 	int x0 = 5, width = s->cols - x0;
 	uint64_t total = 0;
@@ -316,7 +492,7 @@ static int sparks(hv_model_t *m, hv_screen_t *s, int r)
 /* Rows the arena's heaps take at the current zoom, cells per row w. */
 static int64_t map_rows(const hv_model_t *m, int w, int zoom)
 {
-	const hl_walk_t *wk = &m->snap.walk;
+	const hl_walk_t *wk = &hv_model_shown(m)->walk;
 	int64_t ps = hl_procfs_page_size(), rows = 0;
 	for (size_t i = 0; i < wk->nheaps; i++) {
 		if (wk->heaps[i].arena != m->arena)
@@ -330,7 +506,7 @@ static int64_t map_rows(const hv_model_t *m, int w, int zoom)
 
 static void map(hv_model_t *m, hv_screen_t *s, int r, int rows)
 {
-	const hl_walk_t *wk = &m->snap.walk;
+	const hl_walk_t *wk = &hv_model_shown(m)->walk;
 	int w = s->cols - ADDR_W;
 	if (m->auto_zoom) {
 		m->zoom = 0;
@@ -377,6 +553,8 @@ static void map(hv_model_t *m, hv_screen_t *s, int r, int rows)
 				}
 				put(s, y, ADDR_W + (int)(c - c0), g,
 				    cls < 0 ? HV_ST_NORMAL : HV_ST_USED + cls);
+				if (hv_model_changed(m, h, c))
+					s->cell[y * s->cols + ADDR_W + (int)(c - c0)].mark = 1;
 			}
 		}
 	}
@@ -414,6 +592,7 @@ static void help(hv_screen_t *s, int r0)
 		"a / tab    the next arena",
 		"s          save the snapshot (JSON + PNG heap map) into results/",
 		"t          malloc_trim(0) in the target (needs heapview's trim agent)",
+		"n / p / l  --step: next phase, the previous phase's frame, the lesson",
 		"?          this help; any key closes it",
 		"",
 		"held back = free but resident; released = free and given back to the kernel",
@@ -447,28 +626,39 @@ void hv_layout(hv_model_t *m, hv_screen_t *s)
 		return;
 	}
 	putf(s, 0, 0, HV_ST_TITLE, "heapview  pid %d  %s", (int)m->pid, m->command);
-	char right[160];
-	snprintf(right, sizeof right, "%s%s%s  %s", m->phase[0] ? "phase " : "", m->phase,
-		 m->phase[0] ? "" : "", m->paused ? "paused" : m->state);
+	char right[200];
+	title_state(m, right, sizeof right);
 	int rl = (int)strlen(right);
-	put(s, 0, s->cols - rl, right, m->exited ? HV_ST_WARN : HV_ST_TITLE);
+	/* the state wins over the command where both do not fit */
+	for (int c = s->cols - rl - 1; c >= 0 && c < s->cols; c++)
+		put(s, 0, c, " ", HV_ST_TITLE);
+	put(s, 0, s->cols - rl > 0 ? s->cols - rl : 0, right,
+	    m->exited ? HV_ST_WARN : HV_ST_TITLE);
 	if (!m->have) {
 		put(s, 2, 0, "waiting for the first snapshot...", HV_ST_DIM);
 		put(s, s->rows - 1, 0, m->message, HV_ST_WARN);
 		return;
 	}
 	int r = figures(m, s, 1);
+	if (m->step)
+		r = changes(m, s, r);
 	r = strip(m, s, r);
 	r = sparks(m, s, r);
 	int rows = s->rows - 2 - r - 1; /* title row of the map, legend, status */
-	if (m->snap.walk_valid)
+	/* the lesson panel takes what the map can spare above 3 rows */
+	int panel = m->step && m->lesson_on && rows > 4 ? lesson_rows(m, s, rows - 3) : 0;
+	rows -= panel;
+	if (hv_model_shown(m)->walk_valid)
 		map(m, s, r, rows);
+	if (panel)
+		lesson_panel(m, s, s->rows - 2 - panel, panel);
 	legend(s, s->rows - 2);
 	if (m->message[0])
 		put(s, s->rows - 1, 0, m->message, HV_ST_WARN);
 	else
 		put(s, s->rows - 1, 0,
-		    "q quit  space pause  +/- zoom  arrows scroll  a arena  s save  t trim  ? help",
+		    m->step ? "n next  p prev  l lesson  q quit  space pause  +/- zoom  s save  t trim  ? help"
+			    : "q quit  space pause  +/- zoom  arrows scroll  a arena  s save  t trim  ? help",
 		    HV_ST_DIM);
 	if (m->help)
 		help(s, 3);

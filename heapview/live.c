@@ -10,6 +10,13 @@
  * every interval of 500 ms. A new phase or a trim walks as soon as 25 T
  * allows, and the message line says when that is if it is not at once.
  * The title names the phase the map shows.
+ *
+ * Step mode (--step, teaching) gives heaplab run a gate (--gate FD): the
+ * experiment stays blocked at each phase, as the phase protocol already
+ * holds it while the harness samples, until n writes a byte to the gate.
+ * The first walk of each phase is kept as its frame (model.c) for p and
+ * for the changes since the previous phase; the lesson lines come from the
+ * experiment's own --describe (lib/lesson.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +77,8 @@ typedef struct live {
 	int64_t trim_before;    /* RSS before the trim */
 	char news[256];         /* the message to show once the walk is done */
 	char news_shown[256];   /* what was shown meanwhile */
+	int gate;               /* step mode: heaplab run's gate, written by n; -1 */
+	hl_lesson_t *lesson;    /* step mode: the experiment's lesson lines */
 } live_t;
 
 /* Whether a walk may start now: its regular time, or a phase's or a
@@ -229,6 +238,8 @@ static void exp_line(live_t *L, char *line)
 		char news[256];
 		snprintf(news, sizeof news, "phase '%s' reached at %.2f s", name, t);
 		snprintf(L->phase, sizeof L->phase, "%s", name);
+		if (L->m.step) /* heaplab run holds it at the gate until n */
+			L->m.waiting = true;
 		if (L->m.exited) {
 			phase_shown(L);
 			hv_model_message(&L->m, "%s", news);
@@ -359,7 +370,11 @@ static int walk(live_t *L, hl_error_t *err)
  * message. */
 static void walked_news(live_t *L)
 {
+	bool new_phase = L->phase[0] != '\0';
 	phase_shown(L);
+	/* the experiment waits at that phase: this walk is its frame */
+	if (new_phase && L->m.step)
+		hv_model_frame(&L->m);
 	if (L->trim_pending) {
 		char b0[32], b1[32];
 		L->trim_pending = false;
@@ -590,10 +605,15 @@ static int setup(live_t *L)
 		}
 		if (make_tmpdir(L))
 			return -1;
-		char envp[300], envs[300], hold[64];
+		char envp[300], envs[300], hold[64], gate[16];
 		snprintf(envp, sizeof envp, "LD_PRELOAD=%s", agent);
 		snprintf(envs, sizeof envs, "HEAPLAB_TRIM_SOCKET=%s", L->sock);
-		snprintf(hold, sizeof hold, "--hold_ms=%d", EXP_HOLD_MS);
+		/* step mode: the gate holds each phase, not a time */
+		snprintf(hold, sizeof hold, "--hold_ms=%d", o->step ? 0 : EXP_HOLD_MS);
+		int gate_r = -1;
+		if (o->step && hv_step_open(exe, o->exp_args, &L->lesson, &gate_r, &L->gate))
+			return -1;
+		snprintf(gate, sizeof gate, "%d", gate_r);
 		char *args[64];
 		int n = 0;
 		args[n++] = heaplab;
@@ -611,21 +631,33 @@ static int setup(live_t *L)
 			args[n++] = (char *)"--glibc";
 			args[n++] = (char *)o->glibc;
 		}
+		if (gate_r >= 0) {
+			args[n++] = (char *)"--gate";
+			args[n++] = gate;
+		}
 		args[n++] = (char *)"--";
 		args[n++] = hold; /* the user's own --hold_ms comes later and wins */
 		for (char **a = o->exp_args; a && *a && n < 62; a++)
 			args[n++] = *a;
 		args[n] = NULL;
 		L->child = start(args, NULL, &L->out_fd, &e);
+		if (gate_r >= 0)
+			close(gate_r); /* heaplab run has its copy */
 		if (L->child < 0) {
 			fprintf(stderr, "heapview: cannot run %s: %s\n", heaplab,
 				e ? strerror(e) : "fork failed");
 			return -1;
 		}
 		char cmd[256];
-		snprintf(cmd, sizeof cmd, "%s (heaplab run)", o->experiment);
+		snprintf(cmd, sizeof cmd, "%s (%s)", o->experiment, o->step ? "step" : "heaplab run");
 		hv_model_init(&L->m, 0, cmd);
 		L->m.interval_ms = o->interval_ms;
+		if (o->step) {
+			L->m.step = true;
+			L->m.lesson_on = true;
+			L->m.lesson = L->lesson;
+			L->m.phases_declared = L->lesson->nphases;
+		}
 		/* wait for heaplab to say which pid the experiment has */
 		for (int i = 0; i < 500 && L->target <= 0; i++) {
 			struct pollfd p = {L->out_fd, POLLIN, 0};
@@ -665,9 +697,11 @@ int hv_live(const hv_live_opts_t *o)
 	memset(&L, 0, sizeof L);
 	L.o = o;
 	L.out_fd = -1;
+	L.gate = -1;
 	L.t0 = now_s();
 	if (setup(&L)) {
 		cleanup_tmp(&L);
+		free(L.lesson);
 		return 1;
 	}
 	if (!isatty(0) || !isatty(1)) {
@@ -676,6 +710,9 @@ int hv_live(const hv_live_opts_t *o)
 		end_children(&L);
 		cleanup_tmp(&L);
 		hv_model_free(&L.m);
+		if (L.gate >= 0)
+			close(L.gate);
+		free(L.lesson);
 		return 2;
 	}
 	L.m.can_trim = L.sock[0] != '\0';
@@ -691,6 +728,10 @@ int hv_live(const hv_live_opts_t *o)
 			getenv("TERM") ? getenv("TERM") : "");
 		end_children(&L);
 		cleanup_tmp(&L);
+		hv_model_free(&L.m);
+		if (L.gate >= 0)
+			close(L.gate);
+		free(L.lesson);
 		return 1;
 	}
 	L.walk_now = !L.m.have; /* a PID's first walk is done */
@@ -731,6 +772,9 @@ int hv_live(const hv_live_opts_t *o)
 			case HV_TRIM:
 				trim(&L);
 				break;
+			case HV_NEXT:
+				hv_step_next(&L.m, L.gate, L.phase, walk_in(&L, now_s()));
+				break;
 			default:
 				break;
 			}
@@ -748,5 +792,8 @@ int hv_live(const hv_live_opts_t *o)
 	cleanup_tmp(&L);
 	hv_model_free(&L.m);
 	hv_screen_free(&L.scr);
+	if (L.gate >= 0)
+		close(L.gate);
+	free(L.lesson);
 	return 0;
 }

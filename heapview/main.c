@@ -15,7 +15,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: heapview [OPTIONS] PID\n"
 		"       heapview [OPTIONS] -- COMMAND [ARGS...]\n"
-		"       heapview [OPTIONS] --experiment EXPERIMENT [-- ARGS...]\n"
+		"       heapview [OPTIONS] --experiment EXPERIMENT [--step] [-- ARGS...]\n"
 		"       heapview --once [--json] [--exact] PID\n"
 		"       heapview --record DIR [--interval MS] [--duration S] PID\n\n"
 		"Reads a process's glibc heap from outside, read-only (/proc/PID/maps, smaps,\n"
@@ -31,7 +31,14 @@ static void usage(FILE *f)
 		"  --experiment EXP    run an experiment under `heaplab run` (a run directory\n"
 		"                      is written as usual) and watch it, phases named as\n"
 		"                      they happen; each phase is held 2 s unless ARGS say\n"
-		"                      --hold_ms=N; --out DIR names the run directory\n\n"
+		"                      --hold_ms=N; --out DIR names the run directory\n"
+		"  --step              with --experiment, teaching: the experiment stops at\n"
+		"                      each phase until n; p shows the previous phase's frame\n"
+		"                      again, l toggles the lesson panel (the experiment's own\n"
+		"                      lines for the phase, with this run's figures); cells\n"
+		"                      changed since the previous phase are reversed, and a\n"
+		"                      header row gives RSS, live, held back and released since\n"
+		"                      then\n\n"
 		"options:\n"
 		"  --interval MS       read RSS and VSZ every MS milliseconds (default 500),\n"
 		"                      and walk the heap as often while a walk costs at most\n"
@@ -50,7 +57,8 @@ static void usage(FILE *f)
 		"  --no-color          glyphs only (so does NO_COLOR=1)\n\n"
 		"keys: q quit, space pause, +/- zoom, 0 fit, arrows/PgUp/PgDn scroll,\n"
 		"      a next arena, s save snapshot (JSON + PNG), t malloc_trim(0) in the\n"
-		"      target (processes heapview started, or --trim-socket), ? help\n\n"
+		"      target (processes heapview started, or --trim-socket), ? help;\n"
+		"      with --step: n next phase, p previous phase, l lesson panel\n\n"
 		"--once prints one snapshot (--json: as JSON) and exits. The walk reads the\n"
 		"free lists, the tcaches and pagemap, and samples the chunks in use: their\n"
 		"count, and live bytes to 8 bytes a chunk, are estimates, marked ~\n"
@@ -88,6 +96,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--once")) {
 			once = true;
+		} else if (!strcmp(a, "--step")) {
+			o.step = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (!strcmp(a, "--exact")) {
@@ -141,6 +151,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, sources ? "heapview: give one of PID, -- COMMAND or --experiment\n"
 					: "heapview: what to watch? a PID, -- COMMAND or --experiment "
 					  "EXP (heapview --help)\n");
+		return 2;
+	}
+	if (o.step && !o.experiment) {
+		fprintf(stderr, "heapview: --step is for --experiment EXP: only an experiment stops at "
+				"its phases (a PID or a -- COMMAND runs on); try heapview --experiment "
+				"brk_pin --step\n");
+		return 2;
+	}
+	if (o.step && (once || record)) {
+		fprintf(stderr, "heapview: --step is for the live view of --experiment EXP, not --once "
+				"or --record\n");
 		return 2;
 	}
 	if (o.glibc && !o.argv && !o.experiment) {

@@ -4,6 +4,10 @@
  * what the keys change (pause, zoom, scroll, arena, help), and what the
  * walks cost and how often they may come (the rule: heapview.h,
  * HV_WALK_CPU_PERCENT). live.c feeds it, layout.c draws it.
+ *
+ * In step mode (teaching) it also keeps one frame per phase, the snapshot
+ * that first showed it, so that p can show an earlier phase again and the
+ * map can mark what changed since the previous one.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@ void hv_model_init(hv_model_t *m, pid_t pid, const char *command)
 	snprintf(m->state, sizeof m->state, "running");
 	m->auto_zoom = true;
 	m->interval_ms = 500; /* heapview's default; the live view sets its own */
+	m->view = -1;
 }
 
 double hv_walk_every_ms(double interval_ms, double walk_ms)
@@ -40,8 +45,14 @@ void hv_model_walked(hv_model_t *m, double walk_ms, bool layout_read)
 
 void hv_model_free(hv_model_t *m)
 {
-	if (m->have)
+	if (m->have && !m->snap_shared)
 		hv_snapshot_free(&m->snap);
+	for (size_t i = 0; i < m->nframes; i++)
+		hv_snapshot_free(&m->frames[i].snap);
+	free(m->frames);
+	m->frames = NULL;
+	m->nframes = 0;
+	m->snap_shared = false;
 	free(m->hist);
 	m->hist = NULL;
 	m->have = false;
@@ -62,8 +73,9 @@ static void push(hv_model_t *m, hv_point_t p)
 
 void hv_model_update(hv_model_t *m, hv_snapshot_t *s, double t)
 {
-	if (m->have)
+	if (m->have && !m->snap_shared)
 		hv_snapshot_free(&m->snap);
+	m->snap_shared = false;
 	m->snap = *s;
 	memset(s, 0, sizeof *s);
 	m->have = true;
@@ -99,6 +111,157 @@ void hv_model_message(hv_model_t *m, const char *fmt, ...)
 int hv_model_cell(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell)
 {
 	return hl_heapmap_cell(h, m->zoom, cell, hl_procfs_page_size());
+}
+
+/* n, p and l: the next phase (or the next kept frame), the previous
+ * phase's frame, the lesson panel. */
+static hv_action_t step_key(hv_model_t *m, int key)
+{
+	if (!m->step) {
+		hv_model_message(m, "%c: n, p and l are for heapview --experiment EXP --step", key);
+		return HV_REDRAW;
+	}
+	if (key == 'l') {
+		m->lesson_on = !m->lesson_on;
+		hv_model_message(m, "lesson panel %s", m->lesson_on ? "on" : "off (l shows it)");
+		return HV_REDRAW;
+	}
+	if (key == 'n') {
+		if (m->view < 0)
+			return HV_NEXT;
+		/* forward through the kept frames, then back to the live one */
+		m->view = m->view + 1 < (long)m->nframes - 1 ? m->view + 1 : -1;
+		hv_model_message(m, m->view < 0 ? "the phase now: n goes on to the next"
+						: "an earlier phase: n forward, p back");
+		return HV_REDRAW;
+	}
+	/* p: the live view shows the last frame's phase; before it is the one
+	 * before that */
+	long at = m->view < 0 ? (long)m->nframes - 1 : m->view;
+	if (at <= 0) {
+		hv_model_message(m, "p: no earlier phase to show");
+		return HV_REDRAW;
+	}
+	m->view = at - 1;
+	m->scroll = 0;
+	hv_model_message(m, "phase '%s' as it was: n forward, p back", m->frames[m->view].phase);
+	return HV_REDRAW;
+}
+
+void hv_model_frame(hv_model_t *m)
+{
+	if (!m->have || m->snap_shared)
+		return;
+	hv_frame_t *v = realloc(m->frames, (m->nframes + 1) * sizeof *v);
+	if (!v)
+		return; /* this phase cannot be shown again; nothing else depends on it */
+	m->frames = v;
+	hv_frame_t *f = &m->frames[m->nframes++];
+	memset(f, 0, sizeof *f);
+	snprintf(f->phase, sizeof f->phase, "%s", m->phase);
+	f->index = m->nphases;
+	f->snap = m->snap; /* the frame owns it; snap shares it until the next walk */
+	m->snap_shared = true;
+}
+
+const hv_snapshot_t *hv_model_shown(const hv_model_t *m)
+{
+	if (m->view >= 0 && (size_t)m->view < m->nframes)
+		return &m->frames[m->view].snap;
+	return &m->snap;
+}
+
+/* The frame the shown snapshot belongs to, -1 none. */
+static long shown_frame(const hv_model_t *m)
+{
+	if (m->view >= 0 && (size_t)m->view < m->nframes)
+		return m->view;
+	if (m->nframes && !strcmp(m->frames[m->nframes - 1].phase, m->phase))
+		return (long)m->nframes - 1;
+	return -1;
+}
+
+const char *hv_model_shown_phase(const hv_model_t *m, int *index)
+{
+	long f = shown_frame(m);
+	if (index)
+		*index = f >= 0 ? m->frames[f].index : m->nphases;
+	return f >= 0 ? m->frames[f].phase : m->phase;
+}
+
+const hv_snapshot_t *hv_model_prev(const hv_model_t *m, const char **phase)
+{
+	long f = shown_frame(m);
+	if (!m->step || f <= 0)
+		return NULL;
+	if (phase)
+		*phase = m->frames[f - 1].phase;
+	return &m->frames[f - 1].snap;
+}
+
+bool hv_model_changed(const hv_model_t *m, const hl_walk_heap_t *h, int64_t cell)
+{
+	const hv_snapshot_t *prev = hv_model_prev(m, NULL);
+	if (!prev || !prev->walk_valid)
+		return false;
+	int now = hl_heapmap_cell(h, m->zoom, cell, hl_procfs_page_size());
+	if (now < 0)
+		return false;
+	uint64_t lo = h->start + ((uint64_t)cell << m->zoom) * (uint64_t)hl_procfs_page_size();
+	return hl_heapmap_class_at(&prev->walk, lo, m->zoom, hl_procfs_page_size()) != now;
+}
+
+static void snap_figs(const hv_snapshot_t *s, hl_lesson_figs_t *f, bool prev)
+{
+	const hl_walk_t *w = &s->walk;
+	int64_t rss = s->status.vm_rss_bytes;
+	int64_t live = s->walk_valid ? w->live_bytes : HL_UNKNOWN;
+	int64_t held = s->walk_valid ? w->held_back_bytes : HL_UNKNOWN;
+	int64_t rel = s->walk_valid ? w->released_bytes : HL_UNKNOWN;
+	if (prev) {
+		f->prev_rss = rss;
+		f->prev_live = live;
+		f->prev_held_back = held;
+		f->prev_released = rel;
+		return;
+	}
+	f->rss = rss;
+	f->vsz = s->status.vm_size_bytes;
+	f->live = live;
+	f->held_back = held;
+	f->released = rel;
+	if (!s->walk_valid)
+		return;
+	f->live_estimated = w->chunks_estimated;
+	f->releasable = w->releasable_bytes;
+	f->top = w->top_bytes;
+	f->tcache = w->tcache_bytes;
+	f->fastbins = w->fastbin_bytes;
+	f->arenas = (int64_t)w->narenas;
+	if (s->npins) {
+		f->have_pin = true;
+		f->pin_addr = s->pins[0].first;
+		f->pin_bytes = s->pins[0].bytes;
+	}
+}
+
+void hv_model_lesson_figs(const hv_model_t *m, hl_lesson_figs_t *f)
+{
+	hl_lesson_figs_init(f);
+	const char *pp = NULL;
+	const hv_snapshot_t *prev = hv_model_prev(m, &pp);
+	if (m->have)
+		snap_figs(hv_model_shown(m), f, false);
+	if (prev) {
+		snap_figs(prev, f, true);
+		snprintf(f->prev_phase, sizeof f->prev_phase, "%s", pp);
+		/* a sampled walk's live bytes on either side make the change one too */
+		f->live_estimated = f->live_estimated || prev->walk.chunks_estimated;
+	}
+	if (m->lesson) {
+		f->params = m->lesson->params;
+		f->nparams = m->lesson->nparams;
+	}
 }
 
 hv_action_t hv_model_key(hv_model_t *m, int key)
@@ -166,6 +329,10 @@ hv_action_t hv_model_key(hv_model_t *m, int key)
 		hv_model_message(m, "arena %zu of %zu", m->arena + 1, n ? n : 1);
 		return HV_REDRAW;
 	}
+	case 'n':
+	case 'p':
+	case 'l':
+		return step_key(m, key);
 	case 's':
 		return HV_SAVE;
 	case 't':
@@ -183,8 +350,9 @@ bool hv_model_pin_at(const hv_model_t *m, size_t arena, uint64_t lo, uint64_t hi
 {
 	if (!m->have)
 		return false;
-	for (size_t i = 0; i < m->snap.npins; i++) {
-		const hl_heap_pin_t *p = &m->snap.pins[i];
+	const hv_snapshot_t *s = hv_model_shown(m);
+	for (size_t i = 0; i < s->npins; i++) {
+		const hl_heap_pin_t *p = &s->pins[i];
 		uint64_t a = p->first, b = p->first + (uint64_t)p->bytes;
 		if (p->arena == arena && a < hi && lo < b)
 			return true;

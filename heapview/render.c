@@ -2,7 +2,8 @@
  * render.c — the only file that includes curses: draws the grid layout.c
  * built, reads keys, and gives the terminal back as it found it. Colour when
  * the terminal has it and NO_COLOR is unset; otherwise bold/dim/reverse
- * only, and the glyphs alone tell the classes apart.
+ * only, and the glyphs alone tell the classes apart. A cell marked as
+ * changed since the previous phase (step mode) is drawn in reverse video.
  */
 #include <curses.h>
 #include <locale.h>
@@ -74,7 +75,10 @@ void hv_render(const hv_screen_t *s)
 			/* the bottom-right cell scrolls some terminals: skip it */
 			if (r == s->rows - 1 && c == s->cols - 1)
 				break;
-			addch((chtype)(unsigned char)x->ch | attrs[x->st < HV_NSTYLES ? x->st : 0]);
+			/* a cell that changed since the previous phase: reversed,
+			 * which needs no colour */
+			addch((chtype)(unsigned char)x->ch | attrs[x->st < HV_NSTYLES ? x->st : 0] |
+			      (x->mark ? A_REVERSE : 0));
 		}
 	}
 	refresh();

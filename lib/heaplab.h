@@ -60,6 +60,10 @@ void hl_buf_free(hl_buf_t *b);
 
 /* "1.0 GiB", "512 KiB", "12 B", or "n/a" for HL_UNKNOWN. Returns out. */
 const char *hl_units_bytes(int64_t bytes, char *out, size_t outsz);
+/* A ratio (RSS / live) for people, at most 7 characters: "0 x", "<0.1 x",
+ * "16.0 x", "250 x", "20.1K x", "1.4M x", "> 10^9"; "n/a" when unknown
+ * (negative or NaN). Returns out. */
+const char *hl_units_ratio(double r, char *out, size_t outsz);
 /* Parses "4096", "4k", "4KiB", "1M", "1G" into bytes. */
 int hl_units_parse_bytes(const char *s, int64_t *out);
 
@@ -805,6 +809,74 @@ typedef struct hl_heap_pin {
  * (else sizes stand for them). Returns how many. */
 size_t hl_heap_pins(const hl_walk_t *w, const int64_t *res, hl_heap_pin_t *out, size_t cap);
 
+/* ----------------------------------------------------------------- lesson.c */
+
+/* An experiment's lesson at each phase (lab_experiment_t.steps), as
+ * `EXP --describe` prints it: "step: PHASE [PARAM=V]: text", the text with
+ * {placeholders} for this run's figures. */
+#define HL_LESSON_MAX_LINES 64
+#define HL_LESSON_MAX_PARAMS 32
+#define HL_LESSON_TEXT 512 /* a filled line, at most */
+
+typedef struct hl_lesson_line {
+	char phase[64];      /* the phase it is for; an N stands for a number */
+	char cond[64];       /* "" or the parameter it is shown for... */
+	char cond_value[64]; /* ...when the run's value is this */
+	char text[400];      /* with {placeholders} */
+} hl_lesson_line_t;
+
+typedef struct hl_lesson {
+	char phases[256];    /* the declared phases, as --describe says them */
+	int nphases;         /* how many, 0 when they are a pattern ("roundN_...") */
+	hl_lesson_line_t line[HL_LESSON_MAX_LINES];
+	size_t nlines;
+	hl_param_t params[HL_LESSON_MAX_PARAMS]; /* the parameters, at their defaults
+						  * until hl_lesson_param_set */
+	size_t nparams;
+} hl_lesson_t;
+
+/* This run's figures at a phase, and the previous phase's; HL_UNKNOWN what
+ * is not known (hl_lesson_figs_init sets all so). */
+typedef struct hl_lesson_figs {
+	int64_t rss, vsz, live, held_back, released, releasable; /* bytes */
+	int64_t top, tcache, fastbins, arenas;
+	bool live_estimated;  /* live comes from a sampled walk: printed with ~ */
+	int64_t prev_rss, prev_live, prev_held_back, prev_released;
+	char prev_phase[64];  /* "" at the first phase */
+	bool have_pin;
+	uint64_t pin_addr;    /* its lowest chunk */
+	int64_t pin_bytes;
+	const hl_param_t *params; /* the run's parameter values */
+	size_t nparams;
+} hl_lesson_figs_t;
+
+void hl_lesson_figs_init(hl_lesson_figs_t *f);
+/* The figures of a run's phase (RSS, VSZ, its walk's) and the previous
+ * phase's (NULL at the first); the pin and the parameters are the caller's. */
+void hl_lesson_figs_phase(hl_lesson_figs_t *f, const hl_phase_t *ph, const hl_phase_t *prev);
+/* The "phases:", "param:" and "step:" lines of --describe output. */
+int hl_lesson_parse(const char *buf, size_t len, hl_lesson_t *out, hl_error_t *err);
+/* One step line "PHASE [PARAM=V]: text" (without "step: "). */
+int hl_lesson_step_parse(const char *s, size_t n, hl_lesson_line_t *out, hl_error_t *err);
+/* "--NAME=VALUE" sets a parameter's value; -ENOENT if it has none such. */
+int hl_lesson_param_set(hl_lesson_t *l, const char *arg);
+bool hl_lesson_phase_match(const char *step_phase, const char *phase);
+/* Whether line l is shown at phase under these parameter values. */
+bool hl_lesson_applies(const hl_lesson_line_t *l, const char *phase, const hl_param_t *params,
+		       size_t nparams);
+/* text with its placeholders filled from f, into out; returns how many
+ * {...} were not placeholders (kept as written). */
+int hl_lesson_fill(const char *text, const hl_lesson_figs_t *f, char *out, size_t outsz);
+/* The lines shown at phase, filled, into out[0..max); returns how many. */
+size_t hl_lesson_lines(const hl_lesson_t *l, const char *phase, const hl_lesson_figs_t *f,
+		       char (*out)[HL_LESSON_TEXT], size_t max);
+/* Every placeholder and condition of l names one that exists. */
+int hl_lesson_check(const hl_lesson_t *l, hl_error_t *err);
+/* The placeholder table: entry i's name and meaning; returns the count. */
+size_t hl_lesson_placeholders(size_t i, const char **name, const char **what);
+/* Runs `path --describe`, its output into out; the exit status or -errno. */
+int hl_lesson_describe(const char *path, hl_buf_t *out);
+
 /* --------------------------------------------------------------- diagnose.c */
 
 typedef enum hl_part {
@@ -1021,10 +1093,66 @@ void hl_heapmap_free(hl_heapmap_t *m);
  * directory gnuplot runs in); title names what was mapped. */
 int hl_heapmap_script(const hl_heapmap_t *m, const char *title, const char *tsv,
 		      const char *png, hl_buf_t *out);
+/* The palette of the classes and a "plot 'tsv' matrix with image" (no
+ * newline after it, so a caller can add to the plot): what the script
+ * above draws, for a caller's own picture (a slide). */
+int hl_heapmap_plot(const char *tsv, hl_buf_t *out);
+/* The class at addr in w's heaps at 1 << zoom pages per cell (of the cell
+ * starting there, or of its page when the heap's cells start elsewhere);
+ * -2 when addr is in no heap. */
+int hl_heapmap_class_at(const hl_walk_t *w, uint64_t addr, int zoom, long page_size);
+/* Where addr is in the map of w that info describes: its row and column. */
+bool hl_heapmap_locate(const hl_walk_t *w, const hl_heapmap_t *info, uint64_t addr, int64_t *row,
+		       int64_t *col);
+/* A matrix like the map of w (info's geometry): 1 where a cell's class is
+ * not what the same addresses had in prev (no heap there counts as a class
+ * of its own), 0 where it is, -1 outside a heap; *changed counts the 1s. */
+int hl_heapmap_changes_tsv(const hl_walk_t *w, const hl_walk_t *prev, const hl_heapmap_t *info,
+			   hl_buf_t *out, int64_t *changed);
 /* The map as an inline SVG (one path per class; the legend is the caller's). */
 int hl_heapmap_svg(const hl_heapmap_t *m, hl_buf_t *out);
 const char *hl_heapmap_colour(int cls); /* "#4c72b0"; white for -1 */
 const char *hl_heapmap_label(int cls);  /* "free, held back", "outside a heap" */
+
+/* ------------------------------------------------------------------ slide.c */
+
+/* One slide: a phase of a run for a lecture. Names are relative to the
+ * directory gnuplot runs the script in. */
+#define HL_SLIDE_CAPTION 5 /* caption rows at most */
+
+typedef struct hl_slide {
+	const char *experiment, *phase;
+	int index, count;           /* phase index of count, from 1 */
+	const hl_heapmap_t *map;    /* the map's geometry */
+	const char *map_tsv;        /* "" when the phase has no map */
+	const char *changes_tsv;    /* hl_heapmap_changes_tsv's matrix, "" none */
+	const int64_t *pin_col, *pin_row; /* the pins' cells */
+	size_t npins;
+	char pin_text[160];         /* "pin: 32 B at 0x...", "" none */
+	const int64_t *t_ms, *rss, *vsz; /* the samples up to the phase */
+	size_t npoints;
+	int64_t t_phase_ms, t_end_ms; /* the phase's time; the run's end (the axis) */
+	char (*caption)[HL_LESSON_TEXT]; /* the lesson lines, filled */
+	size_t ncaption;
+	const char *png, *svg;      /* what the script draws */
+} hl_slide_t;
+
+int hl_slide_script(const hl_slide_t *s, hl_buf_t *out);
+
+/* slides.tsv, in the run directory: a header row, then one row per slide:
+ * phase, png, svg (relative to the run directory, or absolute), caption
+ * (its lines joined by " / "). */
+typedef struct hl_slide_entry {
+	char phase[64];
+	char png[512], svg[512];
+	char caption[2048];
+} hl_slide_entry_t;
+
+extern const char hl_slides_header[];
+int hl_slides_row(hl_buf_t *out, const hl_slide_entry_t *e);
+/* *out is the caller's to free. */
+int hl_slides_parse(const char *buf, size_t len, hl_slide_entry_t **out, size_t *n,
+		    hl_error_t *err);
 
 /* -------------------------------------------------------------- breakdown.c */
 
@@ -1181,6 +1309,8 @@ typedef struct hl_report {
 	size_t nnotes;
 	char (*files)[256]; /* the directory's files, for the list of links */
 	size_t nfiles;
+	const hl_slide_entry_t *slides; /* a run's slides.tsv (heaplab run --slides) */
+	size_t nslides;
 } hl_report_t;
 
 typedef struct hl_advice {

@@ -75,6 +75,82 @@ static int64_t rows_at(const hl_walk_t *w, int zoom, long page_size)
 	return rows;
 }
 
+int hl_heapmap_class_at(const hl_walk_t *w, uint64_t addr, int zoom, long page_size)
+{
+	uint64_t cell_bytes = ((uint64_t)1 << zoom) * (uint64_t)page_size;
+	for (size_t i = 0; i < w->nheaps; i++) {
+		const hl_walk_heap_t *h = &w->heaps[i];
+		if (addr < h->start || addr >= h->end)
+			continue;
+		if ((addr - h->start) % cell_bytes == 0)
+			return hl_heapmap_cell(h, zoom, (int64_t)((addr - h->start) / cell_bytes),
+					       page_size);
+		/* a heap whose cells start elsewhere: the class of its page there */
+		return h->pages ? h->pages[(addr - h->start) / (uint64_t)page_size] : -1;
+	}
+	return -2;
+}
+
+static int zoom_of(const hl_heapmap_t *info)
+{
+	int z = 0;
+	while (z < ZOOM_MAX && ((int64_t)1 << z) < info->cell_pages)
+		z++;
+	return z;
+}
+
+bool hl_heapmap_locate(const hl_walk_t *w, const hl_heapmap_t *info, uint64_t addr, int64_t *row,
+		       int64_t *col)
+{
+	int zoom = zoom_of(info);
+	long ps = (long)info->page_bytes;
+	int64_t r = 0;
+	for (size_t i = 0; i < w->nheaps; i++) {
+		const hl_walk_heap_t *h = &w->heaps[i];
+		if (addr >= h->start && addr < h->end) {
+			int64_t cell = (int64_t)((addr - h->start) / (uint64_t)ps) >> zoom;
+			*row = r + cell / HL_HEAPMAP_COLS;
+			*col = cell % HL_HEAPMAP_COLS;
+			return true;
+		}
+		r += (heap_cells(h, zoom, ps) + HL_HEAPMAP_COLS - 1) / HL_HEAPMAP_COLS;
+	}
+	return false;
+}
+
+int hl_heapmap_changes_tsv(const hl_walk_t *w, const hl_walk_t *prev, const hl_heapmap_t *info,
+			   hl_buf_t *out, int64_t *changed)
+{
+	int zoom = zoom_of(info);
+	long ps = (long)info->page_bytes;
+	int rc = 0;
+	*changed = 0;
+	hl_buf_reset(out);
+	rc = hl_buf_printf(out, "# the cells of the heap map beside this file whose class changed "
+				"since the previous phase: 1 changed, 0 not, -1 outside a heap\n");
+	for (size_t i = 0; !rc && i < w->nheaps; i++) {
+		const hl_walk_heap_t *h = &w->heaps[i];
+		int64_t cells = heap_cells(h, zoom, ps);
+		uint64_t cell_bytes = ((uint64_t)1 << zoom) * (uint64_t)ps;
+		for (int64_t c0 = 0; !rc && c0 < cells; c0 += HL_HEAPMAP_COLS) {
+			rc = hl_buf_reserve(out, HL_HEAPMAP_COLS * 3);
+			for (int64_t c = c0; !rc && c < c0 + HL_HEAPMAP_COLS; c++) {
+				const char *v = "-1";
+				if (c < cells) {
+					int now = hl_heapmap_cell(h, zoom, c, ps);
+					int was = hl_heapmap_class_at(prev, h->start + (uint64_t)c * cell_bytes,
+								      zoom, ps);
+					v = now >= 0 && now != was ? "1" : "0";
+					*changed += v[0] == '1';
+				}
+				rc = hl_buf_printf(out, "%s%c", v,
+						   c + 1 < c0 + HL_HEAPMAP_COLS ? '\t' : '\n');
+			}
+		}
+	}
+	return rc;
+}
+
 int hl_heapmap_tsv(const hl_walk_t *w, long page_size, int64_t max_rows, hl_buf_t *out,
 		   hl_heapmap_t *info)
 {
@@ -263,9 +339,16 @@ int hl_heapmap_script(const hl_heapmap_t *m, const char *title, const char *tsv,
 	rc = rc ? rc : hl_buf_printf(out, "\nset title ");
 	rc = rc ? rc : hl_plot_quote(out, full);
 	rc = rc ? rc : hl_buf_printf(out, " noenhanced\nunset key\nunset xtics\nunset ytics\n"
-					  "set yrange [*:*] reverse\nset rmargin 22\n"
-					  "# one flat colour per class: steps at the half-way values\n"
-					  "set palette defined (0 'white', 1 'white'");
+					  "set yrange [*:*] reverse\nset rmargin 22\n");
+	rc = rc ? rc : hl_heapmap_plot(tsv, out);
+	rc = rc ? rc : hl_buf_printf(out, "\nset output\n");
+	return rc;
+}
+
+int hl_heapmap_plot(const char *tsv, hl_buf_t *out)
+{
+	int rc = hl_buf_printf(out, "# one flat colour per class: steps at the half-way values\n"
+				    "set palette defined (0 'white', 1 'white'");
 	for (int c = 0; !rc && c < HL_NPAGE_CLASSES; c++)
 		rc = hl_buf_printf(out, ", %d '%s', %d '%s'", c + 1, class_colour[c], c + 2,
 				   class_colour[c]);
@@ -275,8 +358,7 @@ int hl_heapmap_script(const hl_heapmap_t *m, const char *title, const char *tsv,
 		rc = hl_buf_printf(out, ", '%s' %d", class_label[c], c);
 	rc = rc ? rc : hl_buf_printf(out, ")\nplot ");
 	rc = rc ? rc : hl_plot_quote(out, tsv);
-	rc = rc ? rc : hl_buf_printf(out, " matrix with image\nset output\n");
-	return rc;
+	return rc ? rc : hl_buf_printf(out, " matrix with image notitle");
 }
 
 int hl_heapmap_svg(const hl_heapmap_t *m, hl_buf_t *out)

@@ -461,6 +461,31 @@ static int html_advice(hl_buf_t *o, const hl_report_t *r)
 	return rc;
 }
 
+/* heaplab run --slides: one picture per phase, linked, with its caption. */
+static int html_slides(hl_buf_t *o, const hl_report_t *r)
+{
+	int rc = 0;
+	if (!r->nslides)
+		return 0;
+	P("<section id=\"slides\"><h2>Slides</h2>\n<p>One picture per phase (heaplab run "
+	  "--slides): the heap map with the pin and the changes since the previous phase, the "
+	  "timeline up to the phase, the lesson as its caption.</p>\n<ol>\n");
+	for (size_t i = 0; i < r->nslides; i++) {
+		const hl_slide_entry_t *e = &r->slides[i];
+		P("<li><b>");
+		H(e->phase);
+		P("</b>: <a href=\"");
+		rc = rc ? rc : report_url(o, e->png);
+		P("\">PNG</a> · <a href=\"");
+		rc = rc ? rc : report_url(o, e->svg);
+		P("\">SVG</a><br>");
+		H(e->caption);
+		P("</li>\n");
+	}
+	P("</ol></section>\n");
+	return rc;
+}
+
 static int html_files(hl_buf_t *o, const hl_report_t *r)
 {
 	int rc = 0;
@@ -723,6 +748,7 @@ int hl_report_html(const hl_report_t *r, hl_buf_t *o)
 		rc = rc ? rc : html_breakdown(o, r);
 		rc = rc ? rc : html_maps(o, r);
 	}
+	rc = rc ? rc : html_slides(o, r);
 	rc = rc ? rc : html_advice(o, r);
 	rc = rc ? rc : html_files(o, r);
 	P("<footer>Written by heaplab report; every figure comes from the files listed above."

@@ -288,6 +288,20 @@ int hl_report_markdown(const hl_report_t *r, hl_buf_t *o)
 			P("\n");
 		}
 	}
+	if (r->nslides) {
+		P("\n## Slides\n\nOne picture per phase (heaplab run --slides).\n\n");
+		for (size_t i = 0; i < r->nslides; i++) {
+			P("%zu. **", i + 1);
+			M(r->slides[i].phase);
+			P("**: [PNG](");
+			rc = rc ? rc : report_url(o, r->slides[i].png);
+			P(") · [SVG](");
+			rc = rc ? rc : report_url(o, r->slides[i].svg);
+			P(") — ");
+			M(r->slides[i].caption);
+			P("\n");
+		}
+	}
 	rc = rc ? rc : md_advice(o, r);
 	if (r->nfiles) {
 		P("\n## Files in this directory\n\n");

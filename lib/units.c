@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -27,6 +28,32 @@ const char *hl_units_bytes(int64_t bytes, char *out, size_t outsz)
 		snprintf(out, outsz, "%lld B", (long long)bytes);
 	else
 		snprintf(out, outsz, "%.1f %s", v, unit[u]);
+	return out;
+}
+
+const char *hl_units_ratio(double r, char *out, size_t outsz)
+{
+	/* NaN fails every comparison: unknown, like a negative ratio */
+	if (!(r >= 0) || r == HUGE_VAL)
+		snprintf(out, outsz, "n/a");
+	else if (r == 0)
+		snprintf(out, outsz, "0 x");
+	else if (r < 0.05)
+		snprintf(out, outsz, "<0.1 x");
+	else if (r < 99.95)
+		snprintf(out, outsz, "%.1f x", r);
+	else if (r < 999.5)
+		snprintf(out, outsz, "%.0f x", r);
+	else if (r < 99950)
+		snprintf(out, outsz, "%.1fK x", r / 1e3);
+	else if (r < 999500)
+		snprintf(out, outsz, "%.0fK x", r / 1e3);
+	else if (r < 99.95e6)
+		snprintf(out, outsz, "%.1fM x", r / 1e6);
+	else if (r < 999.5e6)
+		snprintf(out, outsz, "%.0fM x", r / 1e6);
+	else
+		snprintf(out, outsz, "> 10^9");
 	return out;
 }
 

@@ -75,6 +75,14 @@ expect_run "heapview --glibc 2.99" 2 "glibc '2.99' is not in the matrix" \
 	${HEAPLAB%/heaplab}/heapview --glibc 2.99 -- true
 expect_run "heapview --glibc with a PID" 2 "is for -- COMMAND and --experiment" \
 	${HEAPLAB%/heaplab}/heapview --glibc 2.31 1
+expect_run "heapview --step with a PID" 2 "--step is for --experiment EXP: only an experiment stops at its phases" \
+	${HEAPLAB%/heaplab}/heapview --step 1
+expect_run "heapview --step with -- COMMAND" 2 "try heapview --experiment brk_pin --step" \
+	${HEAPLAB%/heaplab}/heapview --step -- /bin/true
+expect_run "heaplab run --gate not a descriptor" 2 "--gate takes an open descriptor (3 or more), got 'x'" \
+	$HEAPLAB run brk_pin --gate x
+expect_run "heaplab run --gate closed" 2 "--gate takes an open descriptor (3 or more), got '77'" \
+	$HEAPLAB run brk_pin --gate 77
 # A program built on this system, run under 2.31: its loader refuses it; said
 expect_run "a program too new for --glibc 2.31" 1 "the program needs glibc 2.3[0-9.]* or later and this is 2.31" \
 	$HEAPLAB run "$(command -v perl)" --glibc 2.31 --out "$T/perl231" -- -e 1
