@@ -382,11 +382,9 @@ int cmd_leaks(int argc, char **argv)
 	size_t nsel = 0;
 	int one = -1;
 	for (size_t i = 0; sel && i < f.n; i++) {
-		char b[256];
-		bool s = pid >= 0	   ? f.m[i].pid == (uint32_t)pid
-			 : command ? !strcmp(base_of(f.m[i].command, b, sizeof b), command)
-			 : f.picked >= 0 ? (int)i == f.picked
-					 : true;
+		bool s = pid >= 0 || command ? hl_trace_member_is(&f.m[i], pid, command)
+			 : f.picked >= 0    ? (int)i == f.picked
+					    : true;
 		sel[i] = s;
 		if (s) {
 			nsel++;

@@ -243,7 +243,7 @@ int cmd_prescribe(int argc, char **argv)
 		p += k + (p[k] == ',');
 	}
 	replay_prep_t rp;
-	int rc = replay_prepare(trace, NULL, "prescribing from", &rp);
+	int rc = replay_prepare(trace, NULL, "prescribing from", -1, NULL, &rp);
 	if (rc)
 		return rc;
 	char out_dflt[PATH_MAX], ops_env[128];

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: heaplab replay TRACE [--allocator A] [--tunable K=V]... [--out DIR]\n"
-		"                      [--interval MS] [--glibc V] [--quiet]\n"
+		"                      [--interval MS] [--glibc V] [--pid N | --command NAME]\n"
+		"                      [--quiet]\n"
 		"       heaplab replay TRACE --compare A,B,... [--tunable K=V1,V2]... [--out DIR]\n\n"
 		"Performs the trace's allocation calls again (the same sizes, order and\n"
 		"threads; each block written once per page) under heaplab run, so the\n"
@@ -38,6 +39,10 @@ static void usage(FILE *f)
 		"  --interval MS     sampling interval (default 10)\n"
 		"  --glibc V         replay under another glibc of the matrix (2.31, 2.41,\n"
 		"                    2.43, or a suite name; see heaplab run --help)\n"
+		"  --pid N           of a trace of several processes (heaplab trace lists them),\n"
+		"                    the process N (default: the one with the most calls); a\n"
+		"                    forked one starts with the heap it inherited\n"
+		"  --command NAME    the process running the program NAME\n"
 		"  --quiet           print only the verdict and the directory\n");
 }
 
@@ -91,7 +96,8 @@ static void live_table(const char *dir)
 	free(e);
 }
 
-int replay_prepare(const char *trace, const char *glibc, const char *doing, replay_prep_t *p)
+int replay_prepare(const char *trace, const char *glibc, const char *doing, long pick_pid,
+		   const char *pick_command, replay_prep_t *p)
 {
 	memset(p, 0, sizeof *p);
 	char dir[PATH_MAX];
@@ -110,21 +116,48 @@ int replay_prepare(const char *trace, const char *glibc, const char *doing, repl
 		say_error("%s", err.msg);
 		return EXIT_USAGE;
 	}
-	hl_trace_t t;
-	int rc = trace_open(trace, &t, doing);
-	if (rc)
-		return rc;
+	/* one process of the family: the one asked for, or the busiest */
+	hl_trace_family_t f;
+	if (hl_trace_family_open(trace, &f, &err)) {
+		say_error("%s", err.msg);
+		return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
+	}
+	int at = hl_trace_family_pick(&f, pick_pid, pick_command);
+	if (at < 0) {
+		say_error("%s has no such process (heaplab leaks %s lists them)", trace, trace);
+		hl_trace_family_free(&f);
+		return EXIT_USAGE;
+	}
+	int rc = hl_trace_family_leaks(&f, at, &err);
+	if (rc) {
+		say_error("%s", err.msg);
+		hl_trace_family_free(&f);
+		return rc == -EPROTO || rc == -EINVAL ? EXIT_USAGE : 1;
+	}
+	const hl_trace_member_t *m = &f.m[at];
+	const hl_trace_t *t = &m->trace;
+	if (f.n > 1 && pick_pid < 0 && !pick_command)
+		fprintf(stderr,
+			"heaplab: %s holds %zu processes; %s pid %u (%.60s), the one with the most "
+			"calls (--pid or --command picks another)\n",
+			trace, f.n, doing, m->pid, m->command);
+	if (t->problem[0] && !(t->ended && t->end_kind == HLT_END_EXEC))
+		fprintf(stderr, "heaplab: %s: %s; %s its %zu events\n", m->path, t->problem, doing,
+			t->nev);
+	if (m->ninherit)
+		fprintf(stderr, "heaplab: pid %u starts with the %zu blocks it inherited at its fork\n",
+			m->pid, m->ninherit);
 	/* the operations outside any run directory: they can be large */
 	snprintf(p->tmp, sizeof p->tmp, "/tmp/heaplab-replay-XXXXXX");
 	if (!mkdtemp(p->tmp)) {
 		say_error("cannot make a temporary directory: %s", strerror(errno));
-		hl_trace_free(&t);
+		hl_trace_family_free(&f);
 		return 1;
 	}
 	snprintf(p->ops, sizeof p->ops, "%s/ops", p->tmp);
-	rc = hl_trace_write_replay(&t, p->ops, &p->info, &err);
-	p->truncated = t.problem[0] != '\0';
-	hl_trace_free(&t);
+	rc = hl_trace_write_replay_from(t, m->inherit, m->ninherit, p->ops, &p->info, &err);
+	p->truncated = t->problem[0] != '\0' && !(t->ended && t->end_kind == HLT_END_EXEC);
+	hl_trace_family_free(&f);
 	if (rc) {
 		say_error("%s", err.msg);
 		replay_cleanup(p);
@@ -149,6 +182,8 @@ int cmd_replay(int argc, char **argv)
 	const char *tunables[32];
 	int ntun = 0;
 	bool quiet = false;
+	long pick = -1;
+	const char *command = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has = i + 1 < argc;
@@ -169,6 +204,15 @@ int cmd_replay(int argc, char **argv)
 			tunables[ntun++] = argv[++i];
 		} else if (!strcmp(a, "--quiet")) {
 			quiet = true;
+		} else if (!strcmp(a, "--pid") && has) {
+			char *e;
+			pick = strtol(argv[++i], &e, 10);
+			if (*e || pick < 0 || !*argv[i]) {
+				say_error("--pid takes a process id, got '%s'", argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--command") && has) {
+			command = argv[++i];
 		} else if (a[0] == '-') {
 			say_error("unknown option %s (heaplab replay --help)", a);
 			return EXIT_USAGE;
@@ -188,7 +232,7 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	replay_prep_t rp;
-	int rc = replay_prepare(trace, glibc, "replaying", &rp);
+	int rc = replay_prepare(trace, glibc, "replaying", pick, command, &rp);
 	if (rc)
 		return rc;
 	char *exe = rp.exe, *replayer = rp.replayer, *ops = rp.ops;

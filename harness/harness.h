@@ -161,8 +161,11 @@ typedef struct replay_prep {
 	hlr_header_t info;
 	bool truncated; /* the trace was cut short: its valid part is in ops */
 } replay_prep_t;
-/* 0, or the exit status to return (the error said). */
-int replay_prepare(const char *trace, const char *glibc, const char *doing, replay_prep_t *p);
+/* 0, or the exit status to return (the error said). Of a family (a trace
+ * of several processes), the one pick_pid (-1: any) and pick_command (NULL:
+ * any) name, the busiest of them. */
+int replay_prepare(const char *trace, const char *glibc, const char *doing, long pick_pid,
+		   const char *pick_command, replay_prep_t *p);
 void replay_cleanup(replay_prep_t *p);
 
 /* ---------------------------------------------------------- cmd_prescribe.c */

@@ -341,6 +341,12 @@ double hl_trace_ns(const hl_trace_t *t, uint64_t tsc16)
 int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *info,
 			  hl_error_t *err)
 {
+	return hl_trace_write_replay_from(t, NULL, 0, path, info, err);
+}
+
+int hl_trace_write_replay_from(const hl_trace_t *t, const hl_block_t *inherit, size_t ninherit,
+			       const char *path, hlr_header_t *info, hl_error_t *err)
+{
 	memset(info, 0, sizeof *info);
 	FILE *f = fopen(path, "wx");
 	if (!f)
@@ -356,6 +362,28 @@ int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *i
 	memcpy(info->magic, HLR_MAGIC, 8);
 	info->version = HLR_VERSION;
 	fwrite(info, sizeof *info, 1, f); /* rewritten at the end */
+	/* the heap the trace starts with */
+	if (ninherit)
+		nthreads = 1;
+	for (size_t k = 0; k < ninherit && !rc; k++) {
+		hlr_op_t op;
+		memset(&op, 0, sizeof op);
+		op.op = HLR_MALLOC;
+		op.slot = next++;
+		op.size = inherit[k].size;
+		if (hl_grow((void **)&slot_size, &capsize, op.slot + 1, sizeof *slot_size) ||
+		    hl_pm_put(&live, inherit[k].ptr, op.slot)) {
+			rc = -ENOMEM;
+			break;
+		}
+		slot_size[op.slot] = op.size;
+		cur += (int64_t)op.size;
+		if (fwrite(&op, sizeof op, 1, f) != 1)
+			rc = -EIO;
+		info->ops++;
+	}
+	if (ninherit) /* the trace's first thread goes on as the prologue's */
+		tmap[t->nev ? t->ev[0].thread : 0] = 0;
 	double last_ns = -1;
 	for (size_t i = 0; i < t->nev && !rc; i++) {
 		const hl_trace_event_t *e = &t->ev[i];

@@ -193,6 +193,12 @@ int hl_trace_family_open(const char *path, hl_trace_family_t *f, hl_error_t *err
  * what it needs: its forebears). */
 int hl_trace_family_leaks(hl_trace_family_t *f, int only, hl_error_t *err);
 void hl_trace_family_free(hl_trace_family_t *f);
+/* Whether a member is the process pid (-1: any) running the program named
+ * command (its command line's first word, without its folder; NULL: any). */
+bool hl_trace_member_is(const hl_trace_member_t *m, long pid, const char *command);
+/* The member with the most events among those pid and command pick (the
+ * named member when the family was opened by one; all when neither), or -1. */
+int hl_trace_family_pick(const hl_trace_family_t *f, long pid, const char *command);
 /* Whether the call stacks reach the program's start: a stack is whole when
  * it has the frames asked for (the trace's stack_depth; in a version 1
  * trace, the most any stack has) or its outermost frame is in libc
@@ -219,6 +225,11 @@ const char *hl_trace_member_how(const hl_trace_member_t *m);
  * wrong and failed calls are left out. */
 int hl_trace_write_replay(const hl_trace_t *t, const char *path, hlr_header_t *info,
 			  hl_error_t *err);
+/* The same for a trace that starts with a heap (a forked child's inherited
+ * blocks): they are allocated first, on the first thread, and freed where
+ * the trace frees them. */
+int hl_trace_write_replay_from(const hl_trace_t *t, const hl_block_t *inherit, size_t ninherit,
+			       const char *path, hlr_header_t *info, hl_error_t *err);
 
 /* ------------------------------------------------------------- symbols */
 

@@ -506,3 +506,38 @@ void hl_trace_stack_summary(const hl_trace_t *t, hl_stack_summary_t *out)
 	out->notice = out->stacks >= 8 && out->short_stacks * 2 > out->stacks && whole > 1 &&
 		      !t->unwind;
 }
+
+/* ------------------------------------------------------------- picks */
+
+/* The program's name: the first word of the command line, its folder left off. */
+static void program_of(const char *cmd, char *out, size_t outsz)
+{
+	size_t n = strcspn(cmd, " ");
+	const char *b = cmd;
+	for (size_t i = 0; i < n; i++)
+		if (cmd[i] == '/')
+			b = cmd + i + 1;
+	snprintf(out, outsz, "%.*s", (int)(n - (size_t)(b - cmd)), b);
+}
+
+bool hl_trace_member_is(const hl_trace_member_t *m, long pid, const char *command)
+{
+	if (pid >= 0 && m->pid != (uint32_t)pid)
+		return false;
+	char prog[256];
+	program_of(m->command, prog, sizeof prog);
+	return !command || !strcmp(prog, command);
+}
+
+int hl_trace_family_pick(const hl_trace_family_t *f, long pid, const char *command)
+{
+	int best = -1;
+	for (size_t i = 0; i < f->n; i++) {
+		bool want = pid >= 0 || command ? hl_trace_member_is(&f->m[i], pid, command)
+			    : f->picked >= 0	    ? (int)i == f->picked
+						    : true;
+		if (want && (best < 0 || f->m[i].events > f->m[best].events))
+			best = (int)i;
+	}
+	return best;
+}

@@ -6,6 +6,7 @@
  * stacks through code built without frame pointers (the notice, and
  * libunwind's stacks reaching main).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -132,7 +133,32 @@ static void prefork(void)
 	T_EQ_INT(inherit_ok, 3,
 		 "each inherited 7 blocks (612 B), freed 1, and 1 is its leak (the parent freed "
 		 "its copy), 5 stay the parent's");
+	/* a worker replayed: it starts with its inherited heap */
+	int64_t wpid = -1, wpeak = -1, wleft = -1;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(j, "processes"))
+	if (num(p, "alloc_calls") == 106) {
+		wpid = num(p, "pid");
+		wpeak = num(p, "peak_live_bytes");
+		wleft = num(p, "leaked_bytes") + 500; /* and the parent's config */
+	}
 	cJSON_Delete(j);
+	char run[300];
+	snprintf(run, sizeof run, "%s/worker3", dir);
+	snprintf(cmd, sizeof cmd, "%s replay %s --pid %lld --out %s --quiet >/dev/null 2>&1", heaplab,
+		 path, (long long)wpid, run);
+	T_EQ_INT(live_sh(cmd, NULL), 0, "replay --pid of worker 3 (%lld)", (long long)wpid);
+	hl_run_t r;
+	hl_run_init(&r);
+	int64_t live[2] = {-1, -1};
+	if (hl_run_load(run, &r, NULL) == 0)
+		for (size_t k = 0; k < r.nphases && k < 2; k++)
+			for (size_t o = 0; o < r.phases[k].nobs; o++)
+				if (!strcmp(r.phases[k].obs[o].key, "live_bytes"))
+					live[k] = (int64_t)r.phases[k].obs[o].value;
+	hl_run_free(&r);
+	T_OK(live[0] == wpeak && live[1] == wleft,
+	     "with the heap it inherited: live %lld at peak, %lld at the end (leaks: %lld, %lld)",
+	     (long long)live[0], (long long)live[1], (long long)wpeak, (long long)wleft);
 }
 
 static void stacks(void)
@@ -251,6 +277,46 @@ static void attach(void)
 		T_OK(c2 > c1 + 50 && (st == 'S' || st == 'R'),
 		     "after the detach it runs on (state %c, %ld -> %ld iterations)", st, c1, c2);
 	}
+	/* until it exits; until Ctrl-C */
+	pid_t shortp = fork();
+	if (shortp == 0) {
+		execl("build/tests/helpers/alloc_loop", "alloc_loop", "/dev/null", "1.5", (char *)NULL);
+		_exit(127);
+	}
+	usleep(200000);
+	snprintf(path, sizeof path, "%s/exit.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --pid %d --out %s 2>/dev/null", heaplab, (int)shortp, path);
+	pid_t h = fork();
+	if (h == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	usleep(100000);
+	waitpid(shortp, NULL, 0); /* reaped here: the exit is ours to see */
+	int hst = 0;
+	waitpid(h, &hst, 0);
+	cJSON *je = leaks_with(path);
+	T_OK(WIFEXITED(hst) && WEXITSTATUS(hst) == 0 && je && !strcmp(str(je, "ended"), "exit") &&
+		     cJSON_IsTrue(cJSON_GetObjectItem(je, "complete")) && num(je, "alloc_calls") > 100,
+	     "no --duration: it stops when the process exits, the trace ended by its exit");
+	cJSON_Delete(je);
+	snprintf(path, sizeof path, "%s/int.trace", dir);
+	char spid[16];
+	snprintf(spid, sizeof spid, "%d", (int)pid);
+	h = fork();
+	if (h == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 2);
+		execl(heaplab, "heaplab", "trace", "--pid", spid, "--out", path, (char *)NULL);
+		_exit(127);
+	}
+	usleep(800000);
+	kill(h, SIGINT);
+	waitpid(h, &hst, 0);
+	je = leaks_with(path);
+	T_OK(WIFEXITED(hst) && WEXITSTATUS(hst) == 0 && je && !strcmp(str(je, "ended"), "detached"),
+	     "Ctrl-C: it detaches and the trace is complete (%s)", je ? str(je, "ended") : "?");
+	cJSON_Delete(je);
 	/* a static binary, a process that is not there */
 	snprintf(cmd, sizeof cmd, "%s trace --pid 999999999 --out %s/none.trace 2>&1", heaplab, dir);
 	T_EQ_INT(live_sh(cmd, &out), 2, "--pid of a missing process: exit 2");
