@@ -185,6 +185,9 @@ for th in 1 2; do
 		rm -f "$tmp/ah.trace"
 		build/heaplab trace --out "$tmp/ah.trace" -- $ah "$th" 20000000 2>/dev/null >>"$tmp/ah-trace-$th"
 		stat -c %s "$tmp/ah.trace" >>"$tmp/ah-bytes-$th"
+		# libunwind's stacks cost more a call: a tenth of the calls
+		rm -f "$tmp/ah.trace"
+		build/heaplab trace --unwind libunwind --out "$tmp/ah.trace" -- $ah "$th" 2000000 2>/dev/null >>"$tmp/ah-unw-$th"
 		if command -v heaptrack >/dev/null 2>&1; then
 			rm -f "$tmp"/ht*
 			heaptrack -o "$tmp/ht" $ah "$th" 20000000 2>/dev/null | grep -E '^[0-9.]+ [0-9]+$' >>"$tmp/ah-ht-$th"
@@ -199,6 +202,10 @@ for th in 1 2; do
 	awk -v th="$th" -v b="$b" -v t="$t" -v bk="$bk" -v tk="$tk" -v by="$by" 'BEGIN {
 		printf "  %d thread%s: bare %.1f ns/pair; heaplab trace %.1f ns/pair (%.2fx), %.2f bytes/event, peak RSS +%.1f MiB\n",
 			th, (th > 1 ? "s" : ""), b, t, t / b, by / 40000000, (tk - bk) / 1024 }'
+	u=$(med "$tmp/ah-unw-$th" 1)
+	awk -v b="$b" -v u="$u" 'BEGIN {
+		printf "             --unwind libunwind %.1f ns/pair (%.2fx bare; no goal: whole stacks through code without frame pointers)\n",
+			u, u / b }'
 	if [ -s "$tmp/ah-ht-$th" ]; then
 		h=$(med "$tmp/ah-ht-$th" 1)
 		hk=$(med "$tmp/ah-ht-$th" 2)

@@ -146,8 +146,8 @@ static int read_maps(target_t *t, bool *musl)
 			path++;
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
-		if (!strncmp(base, "ld-musl", 7))
-			*musl = true;
+		if (strstr(path, "musl"))
+			*musl = true; /* ld-musl, or the libc.so it links to */
 		if (!strcmp(path, t->lib) && perms[2] == 'x') {
 			t->rec_lo = lo;
 			t->rec_hi = hi;

@@ -62,6 +62,16 @@ static void wrapper(void)
 	T_OK(prog && num(prog, "leaked_bytes") == 400 && num(prog, "leaked_blocks") == 2 &&
 		     num(prog, "alloc_calls") == 8,
 	     "the program's own figures exact: 400 B in 2 blocks, 8 allocation calls");
+	bool ls_named = false, libc_lines = false;
+	const cJSON *nd, *g, *fr;
+	cJSON_ArrayForEach(nd, cJSON_GetObjectItem(j, "no_debug_info"))
+	ls_named |= !strcmp(str(nd, "module"), "/usr/bin/ls") && strlen(str(nd, "build_id")) == 40;
+	const cJSON *lsp = process(j, "ls", -1);
+	cJSON_ArrayForEach(g, cJSON_GetObjectItem(lsp, "groups"))
+	cJSON_ArrayForEach(fr, cJSON_GetObjectItem(g, "frames"))
+	libc_lines |= !strcmp(str(fr, "module"), "libc.so.6") && str(fr, "file")[0] && num(fr, "line") > 0;
+	T_OK(ls_named, "ls has no debug info here: named, with its build ID");
+	T_OK(libc_lines, "libc's frames get file:line from libc6-dbg's debug info, by build ID");
 	const cJSON *sh = process(j, "sh -c", -1);
 	T_OK(sh && !strncmp(str(sh, "ended"), "exec'd /usr/bin/bash", 20) &&
 		     cJSON_IsTrue(cJSON_GetObjectItem(sh, "complete")) && !str(sh, "problem")[0],
@@ -345,6 +355,26 @@ static void attach(void)
 	T_EQ_INT(live_sh(cmd, NULL), 2, "with exit 2");
 	kill(st, SIGKILL);
 	waitpid(st, NULL, 0);
+	/* a program on musl's libc */
+	snprintf(cmd, sizeof cmd,
+		 "printf '#include <unistd.h>\\nint main(void) { pause(); return 0; }\\n' > %s/m.c && "
+		 "musl-gcc -o %s/musl %s/m.c",
+		 dir, dir, dir);
+	T_EQ_INT(live_sh(cmd, NULL), 0, "a musl program built (musl-tools)");
+	snprintf(cmd, sizeof cmd, "%s/musl", dir);
+	pid_t mp = fork();
+	if (mp == 0) {
+		execl(cmd, "musl", (char *)NULL);
+		_exit(127);
+	}
+	usleep(200000);
+	snprintf(cmd, sizeof cmd, "%s trace --pid %d --out %s/musl.trace 2>&1", heaplab, (int)mp, dir);
+	T_EQ_INT(live_sh(cmd, &out), 2, "--pid of a musl program: exit 2");
+	T_OK(out.data && strstr(out.data, "uses musl, not glibc"), "says it is not glibc: %s",
+	     out.data ? out.data : "");
+	hl_buf_free(&out);
+	kill(mp, SIGKILL);
+	waitpid(mp, NULL, 0);
 	/* another user's process, as an unprivileged user */
 	if (geteuid() == 0) {
 		snprintf(cmd, sizeof cmd,
