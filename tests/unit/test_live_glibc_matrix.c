@@ -16,11 +16,15 @@
  *   glibc.malloc.tcache_max=65536 also of 5008 and 60016 bytes, in the large
  *   tcache bins;
  * - heapview --once and heaplab diagnose --json on it, as a user runs them;
+ * - heaplab trace --pid of tests/helpers/alloc_loop running under each glibc
+ *   (the recorder built for 2.31 below 2.36): its leak_here found, the 50
+ *   frees of blocks from before the attach apart, the loop running on.
  * - heaplab trace --glibc V of tests/helpers/trace_calls (its own build for
  *   2.31), and heaplab leaks --json on the trace: the 2 blocks (400 B) it
  *   leaves, the first from main at trace_calls.c:56.
  */
 #include <cjson/cJSON.h>
+#include <signal.h>
 
 #include "live.h"
 
@@ -214,6 +218,69 @@ static void traced(const hl_glibc_env_t *e)
 	unlink(trace);
 }
 
+static cJSON *leaks_json(const char *trace)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "build/heaplab leaks --json %s 2>/dev/null", trace);
+	FILE *p = popen(cmd, "r");
+	hl_buf_t b = {0};
+	char chunk[4096];
+	size_t n;
+	while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		hl_buf_append(&b, chunk, n);
+	if (p)
+		pclose(p);
+	cJSON *j = b.len ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+	hl_buf_free(&b);
+	return j;
+}
+
+/* heaplab trace --pid on a loop running under this glibc (the recorder
+ * built for it: 2.31's before 2.36): the leak's function, the 50 frees of
+ * blocks from before the attach counted apart. */
+static void attached(const hl_glibc_env_t *e)
+{
+	char cnt[128], trace[128], cmd[512];
+	snprintf(cnt, sizeof cnt, "/tmp/heaplab-matrix-%d-%s.count", (int)getpid(), e->version);
+	snprintf(trace, sizeof trace, "/tmp/heaplab-matrix-%d-%s-pid.trace", (int)getpid(), e->version);
+	unlink(trace);
+	char *argv[16], *args[] = {cnt, "30"};
+	hl_glibc_env_argv(e,
+			  hl_glibc_env_own_build(e) ? "build/glibc-2.31/tests/helpers/alloc_loop"
+						    : "build/tests/helpers/alloc_loop",
+			  args, 2, argv, 16);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	long count = 0;
+	for (int i = 0; i < 300 && count < 100; i++) {
+		usleep(10000);
+		hl_buf_t b = {0};
+		count = hl_file_read(cnt, &b, NULL) == 0 && b.data ? atol(b.data) : 0;
+		hl_buf_free(&b);
+	}
+	snprintf(cmd, sizeof cmd, "build/heaplab trace --pid %d --duration 1 --out %s >/dev/null 2>&1",
+		 (int)pid, trace);
+	T_EQ_INT(system(cmd), 0, "glibc %s: heaplab trace --pid of a running loop", e->version);
+	cJSON *j = leaks_json(trace);
+	const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(g, "frames"), 0);
+	const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(f, "function"));
+	T_OK(fn && !strcmp(fn, "leak_here") &&
+		     cJSON_GetNumberValue(cJSON_GetObjectItem(j, "frees_of_blocks_before_attach")) == 50 &&
+		     cJSON_GetArraySize(cJSON_GetObjectItem(j, "invalid_frees")) == 0,
+	     "glibc %s: leak_here found, the 50 frees of blocks from before the attach apart",
+	     e->version);
+	cJSON_Delete(j);
+	T_OK(kill(pid, 0) == 0, "glibc %s: and the loop runs on", e->version);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(trace);
+	unlink(cnt);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof suites / sizeof *suites; i++) {
@@ -235,6 +302,7 @@ int main(void)
 		}
 		mixed(&e);
 		traced(&e);
+		attached(&e);
 		tcache(&e, false);
 		if (!strcmp(e.version, "2.43"))
 			tcache(&e, true);
