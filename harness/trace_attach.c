@@ -124,11 +124,10 @@ static int is_dynamic(const char *file)
 }
 
 /* The target's libc from its maps (and the recorder, once loaded). */
-static int read_maps(target_t *t, bool *musl)
+static int read_maps(target_t *t, bool *musl, hl_error_t *err)
 {
 	hl_buf_t b = {0};
-	hl_error_t err = {0};
-	if (hl_procfs_read(t->pid, "maps", &b, &err))
+	if (hl_procfs_read(t->pid, "maps", &b, err))
 		return -1;
 	*musl = false;
 	t->libc_base = t->libc_lo = t->libc_hi = 0;
@@ -379,11 +378,17 @@ static int check_target(target_t *t)
 	if (t->pid == getpid())
 		return fail("heaplab cannot trace itself");
 	bool musl = false;
-	if (read_maps(t, &musl))
-		return fail("cannot read /proc/%d/maps: it belongs to uid %u and heaplab runs as uid %u; "
-			    "attaching takes ptrace: run heaplab as that user, or as root "
-			    "(CAP_SYS_PTRACE)",
-			    (int)t->pid, (unsigned)t->uid, (unsigned)geteuid());
+	if (read_maps(t, &musl, &err)) {
+		if (t->uid != geteuid())
+			return fail("cannot read /proc/%d/maps: it belongs to uid %u and heaplab runs as "
+				    "uid %u; attaching takes ptrace: run heaplab as that user, or as root "
+				    "(CAP_SYS_PTRACE)",
+				    (int)t->pid, (unsigned)t->uid, (unsigned)geteuid());
+		return fail("cannot read /proc/%d/maps even as its owner (%s): it is not dumpable "
+			    "(prctl PR_SET_DUMPABLE 0) or in another user namespace, and cannot be "
+			    "attached to",
+			    (int)t->pid, strerror(-err.code));
+	}
 	if (!t->libc_base) {
 		snprintf(path, sizeof path, "/proc/%d/exe", (int)t->pid);
 		if (musl)
@@ -516,7 +521,8 @@ int trace_attach(pid_t pid, const char *out, const char *depth, const char *unwi
 		goto done;
 	}
 	bool musl;
-	read_maps(t, &musl); /* where the recorder's code now is */
+	hl_error_t merr = {0};
+	read_maps(t, &musl, &merr); /* where the recorder's code now is */
 	fprintf(stderr, "heaplab: attached to %d (%s): recording into %s", (int)pid, t->name, out);
 	if (duration_s > 0)
 		fprintf(stderr, " for %g s", duration_s);
