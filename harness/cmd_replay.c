@@ -40,9 +40,10 @@ static void usage(FILE *f)
 		"  --glibc V         replay under another glibc of the matrix (2.31, 2.41,\n"
 		"                    2.43, or a suite name; see heaplab run --help)\n"
 		"  --pid N           of a trace of several processes (heaplab trace lists them),\n"
-		"                    the process N (default: the one with the most calls); a\n"
-		"                    forked one starts with the heap it inherited\n"
-		"  --command NAME    the process running the program NAME\n"
+		"                    only the process N (default: each one that made calls, a\n"
+		"                    run each under --out DIR, and a table; --compare takes\n"
+		"                    the busiest); a forked one starts with the heap it inherited\n"
+		"  --command NAME    only the process running the program NAME\n"
 		"  --quiet           print only the verdict and the directory\n");
 }
 
@@ -54,7 +55,7 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 /* After --compare: each configuration's RSS at peak and at end, against the
  * live bytes the trace had there (the table heaplab sweep prints has RSS
  * only, and no in-use figure for other allocators). */
-static void live_table(const char *dir)
+static void live_table(const char *dir, const char *what)
 {
 	struct dirent **e = NULL;
 	int n = scandir(dir, &e, NULL, by_name);
@@ -74,7 +75,7 @@ static void live_table(const char *dir)
 			}
 			if (!head) {
 				printf("\nRSS against the trace's live bytes:\n%-36s %12s %12s %12s %12s\n",
-				       "configuration", "peak RSS", "live", "end RSS", "live");
+				       what, "peak RSS", "live", "end RSS", "live");
 				head = true;
 			}
 			const char *label = strchr(e[i]->d_name, '-');
@@ -99,6 +100,12 @@ static void live_table(const char *dir)
 int replay_prepare(const char *trace, const char *glibc, const char *doing, long pick_pid,
 		   const char *pick_command, replay_prep_t *p)
 {
+	return replay_prepare_member(trace, glibc, doing, pick_pid, pick_command, -1, p);
+}
+
+int replay_prepare_member(const char *trace, const char *glibc, const char *doing, long pick_pid,
+			  const char *pick_command, int member, replay_prep_t *p)
+{
 	memset(p, 0, sizeof *p);
 	char dir[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
@@ -122,7 +129,8 @@ int replay_prepare(const char *trace, const char *glibc, const char *doing, long
 		say_error("%s", err.msg);
 		return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
 	}
-	int at = hl_trace_family_pick(&f, pick_pid, pick_command);
+	int at = member >= 0 && (size_t)member < f.n ? member
+							: hl_trace_family_pick(&f, pick_pid, pick_command);
 	if (at < 0) {
 		say_error("%s has no such process (heaplab leaks %s lists them)", trace, trace);
 		hl_trace_family_free(&f);
@@ -136,7 +144,7 @@ int replay_prepare(const char *trace, const char *glibc, const char *doing, long
 	}
 	const hl_trace_member_t *m = &f.m[at];
 	const hl_trace_t *t = &m->trace;
-	if (f.n > 1 && pick_pid < 0 && !pick_command)
+	if (f.n > 1 && pick_pid < 0 && !pick_command && member < 0)
 		fprintf(stderr,
 			"heaplab: %s holds %zu processes; %s pid %u (%.60s), the one with the most "
 			"calls (--pid or --command picks another)\n",
@@ -175,15 +183,142 @@ void replay_cleanup(replay_prep_t *p)
 	p->ops[0] = p->tmp[0] = '\0';
 }
 
+typedef struct replay_opts {
+	const char *out, *compare, *allocator, *interval, *glibc;
+	const char *tunables[32];
+	int ntun;
+	bool quiet;     /* the verdict and the directory only */
+	bool run_quiet; /* heaplab run's table left out (a family's runs) */
+	long pick;
+	const char *command;
+} replay_opts_t;
+
+/* One replay (or one --compare sweep) of one process of the trace: its
+ * exit status. */
+static int replay_one(const char *trace, const replay_opts_t *o, int member, const char *out)
+{
+	replay_prep_t rp;
+	int rc = replay_prepare_member(trace, o->glibc, "replaying", o->pick, o->command, member, &rp);
+	if (rc)
+		return rc;
+	char *exe = rp.exe, *replayer = rp.replayer, *ops = rp.ops;
+	hlr_header_t info = rp.info;
+	char env[128];
+	if (!o->quiet) {
+		char a[32];
+		fprintf(stderr,
+			"heaplab: replaying %llu calls on %u thread%s, at most %llu blocks live, peak "
+			"live %s\n",
+			(unsigned long long)info.ops, info.threads, info.threads == 1 ? "" : "s",
+			(unsigned long long)info.slots, hl_units_bytes((int64_t)info.peak_live, a, sizeof a));
+	}
+	snprintf(env, sizeof env, "HEAPLAB_REPLAY=%s", ops);
+	char dflt[PATH_MAX];
+	if (o->compare && !out) { /* where the sweep goes, to read it back */
+		outdir_default("sweeps/heaplab-replay", dflt, sizeof dflt);
+		out = dflt;
+	}
+	char *args[96];
+	int n = 0;
+	args[n++] = exe;
+	args[n++] = o->compare ? "sweep" : "run";
+	args[n++] = replayer;
+	args[n++] = "--env";
+	args[n++] = env;
+	if (out) {
+		args[n++] = "--out";
+		args[n++] = (char *)out;
+	}
+	if (o->interval) {
+		args[n++] = "--interval";
+		args[n++] = (char *)o->interval;
+	}
+	if (o->glibc) {
+		args[n++] = "--glibc";
+		args[n++] = (char *)o->glibc;
+	}
+	if (o->compare) {
+		args[n++] = "--allocator";
+		args[n++] = (char *)o->compare;
+	} else if (o->allocator) {
+		args[n++] = "--allocator";
+		args[n++] = (char *)o->allocator;
+	}
+	for (int i = 0; i < o->ntun; i++) {
+		args[n++] = "--tunable";
+		args[n++] = (char *)o->tunables[i];
+	}
+	if ((o->quiet || o->run_quiet) && !o->compare)
+		args[n++] = "--quiet";
+	args[n] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(exe, args);
+		_exit(127);
+	}
+	int st = 0;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	replay_cleanup(&rp);
+	if (o->compare && pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		live_table(out, "configuration");
+	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* Every process of a family that made calls, one run each, under one
+ * directory; then their RSS at peak and at end against their live bytes. */
+static int replay_family(const char *trace, const replay_opts_t *o, const hl_trace_family_t *f)
+{
+	char base[PATH_MAX];
+	if (o->out)
+		snprintf(base, sizeof base, "%s", o->out);
+	else
+		outdir_default("replays/heaplab-replay", base, sizeof base);
+	hl_error_t err = {0};
+	if (outdir_fresh(base, "--out", true, &err)) {
+		say_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	size_t runs = 0, failed = 0;
+	for (size_t i = 0; i < f->n; i++)
+		runs += f->m[i].events > 0;
+	fprintf(stderr, "heaplab: %s holds %zu processes that made calls: one replay each, into %s "
+			"(--pid or --command replays one)\n",
+		trace, runs, base);
+	size_t k = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const hl_trace_member_t *m = &f->m[i];
+		if (!m->events)
+			continue;
+		char prog[64], sub[PATH_MAX + 96];
+		size_t w = strcspn(m->command, " ");
+		const char *b = m->command;
+		for (size_t q = 0; q < w; q++)
+			if (m->command[q] == '/')
+				b = m->command + q + 1;
+		snprintf(prog, sizeof prog, "%.*s", (int)(w - (size_t)(b - m->command)), b);
+		for (char *c = prog; *c; c++)
+			if (!(*c == '-' || *c == '_' || *c == '.' || (*c >= '0' && *c <= '9') ||
+			      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+				*c = '_';
+		snprintf(sub, sizeof sub, "%s/%03zu-%u-%s", base, ++k, m->pid, prog[0] ? prog : "process");
+		fprintf(stderr, "\n== %zu/%zu: pid %u, %.70s (%llu events)\n", k, runs, m->pid, m->command,
+			(unsigned long long)m->events);
+		replay_opts_t one = *o;
+		one.run_quiet = true;
+		if (replay_one(trace, &one, (int)i, sub))
+			failed++;
+	}
+	live_table(base, "process");
+	if (failed)
+		fprintf(stderr, "heaplab: %zu of %zu replays failed (above)\n", failed, runs);
+	return failed ? 1 : 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
-	const char *trace = NULL, *out = NULL, *compare = NULL, *allocator = NULL,
-		   *interval = NULL, *glibc = NULL;
-	const char *tunables[32];
-	int ntun = 0;
-	bool quiet = false;
-	long pick = -1;
-	const char *command = NULL;
+	const char *trace = NULL;
+	replay_opts_t o = {.pick = -1};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has = i + 1 < argc;
@@ -191,28 +326,28 @@ int cmd_replay(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--out") && has) {
-			out = argv[++i];
+			o.out = argv[++i];
 		} else if (!strcmp(a, "--compare") && has) {
-			compare = argv[++i];
+			o.compare = argv[++i];
 		} else if (!strcmp(a, "--allocator") && has) {
-			allocator = argv[++i];
+			o.allocator = argv[++i];
 		} else if (!strcmp(a, "--interval") && has) {
-			interval = argv[++i];
+			o.interval = argv[++i];
 		} else if (!strcmp(a, "--glibc") && has) {
-			glibc = argv[++i];
-		} else if (!strcmp(a, "--tunable") && has && ntun < 32) {
-			tunables[ntun++] = argv[++i];
+			o.glibc = argv[++i];
+		} else if (!strcmp(a, "--tunable") && has && o.ntun < 32) {
+			o.tunables[o.ntun++] = argv[++i];
 		} else if (!strcmp(a, "--quiet")) {
-			quiet = true;
+			o.quiet = true;
 		} else if (!strcmp(a, "--pid") && has) {
 			char *e;
-			pick = strtol(argv[++i], &e, 10);
-			if (*e || pick < 0 || !*argv[i]) {
+			o.pick = strtol(argv[++i], &e, 10);
+			if (*e || o.pick < 0 || !*argv[i]) {
 				say_error("--pid takes a process id, got '%s'", argv[i]);
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--command") && has) {
-			command = argv[++i];
+			o.command = argv[++i];
 		} else if (a[0] == '-') {
 			say_error("unknown option %s (heaplab replay --help)", a);
 			return EXIT_USAGE;
@@ -227,74 +362,28 @@ int cmd_replay(int argc, char **argv)
 		say_error("replay needs a trace (heaplab replay --help)");
 		return EXIT_USAGE;
 	}
-	if (compare && allocator) {
+	if (o.compare && o.allocator) {
 		say_error("--compare names the allocators; --allocator is for one run");
 		return EXIT_USAGE;
 	}
-	replay_prep_t rp;
-	int rc = replay_prepare(trace, glibc, "replaying", pick, command, &rp);
-	if (rc)
-		return rc;
-	char *exe = rp.exe, *replayer = rp.replayer, *ops = rp.ops;
-	hlr_header_t info = rp.info;
-	char env[128];
-	if (!quiet) {
-		char a[32];
-		fprintf(stderr,
-			"heaplab: replaying %llu calls on %u thread%s, at most %llu blocks live, peak "
-			"live %s\n",
-			(unsigned long long)info.ops, info.threads, info.threads == 1 ? "" : "s",
-			(unsigned long long)info.slots, hl_units_bytes((int64_t)info.peak_live, a, sizeof a));
+	/* a family of several processes, none picked: each replayed (a
+	 * comparison takes the busiest: it says so) */
+	if (o.pick < 0 && !o.command && !o.compare) {
+		hl_trace_family_t f;
+		hl_error_t err = {0};
+		if (hl_trace_family_open(trace, &f, &err)) {
+			say_error("%s", err.msg);
+			return err.code == -EPROTO || err.code == -EINVAL ? EXIT_USAGE : 1;
+		}
+		size_t busy = 0;
+		for (size_t i = 0; i < f.n; i++)
+			busy += f.m[i].events > 0;
+		int rc = -1;
+		if (busy > 1 && f.picked < 0)
+			rc = replay_family(trace, &o, &f);
+		hl_trace_family_free(&f);
+		if (rc >= 0)
+			return rc;
 	}
-	snprintf(env, sizeof env, "HEAPLAB_REPLAY=%s", ops);
-	char dflt[PATH_MAX];
-	if (compare && !out) { /* where the sweep goes, to read it back */
-		outdir_default("sweeps/heaplab-replay", dflt, sizeof dflt);
-		out = dflt;
-	}
-	char *args[96];
-	int n = 0;
-	args[n++] = exe;
-	args[n++] = compare ? "sweep" : "run";
-	args[n++] = replayer;
-	args[n++] = "--env";
-	args[n++] = env;
-	if (out) {
-		args[n++] = "--out";
-		args[n++] = (char *)out;
-	}
-	if (interval) {
-		args[n++] = "--interval";
-		args[n++] = (char *)interval;
-	}
-	if (glibc) {
-		args[n++] = "--glibc";
-		args[n++] = (char *)glibc;
-	}
-	if (compare) {
-		args[n++] = "--allocator";
-		args[n++] = (char *)compare;
-	} else if (allocator) {
-		args[n++] = "--allocator";
-		args[n++] = (char *)allocator;
-	}
-	for (int i = 0; i < ntun; i++) {
-		args[n++] = "--tunable";
-		args[n++] = (char *)tunables[i];
-	}
-	if (quiet && !compare)
-		args[n++] = "--quiet";
-	args[n] = NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		execv(exe, args);
-		_exit(127);
-	}
-	int st = 0;
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	replay_cleanup(&rp);
-	if (compare && pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		live_table(out);
-	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return replay_one(trace, &o, -1, o.out);
 }

@@ -166,6 +166,9 @@ typedef struct replay_prep {
  * any) name, the busiest of them. */
 int replay_prepare(const char *trace, const char *glibc, const char *doing, long pick_pid,
 		   const char *pick_command, replay_prep_t *p);
+/* The same for the family's member index member (>= 0), or as above (-1). */
+int replay_prepare_member(const char *trace, const char *glibc, const char *doing, long pick_pid,
+			  const char *pick_command, int member, replay_prep_t *p);
 void replay_cleanup(replay_prep_t *p);
 
 /* ---------------------------------------------------------- cmd_prescribe.c */

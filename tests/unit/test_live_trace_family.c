@@ -169,6 +169,19 @@ static void prefork(void)
 	T_OK(live[0] == wpeak && live[1] == wleft,
 	     "with the heap it inherited: live %lld at peak, %lld at the end (leaks: %lld, %lld)",
 	     (long long)live[0], (long long)live[1], (long long)wpeak, (long long)wleft);
+	/* none picked: each process replayed, one run each */
+	snprintf(run, sizeof run, "%s/all", dir);
+	snprintf(cmd, sizeof cmd, "%s replay %s --out %s 2>/dev/null", heaplab, path, run);
+	hl_buf_t out = {0};
+	T_EQ_INT(live_sh(cmd, &out), 0, "replay of the family, none picked: exit 0");
+	T_OK(out.data && strstr(out.data, "RSS against the trace's live bytes") &&
+		     strstr(out.data, "-prefork"),
+	     "and the table of its processes");
+	hl_buf_free(&out);
+	snprintf(cmd, sizeof cmd, "ls %s | grep -c -- '-prefork$'", run);
+	live_sh(cmd, &out);
+	T_EQ_INT(out.data ? atoi(out.data) : -1, 4, "a run for each of the 4 processes");
+	hl_buf_free(&out);
 }
 
 static void stacks(void)
