@@ -201,7 +201,7 @@ static void member_fields(ctx_t *c, int i, cJSON *o)
 		cJSON_AddNumberToObject(h, "leaked_bytes", (double)ib);
 		cJSON_AddNumberToObject(h, "parents_blocks", (double)((int64_t)l->nkept - in));
 	}
-	if (m->how == HLT_PROC_ATTACH)
+	if (m->unknown_start)
 		cJSON_AddNumberToObject(o, "frees_of_blocks_before_attach", (double)l->before_frees);
 	cJSON *g = cJSON_AddArrayToObject(o, "groups");
 	size_t ng = c->top && (size_t)c->top < l->ngroups ? (size_t)c->top : l->ngroups;
@@ -240,7 +240,7 @@ static void member_text(ctx_t *c, int i, bool family)
 	const hl_leaks_t *l = &m->leaks;
 	char a[32], b[32], end[600];
 	bool exec = t->ended && t->end_kind == HLT_END_EXEC;
-	bool attach = m->how == HLT_PROC_ATTACH;
+	bool attach = m->unknown_start;
 	if (family) {
 		printf("\n== pid %u", m->pid);
 		if (m->how == HLT_PROC_FORK)
@@ -277,7 +277,7 @@ static void member_text(ctx_t *c, int i, bool family)
 		       hl_units_bytes(l->inherited_bytes, a, sizeof a), (long long)l->inherited_freed,
 		       (long long)((int64_t)l->nkept - in), (long long)in);
 	}
-	if (attach)
+	if (m->unknown_start)
 		printf("frees of blocks allocated before the attach (not counted): %lld\n",
 		       (long long)l->before_frees);
 	size_t ng = c->top && (size_t)c->top < l->ngroups ? (size_t)c->top : l->ngroups;

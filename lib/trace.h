@@ -166,6 +166,9 @@ typedef struct hl_trace_member {
 	int next_image;       /* the image its exec started, -1 */
 	/* filled by hl_trace_family_leaks */
 	bool loaded;
+	bool unknown_start;   /* its heap at the start is not all in the traces (an
+			       * attach, or forked from one): frees of blocks never seen
+			       * are not invalid */
 	hl_trace_t trace;     /* its stacks and modules (the events are let go) */
 	hl_leaks_t leaks;
 	hl_block_t *inherit;  /* its heap at the start: its parent's at the fork */

@@ -418,10 +418,14 @@ int hl_trace_family_leaks(hl_trace_family_t *f, int only, hl_error_t *err)
 		if (rc)
 			return rc;
 		m->loaded = true;
-		/* a fork whose parent is not in the family starts with a heap
-		 * nobody traced: as after an attach */
+		/* a fork whose parent is not in the family, or whose parent's
+		 * own start was not traced, starts with a heap nobody traced in
+		 * full: as after an attach */
 		bool unknown_start = m->how == HLT_PROC_ATTACH ||
-				     ((m->header.flags & HLT_F_CHILD) && m->parent < 0);
+				     ((m->header.flags & HLT_F_CHILD) && m->parent < 0) ||
+				     (m->how == HLT_PROC_FORK && m->parent >= 0 &&
+				      f->m[m->parent].unknown_start);
+		m->unknown_start = unknown_start;
 		hl_leaks_opts_t o = {.inherit = m->inherit,
 				     .ninherit = m->ninherit,
 				     .attached = unknown_start,

@@ -435,6 +435,8 @@ static void at_fork_prepare(void)
 
 static void at_fork_child(void)
 {
+	if (atomic_load(&g.state) != 1)
+		return; /* not tracing (an attach that has detached): nothing to do */
 	/* only this thread lives on; its buffer holds the parent's events */
 	tbuf_t *me = tb;
 	if (g.fd >= 0)

@@ -300,6 +300,45 @@ static void attach(void)
 		T_OK(c2 > c1 + 50 && (st == 'S' || st == 'R'),
 		     "after the detach it runs on (state %c, %ld -> %ld iterations)", st, c1, c2);
 	}
+	/* a process that forks while attached: each child's figures, its
+	 * frees of blocks from before the attach apart; after the detach a
+	 * fork writes nothing */
+	pid_t fp = fork();
+	if (fp == 0) {
+		execl("build/tests/helpers/alloc_loop", "alloc_loop", "/dev/null", "30", "fork",
+		      (char *)NULL);
+		_exit(127);
+	}
+	usleep(300000);
+	snprintf(path, sizeof path, "%s/forks.trace", dir);
+	snprintf(cmd, sizeof cmd, "%s trace --pid %d --duration 2 --out %s 2>/dev/null", heaplab,
+		 (int)fp, path);
+	T_EQ_INT(live_sh(cmd, NULL), 0, "attached to a process that forks");
+	cJSON *jf = leaks_with(path);
+	int children = 0, clean = 0;
+	const cJSON *pr;
+	cJSON_ArrayForEach(pr, cJSON_GetObjectItem(jf, "processes"))
+	{
+		if (strcmp(str(pr, "how"), "fork"))
+			continue;
+		children++;
+		const cJSON *h = cJSON_GetObjectItem(pr, "inherited");
+		clean += num(pr, "frees_of_blocks_before_attach") + num(h, "freed_blocks") == 50 &&
+			 cJSON_GetArraySize(cJSON_GetObjectItem(pr, "invalid_frees")) == 0 &&
+			 num(pr, "alloc_calls") == 3;
+	}
+	cJSON_Delete(jf);
+	T_OK(children >= 2 && clean == children,
+	     "%d children forked while attached: each frees the ring's 50 (inherited or from "
+	     "before the attach, never invalid) and makes its 3 calls (%d so)",
+	     children, clean);
+	snprintf(cmd, sizeof cmd, "sleep 1.5; ls %s.* | wc -l", path);
+	live_sh(cmd, &out);
+	T_EQ_INT(out.data ? atoi(out.data) : -1, children,
+		 "after the detach its forks write no trace");
+	hl_buf_free(&out);
+	kill(fp, SIGKILL);
+	waitpid(fp, NULL, 0);
 	/* until it exits; until Ctrl-C */
 	pid_t shortp = fork();
 	if (shortp == 0) {
