@@ -510,6 +510,22 @@ static void unclaim(int fd, const char *dir)
  * the JSON's pins (allocated_at) and, with text, printed. */
 static int pin_origins(const hl_diagnosis_t *d, const char *path, cJSON *j, bool text)
 {
+	/* of a family (a wrapper that exec'd the process, a forked worker):
+	 * the file of this pid's latest image */
+	hl_trace_family_t fam;
+	char member[4096];
+	snprintf(member, sizeof member, "%s", path);
+	if (hl_trace_family_open(path, &fam, NULL) == 0) {
+		int at = -1;
+		for (size_t i = 0; i < fam.n; i++)
+			if (fam.m[i].pid == (uint32_t)d->pid &&
+			    (at < 0 || fam.m[i].header.start_ns >= fam.m[at].header.start_ns))
+				at = (int)i;
+		if (at >= 0)
+			snprintf(member, sizeof member, "%s", fam.m[at].path);
+		hl_trace_family_free(&fam);
+	}
+	path = member;
 	hl_trace_t t;
 	if (trace_open(path, &t, "reading"))
 		return -1;

@@ -885,8 +885,10 @@ static void small_blocks_drifted(void)
 }
 
 /* A pin allocated in a known function, named with the call stack from a
- * heaplab trace of the same process, still being written. */
-static void pin_with_trace(void)
+ * heaplab trace of the same process, still being written; through a
+ * wrapper too (a shell that execs it: the trace's name is the wrapper's,
+ * the process's calls are in the file of its own image). */
+static void pin_with_trace(bool wrapped)
 {
 	char trace[] = "/tmp/heaplab-pin-XXXXXX", path[64], cmd[512], line[128] = "";
 	int fd = mkstemp(trace);
@@ -894,13 +896,16 @@ static void pin_with_trace(void)
 		close(fd);
 	snprintf(path, sizeof path, "%s.trace", trace);
 	unlink(trace);
-	snprintf(cmd, sizeof cmd, "%s trace --out %s -- build/tests/helpers/pin_from", heaplab, path);
+	snprintf(cmd, sizeof cmd, "%s trace --out %s -- %s", heaplab, path,
+		 wrapped ? "sh -c 'true; exec build/tests/helpers/pin_from'"
+			 : "build/tests/helpers/pin_from");
 	FILE *p = popen(cmd, "r");
 	int pid = 0; /* the helper's "ready PID" */
 	if (p && fgets(line, sizeof line, p))
 		sscanf(line, "ready %d", &pid);
 	line[strcspn(line, "\n")] = '\0';
-	T_OK(pid > 0, "pin_from runs under heaplab trace (%s)", line);
+	T_OK(pid > 0, "pin_from runs under heaplab trace%s (%s)", wrapped ? ", exec'd by sh" : "",
+	     line);
 	char opts[128];
 	snprintf(opts, sizeof opts, "--trace %s", path);
 	cJSON *j = pid > 0 ? diagnose(pid, opts) : NULL;
@@ -920,7 +925,9 @@ static void pin_with_trace(void)
 		kill(pid, SIGKILL);
 	if (p)
 		pclose(p);
-	unlink(path);
+	snprintf(cmd, sizeof cmd, "rm -f %s %s.*", path, path);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", path);
 }
 
 /* Where malloc_trim would not help (every block in use): no figure for it,
@@ -948,7 +955,8 @@ int main(void)
 	snprintf(heaplab, sizeof heaplab, "%s/heaplab", build ? build : "build");
 	small_blocks_drifted();
 	all_in_use();
-	pin_with_trace();
+	pin_with_trace(false);
+	pin_with_trace(true);
 	brk_pin();
 	tcache_pin();
 	arena_bloat();
