@@ -377,6 +377,23 @@ static int check_target(target_t *t)
 	hl_buf_free(&b);
 	if (t->pid == getpid())
 		return fail("heaplab cannot trace itself");
+	/* its state: a stopped process would be set running by the calls, a
+	 * zombie has nothing left to trace */
+	char state = '?';
+	if (hl_procfs_read(t->pid, "stat", &b, NULL) == 0 && b.data) {
+		const char *rp = strrchr(b.data, ')');
+		if (rp && rp[1] == ' ')
+			state = rp[2];
+	}
+	hl_buf_free(&b);
+	if (state == 'Z' || state == 'X')
+		return fail("process %d (%s) has exited (a zombie): nothing to trace", (int)t->pid,
+			    t->name);
+	if (state == 'T' || state == 't')
+		return fail("process %d (%s) is stopped (%s): heaplab would set it running; continue "
+			    "it first (kill -CONT %d) or detach its debugger",
+			    (int)t->pid, t->name, state == 'T' ? "by a signal" : "by a tracer",
+			    (int)t->pid);
 	bool musl = false;
 	if (read_maps(t, &musl, &err)) {
 		if (t->uid != geteuid())

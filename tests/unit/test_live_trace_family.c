@@ -407,6 +407,32 @@ static void attach(void)
 	T_EQ_INT(live_sh(cmd, NULL), 2, "with exit 2");
 	kill(st, SIGKILL);
 	waitpid(st, NULL, 0);
+	/* a stopped process (the calls would set it running), a zombie */
+	pid_t sp = fork();
+	if (sp == 0) {
+		pause();
+		_exit(0);
+	}
+	usleep(50000);
+	kill(sp, SIGSTOP);
+	usleep(50000);
+	snprintf(cmd, sizeof cmd, "%s trace --pid %d --out %s/stopped.trace 2>&1", heaplab, (int)sp, dir);
+	T_EQ_INT(live_sh(cmd, &out), 2, "--pid of a stopped process: exit 2");
+	T_OK(out.data && strstr(out.data, "is stopped") && strstr(out.data, "kill -CONT") &&
+		     proc_state(sp) == 'T',
+	     "says so, and it stays stopped");
+	hl_buf_free(&out);
+	kill(sp, SIGKILL);
+	waitpid(sp, NULL, 0);
+	pid_t zp = fork();
+	if (zp == 0)
+		_exit(0);
+	usleep(100000);
+	snprintf(cmd, sizeof cmd, "%s trace --pid %d --out %s/zombie.trace 2>&1", heaplab, (int)zp, dir);
+	T_EQ_INT(live_sh(cmd, &out), 2, "--pid of a zombie: exit 2");
+	T_OK(out.data && strstr(out.data, "has exited"), "says it has exited");
+	hl_buf_free(&out);
+	waitpid(zp, NULL, 0);
 	/* a program on musl's libc */
 	snprintf(cmd, sizeof cmd,
 		 "printf '#include <unistd.h>\\nint main(void) { pause(); return 0; }\\n' > %s/m.c && "
