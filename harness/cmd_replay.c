@@ -366,6 +366,14 @@ int cmd_replay(int argc, char **argv)
 		say_error("--compare names the allocators; --allocator is for one run");
 		return EXIT_USAGE;
 	}
+	if (o.glibc) { /* a glibc not in the matrix: said before the trace is read */
+		hl_glibc_env_t genv;
+		hl_error_t gerr = {0};
+		if (hl_glibc_env_find(o.glibc, &genv, &gerr)) {
+			say_error("%s", gerr.msg);
+			return EXIT_USAGE;
+		}
+	}
 	/* a family of several processes, none picked: each replayed (a
 	 * comparison takes the busiest: it says so) */
 	if (o.pick < 0 && !o.command && !o.compare) {
