@@ -180,7 +180,7 @@ echo "== heaplab trace against bare and heaptrack: 20M malloc/free pairs, 16..51
 echo "   (goal: trace with stacks of depth 8 at most 3x bare, at most 8 bytes per event, at most +16 MiB peak RSS)"
 ah=build/bench/alloc_heavy
 for th in 1 2; do
-	for i in 1 2 3; do
+	for i in 1 2 3 4 5; do
 		$ah "$th" 20000000 >>"$tmp/ah-bare-$th"
 		rm -f "$tmp/ah.trace"
 		build/heaplab trace --out "$tmp/ah.trace" -- $ah "$th" 20000000 2>/dev/null >>"$tmp/ah-trace-$th"
