@@ -55,8 +55,8 @@ static const char *const steps[] = {
 	"allocated: fastbins never coalesce: watch the fastbins figure at the next phase.",
 	"freed: {freed} freed; fastbins now hold {fastbins} (7 per size went to tcache, "
 	"{tcache}); RSS {rss} ({d_rss}).",
-	"freed: fastbin chunks stay unmerged and count as free, so the heap cannot shrink: "
-	"held back {held_back}.",
+	"freed: fastbin chunks stay unmerged, so the heap cannot shrink: each is a chunk of "
+	"its own, too small to hold a whole page (whole free pages held back: {held_back}).",
 	"consolidated: one request of {p:large} B ran malloc_consolidate: fastbins "
 	"{fastbins}, the chunks merged with each other and with top ({top}).",
 	"consolidated: malloc itself never trims, so RSS stays: {rss} ({d_rss}).",

@@ -52,7 +52,7 @@ static const char *const steps[] = {
 	"allocated: the short-lived buffers will be freed at the next phase; the long-lived "
 	"objects stay.",
 	"temps_freed [reorder=0]: {freed} freed; RSS {rss} ({d_rss}): the long-lived objects "
-	"at {pin_addr} (P, {pin_size}) sit above the freed buffers and pin them.",
+	"sit between the freed buffers and top, so the heap cannot shrink.",
 	"temps_freed [reorder=1]: {freed} freed; RSS {rss} ({d_rss}): the freed buffers "
 	"merged into top and free() trimmed the heap.",
 	"temps_freed: held back {held_back}: where an object is allocated decides what its "

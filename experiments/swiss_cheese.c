@@ -45,12 +45,12 @@ static const char *const steps[] = {
 	"allocated: {p:blocks} blocks of {p:size} B fill the heap: live {live}, RSS {rss}.",
 	"allocated: at the next phase every block but one in {p:keep_every} is freed.",
 	"holes: {freed} freed, but the kept blocks sit between the holes: RSS {rss} "
-	"({d_rss}), held back {held_back} (o between #).",
+	"({d_rss}); whole free pages held back: {held_back} (o between #).",
 	"holes: no hole reaches top, so free() cannot trim anything.",
 	"trimmed: malloc_trim(0) releases only whole pages inside free chunks, past each "
-	"chunk's header: released {released} ({d_released} since '{prev}').",
-	"trimmed: RSS {rss} ({d_rss}); still held back {held_back}: holes smaller than a page"
-	" plus a header give nothing back.",
+	"chunk's header: RSS {rss} ({d_rss} since '{prev}').",
+	"trimmed: holes smaller than a page plus a header hold no whole page: they give "
+	"nothing back, and the freed bytes stay resident.",
 	NULL,
 };
 static const lab_experiment_t experiment = {

@@ -51,8 +51,8 @@ static const char *const steps[] = {
 	"plays that part.",
 	"deleted: {p:delete_percent}% of the keys deleted at random: {freed} freed, but RSS "
 	"{rss} ({d_rss}).",
-	"deleted: RSS/live is now {ratio}: the allocator holds what the program gave back "
-	"(held back {held_back}).",
+	"deleted: RSS/live is now {ratio}: the allocator holds what the program gave back, "
+	"small chunks between live keys (whole free pages among them: {held_back}).",
 	NULL,
 };
 static const lab_experiment_t experiment = {

@@ -40,8 +40,9 @@ static const struct {
 	{"d_live", "the change of live bytes since the previous phase, signed"},
 	{"d_held_back", "the change of held-back bytes since the previous phase"},
 	{"d_released", "the change of released bytes since the previous phase"},
-	{"held_back", "free but resident bytes (bins, tcache, fastbins, top)"},
-	{"released", "free bytes given back to the kernel (not resident)"},
+	{"held_back", "whole pages inside free chunks and top that are still resident (a "
+		      "hole smaller than a page holds none)"},
+	{"released", "whole pages inside free chunks and top given back to the kernel"},
 	{"releasable", "what malloc_trim(0) would give back"},
 	{"top", "the top chunks' bytes"},
 	{"tcache", "bytes in tcache chunks"},
