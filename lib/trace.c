@@ -179,6 +179,44 @@ static int process_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 	return 0;
 }
 
+int hl_trace_record(hl_trace_t *t, int kind, const uint8_t *q, const uint8_t *qe)
+{
+	if (t->ended && t->end_kind == HLT_END_EXEC) { /* the exec failed: it goes on */
+		t->ended = false;
+		t->exec_path[0] = '\0';
+		t->exec_failed++;
+	}
+	switch (kind) {
+	case HLT_REC_EVENTS: return q ? events(t, q, qe) : 0;
+	case HLT_REC_STACK: return hl_trace_stack_rec(t, q, qe);
+	case HLT_REC_MODULE: return hl_trace_module_rec(t, q, qe);
+	case HLT_REC_RSS: return point(&t->rss, &t->nrss, q, qe);
+	case HLT_REC_CLOCK: return point(&t->clock, &t->nclock, q, qe);
+	case HLT_REC_THREAD: return 0;
+	case HLT_REC_PROCESS: return process_rec(t, q, qe);
+	case HLT_REC_EXEC: {
+		uint64_t tsc;
+		if (hlt_get(&q, qe, &tsc))
+			return -1;
+		size_t pl = (size_t)(qe - q) < sizeof t->exec_path - 1 ? (size_t)(qe - q)
+								: sizeof t->exec_path - 1;
+		memcpy(t->exec_path, q, pl);
+		t->exec_path[pl] = '\0';
+		return 0;
+	}
+	case HLT_REC_END: {
+		uint64_t ev, how;
+		if (hlt_get(&q, qe, &ev) || hlt_get(&q, qe, &how))
+			return -1;
+		t->ended = true;
+		t->end_events = ev;
+		t->end_kind = (int)how;
+		return 0;
+	}
+	default: return -1;
+	}
+}
+
 /* Records may be cut anywhere: read what is whole. */
 static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
 {
@@ -198,53 +236,14 @@ static void parse(hl_trace_t *t, const uint8_t *buf, size_t len)
 					 "cut short at byte %zu, inside a record's header", (size_t)(rec - buf));
 			return;
 		}
-		const uint8_t *q = p, *qe = p + n;
-		int bad = 0;
-		if (t->ended && t->end_kind == HLT_END_EXEC) { /* the exec failed: it goes on */
-			t->ended = false;
-			t->exec_path[0] = '\0';
-			t->exec_failed++;
-		}
-		switch (kind) {
-		case HLT_REC_EVENTS: bad = events(t, q, qe); break;
-		case HLT_REC_STACK: bad = hl_trace_stack_rec(t, q, qe); break;
-		case HLT_REC_MODULE: bad = hl_trace_module_rec(t, q, qe); break;
-		case HLT_REC_RSS: bad = point(&t->rss, &t->nrss, q, qe); break;
-		case HLT_REC_CLOCK: bad = point(&t->clock, &t->nclock, q, qe); break;
-		case HLT_REC_THREAD: break;
-		case HLT_REC_PROCESS: bad = process_rec(t, q, qe); break;
-		case HLT_REC_EXEC: {
-			uint64_t tsc;
-			if (hlt_get(&q, qe, &tsc)) {
-				bad = -1;
-				break;
-			}
-			size_t pl = (size_t)(qe - q) < sizeof t->exec_path - 1 ? (size_t)(qe - q)
-									: sizeof t->exec_path - 1;
-			memcpy(t->exec_path, q, pl);
-			t->exec_path[pl] = '\0';
-			break;
-		}
-		case HLT_REC_END: {
-			uint64_t ev, how;
-			if (hlt_get(&q, qe, &ev) || hlt_get(&q, qe, &how)) {
-				bad = -1;
-				break;
-			}
-			t->ended = true;
-			t->end_events = ev;
-			t->end_kind = (int)how;
-			break;
-		}
-		default: bad = -1; break;
-		}
+		int bad = hl_trace_record(t, kind, p, p + n);
 		if (bad) {
 			snprintf(t->problem, sizeof t->problem,
 				 "damaged at byte %zu: a record of kind %d does not decode", (size_t)(rec - buf),
 				 kind);
 			return;
 		}
-		p = qe;
+		p += n;
 		t->valid_bytes = (uint64_t)(p - buf);
 	}
 }

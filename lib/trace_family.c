@@ -54,28 +54,6 @@ static int rd_varint(reader_t *r, uint64_t *v)
 	return -1;
 }
 
-static void scan_process(hl_trace_member_t *m, const uint8_t *p, const uint8_t *end)
-{
-	uint64_t fam, ppid, how, ftsc, depth, unw;
-	if (hlt_get(&p, end, &fam) || hlt_get(&p, end, &ppid) || hlt_get(&p, end, &how) ||
-	    hlt_get(&p, end, &ftsc) || hlt_get(&p, end, &depth) || hlt_get(&p, end, &unw))
-		return;
-	m->has_process = true;
-	m->family = fam;
-	m->ppid = (uint32_t)ppid;
-	m->how = (int)how;
-	m->fork_tsc = ftsc;
-	m->stack_depth = m->trace.stack_depth = (int)depth;
-	m->unwind = m->trace.unwind = (int)unw;
-	m->trace.has_process = true;
-	size_t n = 0;
-	for (; p < end && n < sizeof m->command - 1; p++)
-		m->command[n++] = *p ? (char)*p : ' ';
-	while (n && m->command[n - 1] == ' ')
-		n--;
-	m->command[n] = '\0';
-}
-
 int hl_trace_scan(const char *path, hl_trace_member_t *m, hl_error_t *err)
 {
 	memset(m, 0, sizeof *m);
@@ -116,51 +94,39 @@ int hl_trace_scan(const char *path, hl_trace_member_t *m, hl_error_t *err)
 				 (unsigned long long)at);
 			break;
 		}
-		if (m->ended && m->end_kind == HLT_END_EXEC) {
-			m->ended = false; /* the exec failed: the image went on */
-			m->exec_path[0] = '\0';
-		}
 		uint64_t next = r.pos + len;
-		if (kind == HLT_REC_EVENTS) {
+		hl_trace_t *t = &m->trace;
+		t->file_bytes = m->bytes;
+		if (kind == HLT_REC_EVENTS) { /* counted, not decoded */
 			uint64_t thread, count;
 			if (rd_varint(&r, &thread) || rd_varint(&r, &count))
 				break;
 			m->events += count;
-		} else if ((kind == HLT_REC_STACK || kind == HLT_REC_MODULE) && len <= sizeof small) {
+			hl_trace_record(t, kind, NULL, NULL);
+		} else if (kind != HLT_REC_RSS && kind != HLT_REC_CLOCK && len <= sizeof small) {
 			if (fread(small, 1, (size_t)len, r.f) != len)
 				break;
 			r.pos += len;
-			m->trace.file_bytes = m->bytes;
-			if (kind == HLT_REC_STACK)
-				hl_trace_stack_rec(&m->trace, small, small + len);
-			else
-				hl_trace_module_rec(&m->trace, small, small + len);
-		} else if ((kind == HLT_REC_PROCESS || kind == HLT_REC_EXEC || kind == HLT_REC_END) &&
-			   len <= sizeof small) {
-			if (fread(small, 1, (size_t)len, r.f) != len)
-				break;
-			r.pos += len;
-			const uint8_t *p = small, *end = small + len;
-			uint64_t a, b;
-			if (kind == HLT_REC_PROCESS) {
-				scan_process(m, p, end);
-			} else if (kind == HLT_REC_EXEC && !hlt_get(&p, end, &a)) {
-				size_t n = (size_t)(end - p) < sizeof m->exec_path - 1
-						   ? (size_t)(end - p)
-						   : sizeof m->exec_path - 1;
-				memcpy(m->exec_path, p, n);
-				m->exec_path[n] = '\0';
-			} else if (kind == HLT_REC_END && !hlt_get(&p, end, &a) &&
-				   !hlt_get(&p, end, &b)) {
-				m->ended = true;
-				m->end_kind = (int)b;
-			}
+			hl_trace_record(t, kind, small, small + len);
 		}
 		if (fseeko(r.f, (off_t)next, SEEK_SET))
 			break;
 		r.pos = next;
 	}
 	fclose(r.f);
+	/* what the records said, as the reader decodes them */
+	const hl_trace_t *t = &m->trace;
+	m->has_process = t->has_process;
+	m->family = t->family;
+	m->ppid = t->ppid;
+	m->how = t->how;
+	m->fork_tsc = t->fork_tsc;
+	m->stack_depth = t->stack_depth;
+	m->unwind = t->unwind;
+	m->ended = t->ended;
+	m->end_kind = t->end_kind;
+	snprintf(m->command, sizeof m->command, "%s", t->command);
+	snprintf(m->exec_path, sizeof m->exec_path, "%s", t->exec_path);
 	return 0;
 }
 

@@ -26,6 +26,11 @@ void hl_pm_free(pmap_t *m);
  * doubling): 0, or -ENOMEM (the array is as it was). */
 int hl_grow(void **v, size_t *cap, size_t need, size_t elem);
 
+/* One record's payload [q, qe) of kind into t (trace.c): what the reader
+ * and the family's scan both decode. EVENTS with q NULL only marks that a
+ * record came (after an exec's END: the exec failed). 0, or -1 when it
+ * does not decode. */
+int hl_trace_record(hl_trace_t *t, int kind, const uint8_t *q, const uint8_t *qe);
 /* One STACK or MODULE record's payload into t (trace.c): 0, or -1 when it
  * does not decode. */
 int hl_trace_stack_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end);
