@@ -68,39 +68,6 @@ static int fail(const char *fmt, ...)
 
 /* ----------------------------------------------------------- the process */
 
-/* A dynamic symbol's value in an ELF file, or 0. */
-static uint64_t dynsym(const char *file, const char *name)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	elf_version(EV_CURRENT);
-	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
-	uint64_t v = 0;
-	Elf_Scn *scn = NULL;
-	while (e && !v && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (size_t i = 0; d && i < n; i++) {
-			GElf_Sym s;
-			if (!gelf_getsym(d, (int)i, &s) || !s.st_value || GELF_ST_TYPE(s.st_info) != STT_FUNC)
-				continue;
-			const char *sn = elf_strptr(e, sh.sh_link, s.st_name);
-			if (sn && !strcmp(sn, name)) {
-				v = s.st_value;
-				break;
-			}
-		}
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return v;
-}
-
 /* Whether an ELF file asks for a program interpreter (is dynamic). */
 static int is_dynamic(const char *file)
 {
@@ -428,12 +395,12 @@ static int check_target(target_t *t)
 /* dlopen the recorder and start the trace. */
 static int attach_calls(target_t *t, const char *config, uint64_t *detach_fn)
 {
-	uint64_t dl_open = dynsym(t->libc_file, "dlopen"), dl_sym = dynsym(t->libc_file, "dlsym"),
-		 dl_err = dynsym(t->libc_file, "dlerror");
+	uint64_t dl_open = hl_elf_dynamic_function(t->libc_file, "dlopen"), dl_sym = hl_elf_dynamic_function(t->libc_file, "dlsym"),
+		 dl_err = hl_elf_dynamic_function(t->libc_file, "dlerror");
 	if (!dl_open) /* before 2.34: libdl's, or libc's private one */
-		dl_open = dynsym(t->libc_file, "__libc_dlopen_mode");
+		dl_open = hl_elf_dynamic_function(t->libc_file, "__libc_dlopen_mode");
 	if (!dl_sym)
-		dl_sym = dynsym(t->libc_file, "__libc_dlsym");
+		dl_sym = hl_elf_dynamic_function(t->libc_file, "__libc_dlsym");
 	if (!dl_open || !dl_sym)
 		return fail("process %d: its libc has no dlopen to call", (int)t->pid);
 	uint64_t h = 0, fa = 0, rc = 0;

@@ -241,18 +241,20 @@ static bool find_struct(Dwarf *dw, const char *name, size_t *size, want_t *w, si
 	return false;
 }
 
-static bool symbol_value(Elf *e, const char *name, uint64_t *value)
+/* A symbol of type stt in e's section of type sht (SHT_SYMTAB, SHT_DYNSYM). */
+static bool elf_symbol(Elf *e, unsigned sht, int stt, const char *name, uint64_t *value)
 {
 	Elf_Scn *scn = NULL;
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != sht)
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
 		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
 		for (size_t i = 0; d && i < n; i++) {
 			GElf_Sym sym;
-			if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+			if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != stt ||
+			    !sym.st_value)
 				continue;
 			const char *s = elf_strptr(e, sh.sh_link, sym.st_name);
 			if (s && !strcmp(s, name)) {
@@ -262,6 +264,27 @@ static bool symbol_value(Elf *e, const char *name, uint64_t *value)
 		}
 	}
 	return false;
+}
+
+static bool symbol_value(Elf *e, const char *name, uint64_t *value)
+{
+	return elf_symbol(e, SHT_SYMTAB, STT_OBJECT, name, value);
+}
+
+uint64_t hl_elf_dynamic_function(const char *file, const char *name)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	uint64_t v = 0;
+	if (e && !elf_symbol(e, SHT_DYNSYM, STT_FUNC, name, &v))
+		v = 0;
+	if (e)
+		elf_end(e);
+	close(fd);
+	return v;
 }
 
 int hl_glibc_layout_from_debug(const char *debug_file, hl_glibc_layout_t *l, hl_error_t *err)

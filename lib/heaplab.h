@@ -595,6 +595,9 @@ const char *hl_glibc_layout_known(void);
  * today's rules, as a layout read from DWARF is most likely recent. */
 void hl_glibc_layout_set_version(hl_glibc_layout_t *l, const char *version);
 int hl_glibc_build_id(const char *path, char *hex, size_t hexsz, hl_error_t *err);
+/* The value of the function name in an ELF file's dynamic symbols (its
+ * offset in a shared object), or 0. */
+uint64_t hl_elf_dynamic_function(const char *file, const char *name);
 /* --debug-dir DIR: where debug info is looked for first (a folder with
  * .build-id/, or one debug file), as $HEAPLAB_DEBUG_DIR; 0, or err says why
  * DIR will not do. */
