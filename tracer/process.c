@@ -291,27 +291,20 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
 		}                                                         \
 	} while (0)
 
-EXPORT int execl(const char *path, const char *arg, ...)
-{
-	char *argv[MAX_ARGS];
-	va_list ap;
-	size_t n;
-	va_start(ap, arg);
-	GATHER(argv, arg, ap, n);
-	va_end(ap);
-	return run_execv("execv", path, argv);
-}
-
-EXPORT int execlp(const char *file, const char *arg, ...)
-{
-	char *argv[MAX_ARGS];
-	va_list ap;
-	size_t n;
-	va_start(ap, arg);
-	GATHER(argv, arg, ap, n);
-	va_end(ap);
-	return run_execv("execvp", file, argv);
-}
+/* execl and execlp: the arguments gathered, then execv or execvp. */
+#define EXEC_L(name, real)                                        \
+	EXPORT int name(const char *path, const char *arg, ...)   \
+	{                                                         \
+		char *argv[MAX_ARGS];                             \
+		va_list ap;                                       \
+		size_t n;                                         \
+		va_start(ap, arg);                                \
+		GATHER(argv, arg, ap, n);                         \
+		va_end(ap);                                       \
+		return run_execv(real, path, argv);               \
+	}
+EXEC_L(execl, "execv")
+EXEC_L(execlp, "execvp")
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {

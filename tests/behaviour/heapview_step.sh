@@ -10,8 +10,8 @@
 . tests/behaviour/_tap.sh
 T=$T_TMP
 HV=${HEAPLAB_BUILD:-build}/heapview
-TM="tmux -L heaplab-step-$$ -f /dev/null"
-trap '$TM kill-server 2>/dev/null; rm -rf "$T_TMP"' EXIT
+TM_NAME=step
+. tests/behaviour/_tmux.sh
 
 start() { # session cols rows env heapview-args...
 	s=$1 c=$2 r=$3 e=$4
@@ -20,19 +20,6 @@ start() { # session cols rows env heapview-args...
 	$TM new-session -d -s "$s" -x "$c" -y "$r" \
 		"$e $HV $(cat "$T/$s.args"); echo heapview-exit \$?; stty -a | tr ' ;' '\n\n' | grep -x -e icanon -e echo | tr '\n' ' '; echo; sleep 600"
 }
-cap() { $TM capture-pane -p -t "$1"; }
-wait_for() { # session pattern seconds
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		cap "$1" | grep -q -- "$2" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	cap "$1" | sed 's/^/#   | /'
-	return 1
-}
-key() { $TM send-keys -t "$1" "$2"; }
-map_rows() { cap "$1" | grep -E '^[0-9a-f]{12} '; }
 # the experiment's CPU ticks (utime + stime) and RSS pages
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 rss() { awk '{print $2}' "/proc/$1/statm" 2>/dev/null; }

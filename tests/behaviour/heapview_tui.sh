@@ -8,8 +8,8 @@
 . tests/behaviour/_tap.sh
 T=$T_TMP
 HV=${HEAPLAB_BUILD:-build}/heapview
-TM="tmux -L heaplab-test-$$ -f /dev/null"
-trap '$TM kill-server 2>/dev/null; rm -rf "$T_TMP"' EXIT
+TM_NAME=test
+. tests/behaviour/_tmux.sh
 
 # The pane runs heapview, then says how it ended and whether the terminal
 # is back in its cooked mode (icanon, echo), then waits to be read.
@@ -20,21 +20,6 @@ start() { # session cols rows heapview-args...
 	$TM new-session -d -s "$s" -x "$c" -y "$r" \
 		"$HV $(cat "$T/$s.args"); echo heapview-exit \$?; stty -a | tr ' ;' '\n\n' | grep -x -e icanon -e echo | tr '\n' ' '; echo; sleep 600"
 }
-cap() { $TM capture-pane -p -t "$1"; }
-# wait_for SESSION PATTERN SECONDS: 0 once the screen matches
-wait_for() {
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		cap "$1" | grep -q -- "$2" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	cap "$1" | sed 's/^/#   | /'
-	return 1
-}
-key() { $TM send-keys -t "$1" "$2"; }
-# the map rows: an address, a space, then cells
-map_rows() { cap "$1" | grep -E '^[0-9a-f]{12} '; }
 
 # --- an experiment: brk_pin, each phase held 1.5 s -----------------------
 start e 80 24 --experiment brk_pin --out "$T/run" --save-dir "$T/saves" -- --blocks=20000 --hold_ms=1500

@@ -7,6 +7,7 @@
 #ifndef HL_LIVE_H
 #define HL_LIVE_H
 
+#include <cjson/cJSON.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -49,6 +50,19 @@ static inline int live_sh(const char *cmd, hl_buf_t *out)
 			hl_buf_append(out, chunk, n);
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Runs a shell command and parses what it prints as JSON: NULL when it
+ * is not JSON; *rc (may be NULL) gets its exit status. */
+static inline cJSON *live_sh_json(const char *cmd, int *rc)
+{
+	hl_buf_t out = {0};
+	int r = live_sh(cmd, &out);
+	if (rc)
+		*rc = r;
+	cJSON *j = out.len ? cJSON_ParseWithLength(out.data, out.len) : NULL;
+	hl_buf_free(&out);
+	return j;
 }
 
 /* Starts argv[0] (looked up in PATH) with argv, env (NAME=VALUE, or NULL)

@@ -8,6 +8,7 @@
  * walk line that shows it, whole at 80 columns even with the widest figures.
  */
 #include "heapview.h"
+#include "hv_t.h"
 #include "t.h"
 
 #define PS 4096
@@ -63,23 +64,6 @@ static void snapshot(hv_snapshot_t *s, int64_t rss, int64_t live)
 					.cls = HL_REGION_ARENA_HEAP};
 	s->regions.v[2] = (hl_region_t){.start = 0x7ffd00000000ULL, .end = 0x7ffd00021000ULL,
 					.cls = HL_REGION_STACK};
-}
-
-static char rowbuf[512];
-
-static const char *row(const hv_screen_t *s, int r)
-{
-	hv_screen_row(s, r, rowbuf);
-	return rowbuf;
-}
-
-/* The first row that contains text, or -1. */
-static int find(const hv_screen_t *s, const char *text)
-{
-	for (int r = 0; r < s->rows; r++)
-		if (strstr(row(s, r), text))
-			return r;
-	return -1;
 }
 
 static int count(const hv_screen_t *s, int r0, int r1, int from_col, char g)

@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "heapview.h"
+#include "hv_t.h"
 #include "t.h"
 
 #define PS 4096
@@ -60,22 +61,6 @@ static void snapshot(hv_snapshot_t *s, bool freed)
 	s->regions.v = calloc(1, sizeof *s->regions.v);
 	s->regions.v[0] = (hl_region_t){.start = BASE, .end = BASE + 64 * PS,
 					.cls = HL_REGION_BRK_HEAP};
-}
-
-static char rowbuf[512];
-
-static const char *row(const hv_screen_t *s, int r)
-{
-	hv_screen_row(s, r, rowbuf);
-	return rowbuf;
-}
-
-static int find(const hv_screen_t *s, const char *text)
-{
-	for (int r = 0; r < s->rows; r++)
-		if (strstr(row(s, r), text))
-			return r;
-	return -1;
 }
 
 /* The map's first row (the one led by BASE's address). */

@@ -87,21 +87,14 @@ static void contained(const char *suite, const char *shape)
 
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "build/heaplab diagnose --json %d 2>&1", (int)t.pid);
-	FILE *p = popen(cmd, "r");
-	hl_buf_t o = {0};
-	char chunk[4096];
-	size_t n;
-	while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		hl_buf_append(&o, chunk, n);
-	int st = p ? pclose(p) : -1;
-	cJSON *j = o.len ? cJSON_ParseWithLength(o.data, o.len) : NULL;
+	int st = -1;
+	cJSON *j = live_sh_json(cmd, &st);
 	const cJSON *v = cJSON_GetObjectItem(j, "glibc");
 	T_OK(st == 0 && cJSON_IsString(v) && !strcmp(v->valuestring, e.version) &&
 		     cJSON_IsTrue(cJSON_GetObjectItem(j, "walk_complete")),
 	     "%s: heaplab diagnose names the target's glibc %s (%s), not the host's", suite,
 	     e.version, cJSON_IsString(v) ? v->valuestring : "?");
 	cJSON_Delete(j);
-	hl_buf_free(&o);
 	live_shape_stop(&t);
 }
 

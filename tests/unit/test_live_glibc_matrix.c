@@ -182,6 +182,13 @@ static void tcache(const hl_glibc_env_t *e, bool large)
 	live_shape_stop(&t);
 }
 
+static cJSON *leaks_json(const char *trace)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "build/heaplab leaks --json %s 2>/dev/null", trace);
+	return live_sh_json(cmd, NULL);
+}
+
 static void traced(const hl_glibc_env_t *e)
 {
 	char trace[128], cmd[512];
@@ -194,16 +201,7 @@ static void traced(const hl_glibc_env_t *e)
 					   : "build/tests/helpers/trace_calls");
 	T_EQ_INT(system(cmd), 0, "glibc %s: heaplab trace --glibc %s of trace_calls", e->version,
 		 e->version);
-	snprintf(cmd, sizeof cmd, "build/heaplab leaks --json %s 2>/dev/null", trace);
-	FILE *p = popen(cmd, "r");
-	hl_buf_t b = {0};
-	char chunk[4096];
-	size_t n;
-	while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		hl_buf_append(&b, chunk, n);
-	if (p)
-		pclose(p);
-	cJSON *j = b.len ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+	cJSON *j = leaks_json(trace);
 	const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
 	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(g, "frames"), 0);
 	const cJSON *line = cJSON_GetObjectItem(f, "line"), *fn = cJSON_GetObjectItem(f, "function");
@@ -214,25 +212,7 @@ static void traced(const hl_glibc_env_t *e)
 	     "glibc %s: heaplab leaks: 400 B in 2 blocks, the first from main at trace_calls.c:%d",
 	     e->version, (int)cJSON_GetNumberValue(line));
 	cJSON_Delete(j);
-	hl_buf_free(&b);
 	unlink(trace);
-}
-
-static cJSON *leaks_json(const char *trace)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "build/heaplab leaks --json %s 2>/dev/null", trace);
-	FILE *p = popen(cmd, "r");
-	hl_buf_t b = {0};
-	char chunk[4096];
-	size_t n;
-	while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		hl_buf_append(&b, chunk, n);
-	if (p)
-		pclose(p);
-	cJSON *j = b.len ? cJSON_ParseWithLength(b.data, b.len) : NULL;
-	hl_buf_free(&b);
-	return j;
 }
 
 /* heaplab trace --pid on a loop running under this glibc (the recorder

@@ -34,11 +34,13 @@ static int marked_in(const char *src, const char *marker)
 static cJSON *leaks_with(const char *args)
 {
 	char cmd[1400];
-	hl_buf_t out = {0};
+	int rc = -1;
 	snprintf(cmd, sizeof cmd, "%s leaks --json %s 2>/dev/null", heaplab, args);
-	int rc = live_sh(cmd, &out);
-	cJSON *j = rc == 0 ? cJSON_Parse(out.data ? out.data : "") : NULL;
-	hl_buf_free(&out);
+	cJSON *j = live_sh_json(cmd, &rc);
+	if (rc) {
+		cJSON_Delete(j);
+		return NULL;
+	}
 	return j;
 }
 
