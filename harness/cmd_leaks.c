@@ -342,13 +342,8 @@ int cmd_leaks(int argc, char **argv)
 		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if ((!strcmp(a, "--top") || !strcmp(a, "--pid")) && has) {
-			char *e;
-			long v = strtol(argv[++i], &e, 10);
-			if (*e || v < 0 || !*argv[i]) {
-				say_error("%s takes a number, got '%s'", a, argv[i]);
+			if (!arg_number(a, argv[++i], 0, !strcmp(a, "--top") ? &top : &pid))
 				return EXIT_USAGE;
-			}
-			*(!strcmp(a, "--top") ? &top : &pid) = v;
 		} else if (!strcmp(a, "--command") && has) {
 			command = argv[++i];
 		} else if (!strcmp(a, "--debug-dir") && has) {

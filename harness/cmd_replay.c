@@ -340,12 +340,8 @@ int cmd_replay(int argc, char **argv)
 		} else if (!strcmp(a, "--quiet")) {
 			o.quiet = true;
 		} else if (!strcmp(a, "--pid") && has) {
-			char *e;
-			o.pick = strtol(argv[++i], &e, 10);
-			if (*e || o.pick < 0 || !*argv[i]) {
-				say_error("--pid takes a process id, got '%s'", argv[i]);
+			if (!arg_number("--pid", argv[++i], 0, &o.pick))
 				return EXIT_USAGE;
-			}
 		} else if (!strcmp(a, "--command") && has) {
 			o.command = argv[++i];
 		} else if (a[0] == '-') {

@@ -216,12 +216,8 @@ int cmd_trace(int argc, char **argv)
 		} else if (!strcmp(a, "--glibc") && has) {
 			glibc = argv[++i];
 		} else if ((!strcmp(a, "--pid") || !strcmp(a, "-p")) && has) {
-			char *e;
-			attach = strtol(argv[++i], &e, 10);
-			if (*e || attach <= 0) {
-				say_error("--pid takes a process id, got '%s'", argv[i]);
+			if (!arg_number("--pid", argv[++i], 1, &attach))
 				return EXIT_USAGE;
-			}
 		} else if (!strcmp(a, "--duration") && has) {
 			char *e;
 			duration = strtod(argv[++i], &e);

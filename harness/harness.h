@@ -20,6 +20,9 @@
 
 /* "heaplab: " + message to stderr. */
 void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An option's whole-number value, at least min: true, or false after
+ * saying what it takes. */
+bool arg_number(const char *opt, const char *s, long min, long *out);
 
 /* ------------------------------------------------------------- catalogue.c */
 

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -17,6 +18,19 @@ void say_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+bool arg_number(const char *opt, const char *s, long min, long *out)
+{
+	char *e;
+	long v = strtol(s, &e, 10);
+	if (!*s || *e || v < min) {
+		say_error("%s takes a number%s, got '%s'", opt,
+			  min > 0 ? " above 0" : min == 0 ? " (0 or more)" : "", s);
+		return false;
+	}
+	*out = v;
+	return true;
 }
 
 static const struct command {

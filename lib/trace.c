@@ -171,8 +171,10 @@ static int process_rec(hl_trace_t *t, const uint8_t *p, const uint8_t *end)
 	t->stack_depth = (int)depth;
 	t->unwind = (int)unw;
 	size_t n = 0;
+	/* arguments joined by spaces; a newline or tab in one (python3 -c
+	 * with a script) a space too, so the command stays one line */
 	for (; p < end && n < sizeof t->command - 1; p++)
-		t->command[n++] = *p ? (char)*p : ' ';
+		t->command[n++] = *p >= 0x20 && *p != 0x7f ? (char)*p : ' ';
 	while (n && t->command[n - 1] == ' ')
 		n--;
 	t->command[n] = '\0';
