@@ -187,16 +187,13 @@ static int by_saving(const void *a, const void *b)
 	return (x->end > y->end) - (x->end < y->end);
 }
 
-static int write_file(const char *dir, const char *name, const char *data, size_t len)
+/* One of prescribe's files: said when it cannot be written. */
+static int out_file(const char *dir, const char *name, const void *data, size_t len, hl_error_t *err)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	bool ok = f && fwrite(data, 1, len, f) == len;
-	ok = f && fclose(f) == 0 && ok;
-	if (!ok)
-		say_error("cannot write %s: %s", path, strerror(errno));
-	return ok ? 0 : -1;
+	int rc = hl_file_write(dir, name, data, len, false, err);
+	if (rc)
+		say_error("%s", err->msg);
+	return rc ? -1 : 0;
 }
 
 int cmd_prescribe(int argc, char **argv)
@@ -347,17 +344,18 @@ int cmd_prescribe(int argc, char **argv)
 		if (!order[i]->skipped || strcmp(order[i]->why, "not asked for (--only)"))
 			cJSON_AddItemToArray(ca, result_json(order[i], base));
 	char *text = cJSON_Print(j);
-	int wrc = text ? write_file(out, "prescribe.json", text, strlen(text)) : -1;
+	hl_error_t werr = {0};
+	int wrc = text ? out_file(out, "prescribe.json", text, strlen(text), &werr) : -1;
 	hl_buf_t b = {0};
 	if (hl_sweep_to_json("heaplab prescribe", cfg, ncfg, &b, &err) == 0)
-		wrc |= write_file(out, "sweep.json", b.data, b.len);
+		wrc |= out_file(out, "sweep.json", b.data, b.len, &werr);
 	if (hl_sweep_tsv(cfg, ncfg, &b) == 0)
-		wrc |= write_file(out, "sweep.tsv", b.data, b.len);
+		wrc |= out_file(out, "sweep.tsv", b.data, b.len, &werr);
 	if (hl_sweep_rss_matrix(cfg, ncfg, &b) == 0)
-		wrc |= write_file(out, "sweep-rss.tsv", b.data, b.len);
+		wrc |= out_file(out, "sweep-rss.tsv", b.data, b.len, &werr);
 	bool plotted = false;
 	if (hl_plot_sweep_script("heaplab prescribe", cfg, ncfg, &b, &err) == 0 &&
-	    write_file(out, "sweep.gp", b.data, b.len) == 0)
+	    out_file(out, "sweep.gp", b.data, b.len, &werr) == 0)
 		plotted = plot_gnuplot(out, "sweep.gp", true) == 0;
 	hl_buf_free(&b);
 	if (json) {

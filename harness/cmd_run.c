@@ -59,28 +59,6 @@ typedef struct run_ctx {
 	int64_t gate_next;        /* the next sample while held at the gate */
 } run_ctx_t;
 
-static int write_file(const char *dir, const char *name, const char *data, size_t len)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return close(fd) == 0 ? 0 : -errno;
-}
-
 static void save_record(run_ctx_t *c)
 {
 	hl_error_t err = {0};
@@ -213,9 +191,9 @@ static int handle_phase(run_ctx_t *c, const hl_phase_msg_t *m)
 	if (c->glibc_figures) {
 		ph.mallinfo2 = m->mallinfo2;
 		snprintf(fname, sizeof fname, "malloc_info-%s.xml", base);
-		write_file(c->dir, fname, m->malloc_info, m->malloc_info_len);
+		hl_file_write(c->dir, fname, m->malloc_info, m->malloc_info_len, true, NULL);
 		snprintf(fname, sizeof fname, "malloc_stats-%s.txt", base);
-		write_file(c->dir, fname, m->malloc_stats, m->malloc_stats_len);
+		hl_file_write(c->dir, fname, m->malloc_stats, m->malloc_stats_len, true, NULL);
 		if (hl_malloc_info_parse(m->malloc_info, m->malloc_info_len, &ph.malloc_info, &err) ==
 		    0)
 			ph.malloc_info_valid = true;

@@ -51,19 +51,6 @@ void slides_free(slides_t *s)
 	s->nph = 0;
 }
 
-static int write_buf(const char *dir, const char *name, const hl_buf_t *b, hl_error_t *err)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return hl_error_set(err, -errno, "cannot create %s: %s", path, strerror(errno));
-	size_t n = fwrite(b->data ? b->data : "", 1, b->len, f);
-	if (fclose(f) || n != b->len)
-		return hl_error_set(err, -EIO, "cannot write %s", path);
-	return 0;
-}
-
 void slides_phase(slides_t *s, size_t i, const char *phase, hl_walk_t *w)
 {
 	slide_phase_t *v = realloc(s->ph, (i + 1) * sizeof *v);
@@ -81,14 +68,14 @@ void slides_phase(slides_t *s, size_t i, const char *phase, hl_walk_t *w)
 	char name[160];
 	snprintf(name, sizeof name, "%s-map.tsv", p->base);
 	if (hl_heapmap_tsv(w, hl_procfs_page_size(), HL_HEAPMAP_MAX_ROWS, &b, &p->info) == 0 &&
-	    write_buf(s->dir, name, &b, &err) == 0)
+	    hl_file_write(s->dir, name, b.data, b.len, false, &err) == 0)
 		p->mapped = true;
 	else if (err.msg[0])
 		say_error("slide of phase '%s': %s", phase, err.msg);
 	if (p->mapped && s->have_prev) {
 		snprintf(name, sizeof name, "%s-changes.tsv", p->base);
 		p->changes = hl_heapmap_changes_tsv(w, &s->prev, &p->info, &b, &p->nchanged) == 0 &&
-			     write_buf(s->dir, name, &b, &err) == 0;
+			     hl_file_write(s->dir, name, b.data, b.len, false, &err) == 0;
 	}
 	hl_buf_free(&b);
 	/* the pins and their cells */
@@ -228,7 +215,7 @@ int slides_finish(slides_t *s, const char *run_dir, const hl_run_t *run, hl_erro
 			rc = hl_error_set(err, -ENOMEM, "slides: out of memory");
 			break;
 		}
-		if ((rc = write_buf(s->dir, gp, &b, err)))
+		if ((rc = hl_file_write(s->dir, gp, b.data, b.len, false, err)))
 			break;
 		if (plot_gnuplot(s->dir, gp, true)) {
 			say_error("gnuplot failed on %s/%s", s->dir, gp);
@@ -249,7 +236,7 @@ int slides_finish(slides_t *s, const char *run_dir, const hl_run_t *run, hl_erro
 	}
 	if (!rc && drawn) {
 		hl_error_t werr = {0};
-		if (write_buf(run_dir, "slides.tsv", &man, &werr))
+		if (hl_file_write(run_dir, "slides.tsv", man.data, man.len, false, &werr))
 			say_error("%s", werr.msg);
 	}
 	free(t);

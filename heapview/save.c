@@ -31,19 +31,6 @@ static int mkdirs(const char *path)
 	return mkdir(p, 0755) && errno != EEXIST ? -errno : 0;
 }
 
-static int write_file(const char *dir, const char *name, const hl_buf_t *b, hl_error_t *err)
-{
-	char path[700];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wx");
-	if (!f)
-		return hl_error_set(err, -errno, "cannot create %s: %s", path, strerror(errno));
-	size_t n = fwrite(b->data ? b->data : "", 1, b->len, f);
-	if (fclose(f) || n != b->len)
-		return hl_error_set(err, -EIO, "cannot write %s", path);
-	return 0;
-}
-
 int hv_save(const hv_model_t *m, const char *base, char *dir, size_t dirsz, hl_error_t *err)
 {
 	if (!base)
@@ -68,7 +55,7 @@ int hv_save(const hv_model_t *m, const char *base, char *dir, size_t dirsz, hl_e
 	}
 	hl_buf_t b = {0};
 	hv_snapshot_json(&m->snap, &b);
-	rc = write_file(dir, "snapshot.json", &b, err);
+	rc = hl_file_write(dir, "snapshot.json", b.data, b.len, true, err);
 
 	/* the page classes at a zoom that fits HL_HEAPMAP_MAX_ROWS rows */
 	const hl_walk_t *w = &m->snap.walk;
@@ -82,7 +69,7 @@ int hv_save(const hv_model_t *m, const char *base, char *dir, size_t dirsz, hl_e
 	if (!rc && hl_heapmap_script(&info, title, "heapmap.tsv", "heapmap.png", &b))
 		rc = hl_error_set(err, -ENOMEM, "cannot make heapmap.gp: out of memory");
 	if (!rc)
-		rc = write_file(dir, "heapmap.gp", &b, err);
+		rc = hl_file_write(dir, "heapmap.gp", b.data, b.len, true, err);
 	hl_buf_free(&b);
 	if (rc)
 		return rc;

@@ -80,6 +80,10 @@ int hl_procfs_read(pid_t pid, const char *name, hl_buf_t *out, hl_error_t *err);
 int hl_proc_mapped_file(pid_t pid, uint64_t start, uint64_t end, const char *path, char *out,
 			size_t outsz);
 int hl_file_read(const char *path, hl_buf_t *out, hl_error_t *err);
+/* Writes len bytes as dir/name, a new file when fresh (never over one),
+ * else made or emptied first. 0, or a negative code with err set. */
+int hl_file_write(const char *dir, const char *name, const void *data, size_t len, bool fresh,
+		  hl_error_t *err);
 long hl_procfs_page_size(void);
 
 /* ----------------------------------------------------------------- status.c */

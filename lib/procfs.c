@@ -13,6 +13,36 @@
 
 #include "heaplab.h"
 
+int hl_file_write(const char *dir, const char *name, const void *data, size_t len, bool fresh,
+		  hl_error_t *err)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (fresh ? O_EXCL : O_TRUNC), 0644);
+	if (fd < 0) {
+		int e = errno;
+		return hl_error_set(err, -e, "cannot create %s: %s", path, strerror(e));
+	}
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			close(fd);
+			return hl_error_set(err, -e, "cannot write %s: %s", path, strerror(e));
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (close(fd)) {
+		int e = errno;
+		return hl_error_set(err, -e, "cannot write %s: %s", path, strerror(e));
+	}
+	return 0;
+}
+
 /* Larger files are refused: heaplab's own records and /proc files are far
  * smaller; a trace of a billion calls is about 7 GB. */
 #define FILE_READ_MAX (8LL << 30)
